@@ -1,0 +1,85 @@
+/**
+ * The contract between the constructs (lib/) and the runtime (lambda/): environment variable names,
+ * the connection table's schema, metric names and the pre-built handler assets. This is the only
+ * module both sides import; it has no dependencies.
+ */
+
+/** Environment variables the runtime reads and the constructs set. */
+export const Env = {
+  /** A GRIP_URL: `<control uri>?iss=..&key=..&verify-iss=..&verify-key=..` (the seed's variable). */
+  GRIP_URL: 'GRIP_URL',
+  /** A JSON list of GRIP_URLs or config objects, for publishing to several proxies. */
+  GRIP_PROXIES: 'GRIP_PROXIES',
+  /** ARN of a Secrets Manager secret whose value is a GRIP_URL or a GRIP_PROXIES JSON list. */
+  GRIP_SECRET_ARN: 'GRIP_SECRET_ARN',
+  /** A verify key for Grip-Sig (shared secret, `base64:...`, PEM or JWK JSON); overrides the URL's. */
+  GRIP_VERIFY_KEY: 'GRIP_VERIFY_KEY',
+  /** The issuer Grip-Sig tokens must carry; overrides the URL's `verify-iss`. */
+  GRIP_VERIFY_ISS: 'GRIP_VERIFY_ISS',
+  /** `off` turns Grip-Sig verification off (an explicit opt-out that logs a warning). */
+  GRIP_SIG_VERIFY: 'GRIP_SIG_VERIFY',
+  /** A prefix added to every channel name on publish and subscribe (the seed's GRIP_PREFIX). */
+  GRIP_PREFIX: 'GRIP_PREFIX',
+  /** Name of the DynamoDB connection table (native transport). */
+  CONNECTION_TABLE: 'FAAS_GRIP_CONNECTION_TABLE',
+  /** The WebSocket stage's management (callback) URL, `https://{api}.execute-api.{region}.amazonaws.com/{stage}`. */
+  MANAGEMENT_ENDPOINT: 'FAAS_GRIP_MANAGEMENT_ENDPOINT',
+  /** Maximum number of PostToConnection calls in flight during a fan-out. */
+  FANOUT_CONCURRENCY: 'FAAS_GRIP_FANOUT_CONCURRENCY',
+  /** CloudWatch namespace of the metrics the runtime emits. */
+  METRICS_NAMESPACE: 'FAAS_GRIP_METRICS_NAMESPACE',
+  /** Shared token the native `$connect` authorizer compares the `token` query parameter with. */
+  AUTHORIZER_TOKEN: 'FAAS_GRIP_AUTHORIZER_TOKEN',
+  /** ARN of a secret holding the authorizer token, read instead of AUTHORIZER_TOKEN when set. */
+  AUTHORIZER_TOKEN_SECRET_ARN: 'FAAS_GRIP_AUTHORIZER_TOKEN_SECRET_ARN',
+} as const;
+
+/**
+ * Single-table design of the native transport's state.
+ *
+ * - connection item: `pk = CONN#<connectionId>`, `sk = META`, attributes `meta` (map of strings),
+ *   `connectedAt` (epoch ms), `expiresAt` (epoch s), `pending` (list of messages queued during `$connect`).
+ * - membership item: `pk = CHAN#<channel>`, `sk = CONN#<connectionId>`, attribute `expiresAt`.
+ * - reverse index: partition key `sk`, sort key `pk`: a connection's memberships.
+ */
+export const ConnectionTableSchema = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  reverseIndexName: 'reverse',
+  connectionPrefix: 'CONN#',
+  channelPrefix: 'CHAN#',
+  connectionSortKey: 'META',
+} as const;
+
+/** API Gateway closes a WebSocket connection after 2 hours; items expire this long after connect. */
+export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
+
+/** Default CloudWatch namespace of the runtime's metrics. */
+export const DEFAULT_METRICS_NAMESPACE = 'FaasGrip';
+
+/** Names of the metrics the runtime emits (Embedded Metric Format), used by the constructs' `metricX()`. */
+export const MetricName = {
+  /** Requests refused because their Grip-Sig was missing or invalid. */
+  SIGNATURE_REJECTED: 'SignatureRejected',
+  /** Publishes that failed on at least one proxy. */
+  PUBLISH_ERRORS: 'PublishErrors',
+  /** WebSocket messages handed to user code. */
+  MESSAGES_HANDLED: 'MessagesHandled',
+  /** Native fan-out deliveries that succeeded. */
+  FANOUT_DELIVERED: 'FanOutDelivered',
+  /** Native fan-out deliveries to connections that were gone. */
+  FANOUT_GONE: 'FanOutGone',
+  /** Native fan-out deliveries that failed after retries. */
+  FANOUT_FAILED: 'FanOutFailed',
+  /** User handler errors. */
+  HANDLER_ERRORS: 'HandlerErrors',
+} as const;
+
+/** Pre-built handler bundles shipped in the package under `assets/<name>/index.js`. */
+export const HandlerAsset = {
+  CHAT: 'chat',
+  STREAM: 'stream',
+  LONG_POLL: 'long-poll',
+  AUTHORIZER: 'authorizer',
+} as const;

@@ -1,0 +1,66 @@
+/**
+ * Typed errors of the runtime. Every error a user can meet is one of these, with a message that says
+ * what was wrong and what to do.
+ */
+
+/** Base class of every error faas-grip-cdk raises. */
+export class FaasGripError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A WebSocket-over-HTTP body that does not follow the `application/websocket-events` framing. */
+export class WebSocketEventDecodeError extends FaasGripError {}
+
+/** A request that is not a WebSocket-over-HTTP request (wrong method, content type or missing Connection-Id). */
+export class NotWebSocketOverHttpError extends FaasGripError {}
+
+/** A request whose Grip-Sig is missing, malformed, expired or signed with the wrong key or algorithm. */
+export class GripSignatureError extends FaasGripError {}
+
+/** A configuration that cannot be used: a malformed GRIP_URL, an unset secret, a missing verify key. */
+export class GripConfigError extends FaasGripError {}
+
+/** A Secrets Manager secret that exists but has no value yet. */
+export class SecretNotSetError extends GripConfigError {}
+
+/** Meta that cannot be carried in headers: a bad name, or more than the size cap. */
+export class MetaError extends FaasGripError {}
+
+/** Output over a protocol limit: a response body over 1,000,000 bytes or a control message over 16 KiB. */
+export class OutputLimitError extends FaasGripError {}
+
+/** A context method called in a state where it cannot work, such as `accept()` on a non-opening request. */
+export class WebSocketStateError extends FaasGripError {}
+
+/** A context method the connection's transport cannot honour (for example `detach()` on native). */
+export class TransportNotSupportedError extends FaasGripError {}
+
+/** A header value or channel name that would corrupt the protocol (CR, LF, separators). */
+export class InvalidValueError extends FaasGripError {}
+
+/** One proxy or target that a publish did not reach, and why. */
+export interface PublishFailure {
+  /** The proxy's control URI (without credentials) or the native target's name. */
+  readonly target: string;
+  /** What went wrong. */
+  readonly cause: Error;
+}
+
+/** A publish that did not reach every target; lists each failed target and its cause. */
+export class PublishError extends FaasGripError {
+  readonly failures: readonly PublishFailure[];
+  constructor(failures: readonly PublishFailure[]) {
+    super(
+      `publish failed on ${failures.length} target(s): ${failures
+        .map((f) => `${f.target}: ${f.cause.message}`)
+        .join('; ')}`,
+    );
+    this.failures = failures;
+  }
+}
+
+/** A connection store operation that failed after retries. */
+export class ConnectionStoreError extends FaasGripError {}
