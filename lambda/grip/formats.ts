@@ -1,0 +1,160 @@
+/**
+ * Publish formats: what subscribers of a channel receive. Each exports the JSON object the GRIP
+ * control API expects under `formats.<name>`.
+ */
+import { InvalidValueError } from '../errors';
+
+/** A publish format: its name (`ws-message`, `http-stream`, `http-response`) and its JSON form. */
+export abstract class Format {
+  /** The format's key in an item's `formats` object. */
+  abstract readonly name: string;
+  /** The JSON object sent to the proxy. */
+  abstract export(): Record<string, unknown>;
+}
+
+/** Longest WebSocket close reason: a close frame's payload is at most 125 bytes, 2 of them the code. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** A message to WebSocket subscribers: text, binary, or a close of their connections. */
+export class WebSocketMessageFormat extends Format {
+  /**
+   * A format that closes every subscribed connection with a code (1000-4999) and optional reason.
+   *
+   * @throws InvalidValueError for a code outside 1000-4999 or a reason over 123 UTF-8 bytes.
+   */
+  static close(code = 1000, reason?: string): WebSocketMessageFormat {
+    if (!Number.isInteger(code) || code < 1000 || code > 4999 || code === 1005 || code === 1006 || code === 1015) {
+      throw new InvalidValueError(`close code ${code} is not valid: use 1000-4999 (not 1005, 1006 or 1015)`);
+    }
+    if (reason !== undefined && Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
+      throw new InvalidValueError(`close reason is ${Buffer.byteLength(reason)} bytes: keep it within 123 bytes`);
+    }
+    const format = new WebSocketMessageFormat('');
+    format.#close = { code, reason };
+    return format;
+  }
+
+  readonly name = 'ws-message';
+  readonly #content: string | Uint8Array;
+  #close: { code: number; reason?: string } | undefined;
+
+  /** A text message (string) or a binary message (bytes). */
+  constructor(content: string | Uint8Array) {
+    super();
+    this.#content = content;
+  }
+
+  /** `{content}` for text, `{"content-bin"}` (base64) for bytes, `{action: "close", code, reason}` for a close. */
+  export(): Record<string, unknown> {
+    if (this.#close !== undefined) {
+      const { code, reason } = this.#close;
+      return reason === undefined ? { action: 'close', code } : { action: 'close', code, reason };
+    }
+    return contentField(this.#content);
+  }
+}
+
+/** Data appended to held HTTP streams, or a close of those streams. */
+export class HttpStreamFormat extends Format {
+  /** A format that closes every subscribed stream. */
+  static close(): HttpStreamFormat {
+    const format = new HttpStreamFormat('');
+    format.#closing = true;
+    return format;
+  }
+
+  readonly name = 'http-stream';
+  readonly #content: string | Uint8Array;
+  #closing = false;
+
+  /** Text or bytes to append to each stream. */
+  constructor(content: string | Uint8Array) {
+    super();
+    this.#content = content;
+  }
+
+  /** `{content}` for text, `{"content-bin"}` (base64) for bytes, `{action: "close"}` for a close. */
+  export(): Record<string, unknown> {
+    return this.#closing ? { action: 'close' } : contentField(this.#content);
+  }
+}
+
+/** The response released to held long-poll requests. */
+export interface HttpResponseInit {
+  /** Status code, 100-999. @default 200 */
+  readonly code?: number;
+  /** Reason phrase. @default - the proxy's phrase for the code */
+  readonly reason?: string;
+  /** Response headers. @default - none */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Response body (text, or bytes sent as `body-bin`). @default '' */
+  readonly body?: string | Uint8Array;
+}
+
+/** The response a long-poll subscriber receives. Always exports a body (`''` when none). */
+export class HttpResponseFormat extends Format {
+  readonly name = 'http-response';
+  readonly #init: HttpResponseInit;
+
+  /**
+   * A response from a body (text or bytes) or from `{code, reason, headers, body}`.
+   *
+   * @throws InvalidValueError for a bad code, or a reason or header with CR/LF.
+   */
+  constructor(init: string | Uint8Array | HttpResponseInit = {}) {
+    super();
+    const given = typeof init === 'string' || init instanceof Uint8Array ? { body: init } : init;
+    // JavaScript callers may pass the code as a numeric string; it is exported as a number.
+    const raw: unknown = given.code ?? 200;
+    const code = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+    this.#init = { ...given, code: code as number };
+    const { reason, headers = {} } = given;
+    if (typeof code !== 'number' || !Number.isInteger(code) || code < 100 || code > 999) {
+      throw new InvalidValueError(`http-response code ${String(code)} is not valid: use an integer status such as 200`);
+    }
+    if (reason !== undefined) validateHeaderValue('http-response reason', reason);
+    for (const [name, value] of Object.entries(headers)) {
+      validateHeaderName(name);
+      validateHeaderValue(`header '${name}'`, value);
+    }
+  }
+
+  /** `{code, reason?, headers?, body}` or `body-bin` (base64) for bytes; `code` is numeric. */
+  export(): Record<string, unknown> {
+    const { code = 200, reason, headers, body = '' } = this.#init;
+    return {
+      code,
+      ...(reason === undefined ? {} : { reason }),
+      ...(headers === undefined ? {} : { headers: { ...headers } }),
+      ...(body instanceof Uint8Array ? { 'body-bin': Buffer.from(body).toString('base64') } : { body }),
+    };
+  }
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Checks an HTTP header name (RFC 9110 token).
+ *
+ * @throws InvalidValueError when the name is empty or has characters outside a token.
+ */
+export function validateHeaderName(name: string): void {
+  if (!TOKEN.test(name)) {
+    throw new InvalidValueError(`header name ${JSON.stringify(name)} is not valid: use letters, digits and -`);
+  }
+}
+
+/**
+ * Checks that a header value cannot split the header block (no CR, LF or NUL).
+ *
+ * @throws InvalidValueError naming what the value is for.
+ */
+export function validateHeaderValue(what: string, value: string): void {
+  if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
+    throw new InvalidValueError(`${what} value ${JSON.stringify(value)} contains CR, LF or NUL: remove them`);
+  }
+}
+
+function contentField(content: string | Uint8Array): Record<string, unknown> {
+  return typeof content === 'string' ? { content } : { 'content-bin': Buffer.from(content).toString('base64') };
+}

@@ -1,0 +1,208 @@
+/**
+ * GRIP configuration from the environment (GRIP_URL, GRIP_PROXIES, GRIP_VERIFY_KEY, GRIP_VERIFY_ISS,
+ * GRIP_SIG_VERIFY, GRIP_PREFIX) or from a Secrets Manager secret (GRIP_SECRET_ARN), cached for a bounded
+ * time. The Secrets Manager client is loaded only when a secret is configured.
+ */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Env } from '../contract';
+import { GripConfigError, SecretNotSetError } from '../errors';
+import type { SignatureVerification, TrustedKey } from './grip-sig';
+import { type GripProxy, type GripUrlOverrides, parseGripProxies, parseGripUrl } from './grip-url';
+import { FASTLY_ISS_PREFIX, fastlyFanoutVerifyKey, loadVerifyKey } from './keys';
+
+/** Everything the runtime needs to talk to GRIP proxies. */
+export interface GripConfig {
+  /** Proxies to publish to; empty when nothing is configured. */
+  readonly proxies: readonly GripProxy[];
+  /** How incoming `Grip-Sig` headers are verified. */
+  readonly verify: SignatureVerification;
+  /** Prefix added to every channel name (GRIP_PREFIX). */
+  readonly prefix: string;
+}
+
+/** How long a loaded configuration (and the secret's value) is reused before being read again. */
+export const GRIP_CONFIG_TTL_MS = 5 * 60 * 1000;
+
+const ENV_NAMES = [
+  Env.GRIP_URL,
+  Env.GRIP_PROXIES,
+  Env.GRIP_SECRET_ARN,
+  Env.GRIP_VERIFY_KEY,
+  Env.GRIP_VERIFY_ISS,
+  Env.GRIP_SIG_VERIFY,
+  Env.GRIP_PREFIX,
+] as const;
+
+interface CacheEntry<T> {
+  readonly fingerprint: string;
+  readonly expiresAt: number;
+  readonly value: T;
+}
+
+let asyncCache: CacheEntry<Promise<GripConfig>> | undefined;
+let syncCache: CacheEntry<GripConfig> | undefined;
+const clients = new Map<string, SecretsManagerClient>();
+
+/**
+ * Loads the GRIP configuration, reading the secret named by GRIP_SECRET_ARN when set (its value is a
+ * GRIP_URL or a GRIP_PROXIES JSON list; its proxies are added to those of the environment). The result is
+ * cached for {@link GRIP_CONFIG_TTL_MS}; {@link reloadGripConfig} drops it.
+ *
+ * @throws SecretNotSetError when the secret has no value yet.
+ * @throws GripConfigError for a malformed configuration or an unreadable secret.
+ */
+export function loadGripConfig(env: NodeJS.ProcessEnv = process.env): Promise<GripConfig> {
+  const fingerprint = fingerprintOf(env);
+  const now = Date.now();
+  if (asyncCache !== undefined && asyncCache.fingerprint === fingerprint && now < asyncCache.expiresAt) {
+    return asyncCache.value;
+  }
+  const arn = setting(env, Env.GRIP_SECRET_ARN);
+  const value = (async () => buildConfig(env, arn === undefined ? undefined : { arn, value: await readSecret(arn) }))();
+  const entry = { fingerprint, expiresAt: now + GRIP_CONFIG_TTL_MS, value };
+  asyncCache = entry;
+  value.catch(() => {
+    if (asyncCache === entry) asyncCache = undefined;
+  });
+  return value;
+}
+
+/**
+ * Loads the GRIP configuration from the environment only, synchronously (for the seed-compatible API).
+ *
+ * @throws GripConfigError when GRIP_SECRET_ARN is set (a secret can only be read asynchronously) or the
+ *   configuration is malformed.
+ */
+export function loadGripConfigSync(env: NodeJS.ProcessEnv = process.env): GripConfig {
+  const arn = setting(env, Env.GRIP_SECRET_ARN);
+  if (arn !== undefined) {
+    throw new GripConfigError(
+      `GRIP_SECRET_ARN is set (${arn}): a secret can only be read asynchronously, so use the async API ` +
+        '(getWebSocket(), loadGripConfig()) or configure GRIP_URL instead',
+    );
+  }
+  const fingerprint = fingerprintOf(env);
+  if (syncCache?.fingerprint !== fingerprint) {
+    syncCache = { fingerprint, expiresAt: Number.POSITIVE_INFINITY, value: buildConfig(env, undefined) };
+  }
+  return syncCache.value;
+}
+
+/** Drops the cached configuration so the next load reads the environment and the secret again. */
+export function reloadGripConfig(): void {
+  asyncCache = undefined;
+  syncCache = undefined;
+}
+
+function buildConfig(env: NodeJS.ProcessEnv, secret: { arn: string; value: string } | undefined): GripConfig {
+  const overrides: GripUrlOverrides = {
+    verifyKey: setting(env, Env.GRIP_VERIFY_KEY),
+    verifyIss: setting(env, Env.GRIP_VERIFY_ISS),
+  };
+  const url = setting(env, Env.GRIP_URL);
+  const list = setting(env, Env.GRIP_PROXIES);
+  const proxies = [
+    ...(url === undefined ? [] : [parseGripUrl(url, overrides)]),
+    ...(list === undefined ? [] : parseGripProxies(list, overrides)),
+    ...(secret === undefined ? [] : parseSecretValue(secret.arn, secret.value, overrides)),
+  ];
+  return { proxies, verify: verificationOf(env, proxies, overrides), prefix: env[Env.GRIP_PREFIX] ?? '' };
+}
+
+function verificationOf(
+  env: NodeJS.ProcessEnv,
+  proxies: readonly GripProxy[],
+  overrides: GripUrlOverrides,
+): SignatureVerification {
+  const mode = (setting(env, Env.GRIP_SIG_VERIFY) ?? 'on').toLowerCase();
+  if (mode !== 'on' && mode !== 'off') {
+    throw new GripConfigError(`GRIP_SIG_VERIFY is '${mode}': use 'on' (the default) or 'off'`);
+  }
+  const keys: TrustedKey[] = proxies.flatMap((p) => (p.verifyKey ? [{ key: p.verifyKey, iss: p.verifyIss }] : []));
+  if (proxies.length === 0 && overrides.verifyKey !== undefined) {
+    keys.push({ key: loadVerifyKey(overrides.verifyKey, 'GRIP_VERIFY_KEY'), iss: overrides.verifyIss });
+  } else if (proxies.length === 0 && overrides.verifyIss?.startsWith(FASTLY_ISS_PREFIX)) {
+    keys.push({ key: fastlyFanoutVerifyKey(), iss: overrides.verifyIss });
+  }
+  return { enabled: mode === 'on', keys };
+}
+
+function parseSecretValue(arn: string, value: string, overrides: GripUrlOverrides): GripProxy[] {
+  const text = value.trim();
+  const label = `secret ${arn}`;
+  if (/^https?:\/\//i.test(text)) {
+    return [parseGripUrl(text, overrides, label)];
+  }
+  if (text.startsWith('[')) {
+    return parseGripProxies(text, overrides, label);
+  }
+  if (text.startsWith('{')) {
+    return parseSecretObject(label, text, overrides);
+  }
+  throw notSet(arn, 'its value is not a GRIP_URL or a JSON list (a placeholder?)');
+}
+
+/** A key/value secret (`{"GRIP_URL": ..., "GRIP_PROXIES": ...}`) or a single proxy object. */
+function parseSecretObject(label: string, text: string, overrides: GripUrlOverrides): GripProxy[] {
+  let object: Record<string, unknown>;
+  try {
+    object = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new GripConfigError(`${label} starts with '{' but is not valid JSON: store a GRIP_URL or a JSON list`);
+  }
+  if (!(Env.GRIP_URL in object) && !(Env.GRIP_PROXIES in object)) {
+    return parseGripProxies(JSON.stringify([object]), overrides, label);
+  }
+  const { GRIP_URL: url, GRIP_PROXIES: list } = object;
+  return [
+    ...(typeof url === 'string' ? [parseGripUrl(url, overrides, `${label} GRIP_URL`)] : []),
+    ...(list === undefined
+      ? []
+      : parseGripProxies(typeof list === 'string' ? list : JSON.stringify(list), overrides, `${label} GRIP_PROXIES`)),
+  ];
+}
+
+async function readSecret(arn: string): Promise<string> {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const region = arn.startsWith('arn:') ? arn.split(':')[3] || undefined : undefined;
+  let client = clients.get(region ?? '');
+  if (client === undefined) {
+    client = new SecretsManagerClient(region === undefined ? {} : { region });
+    clients.set(region ?? '', client);
+  }
+  let output: { SecretString?: string; SecretBinary?: Uint8Array };
+  try {
+    output = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+  } catch (error) {
+    const { name = '', message = '' } = (typeof error === 'object' && error !== null ? error : {}) as Partial<Error>;
+    if (name === 'ResourceNotFoundException' && /secret value|staging label/i.test(message)) {
+      throw notSet(arn, 'it has no value yet');
+    }
+    throw new GripConfigError(
+      `cannot read secret ${arn} (${name || 'error'}: ${message}): check GRIP_SECRET_ARN and that the ` +
+        'function may call secretsmanager:GetSecretValue on it',
+      { cause: error },
+    );
+  }
+  const value = output.SecretString ?? (output.SecretBinary && Buffer.from(output.SecretBinary).toString('utf8'));
+  if (value === undefined || value.trim() === '') {
+    throw notSet(arn, 'its value is empty');
+  }
+  return value;
+}
+
+function notSet(arn: string, why: string): SecretNotSetError {
+  return new SecretNotSetError(
+    `secret ${arn} is not set up: ${why}. Put the GRIP_URL in it, e.g. aws secretsmanager put-secret-value ` +
+      `--secret-id ${arn} --secret-string 'https://<proxy>/<path>?iss=...&key=...'`,
+  );
+}
+
+function setting(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function fingerprintOf(env: NodeJS.ProcessEnv): string {
+  return JSON.stringify(ENV_NAMES.map((name) => env[name] ?? null));
+}
