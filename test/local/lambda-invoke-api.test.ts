@@ -1,0 +1,94 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { namesFunction } from '../../local/lambda-invoke-api';
+import { startWebSocketEmulator, type WebSocketEmulator } from '../../local/websocket-emulator';
+
+describe('the emulator Lambda Invoke endpoint', () => {
+  let emulator: WebSocketEmulator;
+  let lambda: LambdaClient;
+  const asyncEvents: unknown[] = [];
+  let asyncSeen: (event: unknown) => void = () => {};
+
+  beforeAll(async () => {
+    emulator = await startWebSocketEmulator({
+      functionName: 'chat-fn',
+      onError: () => {},
+      handler: async (event: { kind?: string; value?: number }) => {
+        if (event.kind === 'async') {
+          asyncEvents.push(event);
+          asyncSeen(event);
+          return undefined;
+        }
+        if (event.kind === 'fail') throw new TypeError('bad input');
+        return { doubled: (event.value ?? 0) * 2 };
+      },
+    });
+    lambda = new LambdaClient({
+      endpoint: emulator.lambdaEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+  });
+  afterAll(async () => {
+    lambda.destroy();
+    await emulator.stop();
+  });
+
+  const payload = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+  it('answers 202 to an Event invocation and runs the handler in the background', async () => {
+    const seen = new Promise((resolve) => {
+      asyncSeen = resolve;
+    });
+    const result = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'chat-fn',
+        InvocationType: 'Event',
+        Payload: payload({ kind: 'async', n: 1 }),
+      }),
+    );
+    expect(result.StatusCode).toBe(202);
+    expect(await seen).toEqual({ kind: 'async', n: 1 });
+  });
+
+  it('returns the result of a RequestResponse invocation', async () => {
+    const result = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:chat-fn',
+        Payload: payload({ value: 21 }),
+      }),
+    );
+    expect(result.StatusCode).toBe(200);
+    expect(result.FunctionError).toBeUndefined();
+    expect(JSON.parse(new TextDecoder().decode(result.Payload))).toEqual({ doubled: 42 });
+  });
+
+  it('reports a thrown error as an Unhandled function error', async () => {
+    const result = await lambda.send(
+      new InvokeCommand({ FunctionName: 'chat-fn', Payload: payload({ kind: 'fail' }) }),
+    );
+    expect(result.FunctionError).toBe('Unhandled');
+    expect(JSON.parse(new TextDecoder().decode(result.Payload))).toMatchObject({
+      errorType: 'TypeError',
+      errorMessage: 'bad input',
+    });
+  });
+
+  it('answers ResourceNotFoundException for another function', async () => {
+    await expect(
+      lambda.send(new InvokeCommand({ FunctionName: 'other-fn', Payload: payload({}) })),
+    ).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+  });
+});
+
+describe('namesFunction', () => {
+  it('accepts names, qualified names, ARNs and partial ARNs of the function only', () => {
+    for (const name of ['fn', 'fn:$LATEST', 'arn:aws:lambda:eu-west-1:1:function:fn', '1:function:fn:prod']) {
+      expect(namesFunction(name, 'fn')).toBe(true);
+    }
+    expect(namesFunction('fn2', 'fn')).toBe(false);
+    expect(namesFunction('arn:aws:lambda:eu-west-1:1:function:fn2', 'fn')).toBe(false);
+  });
+});
