@@ -37,10 +37,11 @@ export const Env = {
 /**
  * Single-table design of the native transport's state.
  *
- * - connection item: `pk = CONN#<connectionId>`, `sk = META`, attributes `meta` (map of strings),
+ * - connection item: `pk = sk = CONN#<connectionId>`, attributes `meta` (map of strings),
  *   `connectedAt` (epoch ms), `expiresAt` (epoch s), `pending` (list of messages queued during `$connect`).
  * - membership item: `pk = CHAN#<channel>`, `sk = CONN#<connectionId>`, attribute `expiresAt`.
- * - reverse index: partition key `sk`, sort key `pk`: a connection's memberships.
+ * - reverse index: partition key `sk`, sort key `pk`: a connection's memberships (`pk` beginning with `CHAN#`).
+ *   The connection item's `sk` is its own id, so the index has one partition per connection, never a hot one.
  */
 export const ConnectionTableSchema = {
   partitionKey: 'pk',
@@ -49,7 +50,6 @@ export const ConnectionTableSchema = {
   reverseIndexName: 'reverse',
   connectionPrefix: 'CONN#',
   channelPrefix: 'CHAN#',
-  connectionSortKey: 'META',
 } as const;
 
 /** API Gateway closes a WebSocket connection after 2 hours; items expire this long after connect. */

@@ -1,0 +1,47 @@
+/** Retry timing shared by the native transport's bounded retry loops. */
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Delay before retry number `attempt` (1 for the first retry): exponential from `baseMs`, capped at
+ * `capMs`, with equal jitter (half fixed, half random) so that many callers retrying at once spread out.
+ */
+export function backoffDelay(attempt: number, baseMs: number, capMs: number): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+/**
+ * Runs `work` for every item with at most `limit` calls in flight and waits for all of them. `work`
+ * must not reject (callers record failures themselves); items are taken in order. When reading `items`
+ * fails, the calls already started are awaited before the error propagates.
+ */
+export async function forEachBounded<T>(
+  items: AsyncIterable<readonly T[]> | Iterable<T>,
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let slotFreed: (() => void) | undefined;
+  const start = async (item: T): Promise<void> => {
+    while (running.size >= limit) await new Promise<void>((resolve) => (slotFreed = resolve));
+    const call = work(item).finally(() => {
+      running.delete(call);
+      slotFreed?.();
+      slotFreed = undefined;
+    });
+    running.add(call);
+  };
+  try {
+    if (Symbol.asyncIterator in items) {
+      for await (const page of items) for (const item of page) await start(item);
+    } else {
+      for (const item of items) await start(item);
+    }
+  } finally {
+    await Promise.all(running);
+  }
+}

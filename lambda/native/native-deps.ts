@@ -1,0 +1,70 @@
+import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { Env } from '../contract';
+import { logger } from '../logger';
+import { ConnectionStore } from './connection-store';
+import { managementClient, type PostRetryOptions, resolveManagementEndpoint } from './management';
+
+/** Where the native transport writes what it cannot throw. @default - the runtime's JSON-lines logger */
+export interface NativeLogger {
+  info(message: string, details?: Readonly<Record<string, unknown>>): void;
+  warn(message: string, details?: Readonly<Record<string, unknown>>): void;
+  error(message: string, details?: Readonly<Record<string, unknown>>): void;
+}
+
+/**
+ * Collaborators of the native transport. Everything is optional: by default the clients are created once
+ * per container from the environment (`FAAS_GRIP_CONNECTION_TABLE`, `FAAS_GRIP_MANAGEMENT_ENDPOINT`,
+ * `AWS_LAMBDA_FUNCTION_NAME`), with their SDKs imported on first use. Tests and local runs inject their own.
+ */
+export interface NativeDeps {
+  /** @default - a store on `FAAS_GRIP_CONNECTION_TABLE` with the container's DynamoDB client */
+  readonly store?: ConnectionStore;
+  /** @default - one client per endpoint and container for `managementEndpoint` */
+  readonly managementClient?: ApiGatewayManagementApiClient;
+  /** The stage's callback URL. @default - the `FAAS_GRIP_MANAGEMENT_ENDPOINT` environment variable */
+  readonly managementEndpoint?: string;
+  /** Client used to invoke this function for pending deliveries. @default - one per container */
+  readonly lambdaClient?: LambdaClient;
+  /** The function to invoke for pending deliveries. @default - `AWS_LAMBDA_FUNCTION_NAME` */
+  readonly functionName?: string;
+  /** PostToConnection calls in flight during a fan-out. @default - `FAAS_GRIP_FANOUT_CONCURRENCY`, else 50 */
+  readonly concurrency?: number;
+  /** Channel prefix for the context's subscribe/unsubscribe. @default - `GRIP_PREFIX`, else '' */
+  readonly prefix?: string;
+  /** Retries of each PostToConnection. @default - 3 attempts from 50 ms */
+  readonly postRetry?: PostRetryOptions;
+  /** How long a pending delivery waits for a new connection to accept posts. @default 5000 */
+  readonly pendingDeadlineMs?: number;
+  /** @default - the runtime's logger (lambda/logger.ts) */
+  readonly logger?: NativeLogger;
+}
+
+const stores = new Map<string, ConnectionStore>();
+
+/** The store to use: the injected one or the container's default for the configured table. */
+export function storeOf(deps: NativeDeps): ConnectionStore {
+  if (deps.store) return deps.store;
+  const table = process.env[Env.CONNECTION_TABLE] ?? '';
+  let store = stores.get(table);
+  if (!store) {
+    store = new ConnectionStore();
+    stores.set(table, store);
+  }
+  return store;
+}
+
+/** The management API client to use: the injected one or the container's client for the endpoint. */
+export function managementOf(deps: NativeDeps): Promise<ApiGatewayManagementApiClient> {
+  if (deps.managementClient) return Promise.resolve(deps.managementClient);
+  try {
+    return managementClient(resolveManagementEndpoint(deps.managementEndpoint));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** The logger to use. */
+export function loggerOf(deps: NativeDeps): NativeLogger {
+  return deps.logger ?? logger;
+}
