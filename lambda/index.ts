@@ -1,0 +1,98 @@
+/**
+ * The runtime API of faas-grip-cdk (`faas-grip-cdk/runtime`): handlers for WebSocket connections held by a GRIP
+ * proxy or by an API Gateway WebSocket API, publishing, HTTP stream and long-poll holds, the WebSocket-over-HTTP
+ * codec, configuration and the typed errors.
+ *
+ * @example
+ * import { publish, webSocketHandler, WebSocketMessageFormat } from 'faas-grip-cdk/runtime';
+ *
+ * export const handler = webSocketHandler(async (ws) => {
+ *   if (ws.isOpening()) { ws.accept(); ws.subscribe('room'); }
+ *   while (ws.canRecv()) {
+ *     const message = ws.recv();
+ *     if (message === null) break;
+ *     await publish('room', new WebSocketMessageFormat(message));
+ *   }
+ * });
+ */
+
+export * from './contract';
+export * from './errors';
+export { type GetWebSocketOptions, getWebSocket, lambdaGetWebSocket } from './get-websocket';
+export {
+  type ControlMessage,
+  type KeepAliveOptions,
+  keepAliveMessage,
+  MAX_CONTROL_MESSAGE_BYTES,
+  sessionMessage,
+  setMetaMessage,
+} from './grip/control-message';
+export {
+  Format,
+  HttpResponseFormat,
+  type HttpResponseInit,
+  HttpStreamFormat,
+  WebSocketMessageFormat,
+} from './grip/formats';
+export { type GripConfig, loadGripConfig, loadGripConfigSync, reloadGripConfig } from './grip/grip-config';
+export { type SignatureVerification, type TrustedKey, verifyGripSignature } from './grip/grip-sig';
+export { type GripProxy, parseGripUrl } from './grip/grip-url';
+export {
+  formatServerSentEvent,
+  type HoldChannel,
+  type HoldOptions,
+  type HoldResult,
+  holdEventStream,
+  holdResponse,
+  holdStream,
+  type KeepAlive,
+  MIN_HOLD_TIMEOUT_SECONDS,
+  type NextLink,
+  type ResponseHoldOptions,
+  type ServerSentEvent,
+} from './grip/hold';
+export {
+  EventVersion,
+  getGripWebSocketContext,
+  type HttpRequest,
+  type HttpResult,
+  isWebSocketOverHttp,
+  parseHttpEvent,
+  toHttpResult,
+} from './grip/http-event';
+export { MAX_META_BYTES, MAX_META_VALUE_BYTES } from './grip/meta';
+export {
+  encodePublishBody,
+  MAX_PUBLISH_BODY_BYTES,
+  type PublishItem,
+  type PublishOptions as ProxyPublishOptions,
+  publishToProxies,
+} from './grip/publisher';
+export {
+  type OutgoingOperation,
+  Transport,
+  WebSocketContext,
+  type WebSocketContextInit,
+  type WebSocketFinisher,
+} from './grip/websocket-context';
+export {
+  decodeCloseContent,
+  decodeWebSocketEvents,
+  encodeCloseContent,
+  encodeWebSocketEvents,
+  MAX_WEBSOCKET_EVENTS_BYTES,
+  type WebSocketEvent,
+  type WebSocketEventInput,
+  type WebSocketEventType,
+} from './grip/websocket-events';
+export { ConnectionStore } from './native/connection-store';
+export { type FanOutResult, fanOut, sendToConnection } from './native/fan-out';
+export type { NativeDeps } from './native/native-deps';
+export { NATIVE_TARGET, type PublishOptions, type PublishResult, publish, withPublishTracking } from './publish';
+export {
+  HANDLER_ERROR_CLOSE_CODE,
+  type WebSocketHandlerFunction,
+  type WebSocketHandlerOptions,
+  type WebSocketHandlerResult,
+  webSocketHandler,
+} from './websocket-handler';

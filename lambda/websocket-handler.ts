@@ -1,0 +1,205 @@
+/**
+ * `webSocketHandler()`: the recommended entry point. One user function serves WebSocket connections held by a
+ * GRIP proxy (WebSocket-over-HTTP through API Gateway REST, HTTP API or a function URL) and by an API Gateway
+ * WebSocket API, and failures are mapped to answers in one place.
+ */
+import { MetricName } from './contract';
+import { GripSignatureError, NotWebSocketOverHttpError, WebSocketEventDecodeError } from './errors';
+import { loadGripConfig } from './grip/grip-config';
+import { verifyGripSignature } from './grip/grip-sig';
+import {
+  EventVersion,
+  getGripWebSocketContext,
+  type HttpRequest,
+  type HttpResult,
+  isWebSocketOverHttp,
+  parseHttpEvent,
+  toHttpResult,
+} from './grip/http-event';
+import type { WebSocketContext } from './grip/websocket-context';
+import { logger } from './logger';
+import { countMetric, flushMetrics } from './metrics';
+import type { NativeResult } from './native/native-context';
+import type { NativeDeps } from './native/native-deps';
+import { isNativeEvent } from './native/native-event';
+import type { PendingDeliveryResult } from './native/pending';
+import { withPublishTracking } from './publish';
+
+/** The user's code: reads and acts on the connection through `ws`. May be async; its result is ignored. */
+export type WebSocketHandlerFunction<E = unknown> = (ws: WebSocketContext, event: E) => void | Promise<void>;
+
+/** Options of {@link webSocketHandler}. */
+export interface WebSocketHandlerOptions {
+  /**
+   * Collaborators of the native transport (DynamoDB store, management client, endpoint); also used by the
+   * `publish()` calls the function makes.
+   * @default - created from the environment (`FAAS_GRIP_CONNECTION_TABLE`, `FAAS_GRIP_MANAGEMENT_ENDPOINT`)
+   */
+  readonly native?: NativeDeps;
+}
+
+/** What the returned Lambda handler resolves to: the proxy result, the WebSocket route result, or a delivery report. */
+export type WebSocketHandlerResult = HttpResult | NativeResult | PendingDeliveryResult;
+
+/** The close code sent when the user function throws: 1011, "the server met an unexpected condition". */
+export const HANDLER_ERROR_CLOSE_CODE = 1011;
+const HANDLER_ERROR_REASON = 'internal error';
+
+/**
+ * Wraps a function into a Lambda handler for both transports.
+ *
+ * GRIP requests: the configuration is loaded (GRIP_URL, GRIP_PROXIES or GRIP_SECRET_ARN), `Grip-Sig` is verified
+ * before the function runs (401 otherwise, counted as `SignatureRejected`), anything that is not
+ * WebSocket-over-HTTP gets 400, and `body: null` (keep-alive, refresh) is a request without events.
+ * API Gateway WebSocket events: the context's effects are committed when the function returns.
+ *
+ * Every `publish()` started by the function, awaited or not, has settled before the handler answers; a failed
+ * one is logged with each target's cause and counted (`PublishErrors`) but does not change the answer.
+ *
+ * When the function throws (or leaves the context in a state that cannot be answered), the error is logged,
+ * counted (`HandlerErrors`) and none of the context's effects are kept: on GRIP the connection is closed with
+ * 1011 (an opening request gets OPEN then CLOSE 1011, so the client sees the code instead of a failed
+ * handshake); on the native transport `$connect` is refused with 500 and nothing is stored, a message closes the
+ * connection, and `$disconnect` still removes the connection's state.
+ *
+ * @example
+ * export const handler = webSocketHandler(async (ws) => {
+ *   if (ws.isOpening()) { ws.accept(); ws.subscribe('room'); }
+ *   while (ws.canRecv()) {
+ *     const message = ws.recv();
+ *     if (message === null) break;
+ *     await publish('room', new WebSocketMessageFormat(message));
+ *   }
+ * });
+ */
+export function webSocketHandler<E = unknown>(
+  fn: WebSocketHandlerFunction<E>,
+  options: WebSocketHandlerOptions = {},
+): (event: E, context?: unknown) => Promise<WebSocketHandlerResult> {
+  return async (event: E) => {
+    try {
+      if (isNativeEvent(event)) {
+        return await handleNative(fn, event, options.native ?? {});
+      }
+      return await handleHttp(fn, event, options.native ?? {});
+    } finally {
+      flushMetrics();
+    }
+  };
+}
+
+async function handleHttp<E>(
+  fn: WebSocketHandlerFunction<E>,
+  event: E,
+  deps: NativeDeps,
+): Promise<WebSocketHandlerResult> {
+  let req: HttpRequest;
+  try {
+    req = parseHttpEvent(event);
+  } catch (error) {
+    const pending = await import('./native/pending');
+    if (pending.isPendingDeliveryEvent(event)) {
+      return pending.deliverPending(event, deps);
+    }
+    logger.warn('event is neither an HTTP nor an API Gateway WebSocket event', { error });
+    return plain(EventVersion.REST_V1, 400, 'Not a WebSocket-over-HTTP request\n');
+  }
+  let prefix: string;
+  try {
+    const config = await loadGripConfig();
+    verifyGripSignature(req.headers['grip-sig'], config.verify);
+    prefix = config.prefix;
+  } catch (error) {
+    if (error instanceof GripSignatureError) {
+      countMetric(MetricName.SIGNATURE_REJECTED);
+      logger.warn('request refused: Grip-Sig missing or invalid', { reason: error.message, path: req.path });
+      return plain(req.version, 401, 'Grip-Sig missing or invalid: only the GRIP proxy may call this function\n');
+    }
+    logger.error('GRIP configuration cannot be used', { error });
+    return plain(req.version, 500, 'server configuration error: see the function logs\n');
+  }
+  if (!isWebSocketOverHttp(req)) {
+    return plain(req.version, 400, 'Not a WebSocket-over-HTTP request\n');
+  }
+  let ws: WebSocketContext;
+  try {
+    ws = getGripWebSocketContext(req, { prefix });
+  } catch (error) {
+    if (!(error instanceof WebSocketEventDecodeError || error instanceof NotWebSocketOverHttpError)) throw error;
+    logger.warn('malformed WebSocket-over-HTTP request', { error });
+    return plain(req.version, 400, `${error.message}\n`);
+  }
+  countInbound(ws);
+  try {
+    return await withPublishTracking(async () => {
+      await fn(ws, event);
+      return ws.toResponse() as HttpResult;
+    }, deps);
+  } catch (error) {
+    handlerFailed(error, ws);
+    const fresh = getGripWebSocketContext(req, { prefix });
+    if (fresh.isOpening()) fresh.accept();
+    if (!fresh.disconnected && !fresh.peerClose) fresh.close(HANDLER_ERROR_CLOSE_CODE, HANDLER_ERROR_REASON);
+    return fresh.toResponse() as HttpResult;
+  }
+}
+
+async function handleNative<E>(fn: WebSocketHandlerFunction<E>, event: E, deps: NativeDeps): Promise<NativeResult> {
+  const { createNativeContext } = await import('./native/native-context');
+  let ws: WebSocketContext;
+  try {
+    ws = await createNativeContext(event, deps);
+  } catch (error) {
+    logger.error('cannot read the connection of an API Gateway WebSocket event', { error });
+    return { statusCode: 500, body: 'internal error' };
+  }
+  countInbound(ws);
+  try {
+    return (await withPublishTracking(async () => {
+      await fn(ws, event);
+      return ws.finish();
+    }, deps)) as NativeResult;
+  } catch (error) {
+    handlerFailed(error, ws);
+    return nativeAfterError(ws, event, deps);
+  }
+}
+
+/** Keeps the native state consistent after a failure: nothing half-stored, the connection closed or cleaned up. */
+async function nativeAfterError<E>(ws: WebSocketContext, event: E, deps: NativeDeps): Promise<NativeResult> {
+  try {
+    if (ws.isOpening()) {
+      const { storeOf } = await import('./native/native-deps');
+      await storeOf(deps).deleteConnection(ws.id);
+      return { statusCode: 500, body: 'internal error' };
+    }
+    const { createNativeContext } = await import('./native/native-context');
+    const fresh = await createNativeContext(event, deps);
+    if (!fresh.disconnected) fresh.close(HANDLER_ERROR_CLOSE_CODE, HANDLER_ERROR_REASON);
+    return (await fresh.finish()) as NativeResult;
+  } catch (error) {
+    logger.error('cleaning up after the handler error failed; the connection item expires with its TTL', {
+      connectionId: ws.id,
+      error,
+    });
+    return { statusCode: 500, body: 'internal error' };
+  }
+}
+
+function handlerFailed(error: unknown, ws: WebSocketContext): void {
+  countMetric(MetricName.HANDLER_ERRORS);
+  logger.error('websocket handler failed: closing the connection with 1011', {
+    transport: ws.transport.name,
+    connectionId: ws.id,
+    opening: ws.isOpening(),
+    error,
+  });
+}
+
+function countInbound(ws: WebSocketContext): void {
+  countMetric(MetricName.MESSAGES_HANDLED, ws.inbound.filter((e) => e.type === 'TEXT' || e.type === 'BINARY').length);
+}
+
+function plain(version: EventVersion, statusCode: number, body: string): HttpResult {
+  return toHttpResult(version, { statusCode, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body });
+}

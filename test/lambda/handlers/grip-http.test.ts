@@ -1,0 +1,51 @@
+import { Env } from '../../../lambda/contract';
+import { handler as longPoll } from '../../../lambda/handlers/long-poll';
+import { handler as stream } from '../../../lambda/handlers/stream';
+import { getEvent as get, gripSig, setEnv, wohEvent } from '../grip-events';
+
+let restoreEnv: () => void;
+
+beforeEach(() => {
+  restoreEnv = setEnv({
+    [Env.GRIP_URL]: 'http://127.0.0.1:5561/?verify-iss=pushpin&verify-key=changeme',
+    [Env.GRIP_PROXIES]: undefined,
+    [Env.GRIP_SECRET_ARN]: undefined,
+    [Env.GRIP_PREFIX]: undefined,
+    [Env.GRIP_SIG_VERIFY]: undefined,
+  });
+  jest.spyOn(console, 'warn').mockImplementation(() => {});
+});
+
+afterEach(() => {
+  restoreEnv();
+  jest.restoreAllMocks();
+});
+
+describe('refusals of the hold handlers', () => {
+  test.each([
+    ['no Grip-Sig', null, 401],
+    ['a forged Grip-Sig', gripSig({ key: 'forged' }), 401],
+  ])('%s gets %s', async (_name, sig, status) => {
+    const event = wohEvent('rest-v1', { method: 'GET', events: null, path: '/stream/news', sig });
+
+    const [a, b] = await Promise.all([stream(event), longPoll(event)]);
+
+    expect(a.statusCode).toBe(status);
+    expect(b.statusCode).toBe(status);
+    expect(a.headers['Grip-Hold']).toBeUndefined();
+  });
+
+  test('a POST gets 405 with Allow: GET', async () => {
+    const result = await stream(wohEvent('rest-v1', { method: 'POST', events: null, path: '/stream/news' }));
+
+    expect(result.statusCode).toBe(405);
+    expect(result.headers.Allow).toBe('GET');
+  });
+
+  test('a channel name that would corrupt Grip-Channel gets 400', async () => {
+    const result = await stream(get('http-v2', { query: { channel: 'a,b;c' } }));
+
+    expect(result.statusCode).toBe(400);
+    expect(result.headers['Grip-Hold']).toBeUndefined();
+  });
+});
