@@ -31,3 +31,10 @@ export {
 export { type RestFrontDoor, type RestFrontDoorOptions, startRestFrontDoor } from './rest-front-door';
 export type { WebSocketApiEvent, WebSocketAuthorizerEvent } from './websocket-api-events';
 export { startWebSocketEmulator, type WebSocketEmulator, type WebSocketEmulatorOptions } from './websocket-emulator';
+export {
+  type DevServer,
+  type DevServerOptions,
+  type DevServerUrls,
+  describeDevServer,
+  startDevServer,
+} from './dev-server';

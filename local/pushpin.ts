@@ -27,6 +27,8 @@ export interface StartPushpinOptions {
   readonly route?: PushpinRouteOptions;
   /** Key Pushpin signs `Grip-Sig` with; default 32 random bytes as hex. */
   readonly sigKey?: string;
+  /** Client (HTTP and WebSocket) port on 127.0.0.1; default (or 0) a free port. */
+  readonly httpPort?: number;
   /** Issuer of `Grip-Sig`; default `pushpin`. */
   readonly sigIss?: string;
   /** Pushpin log level, 0 (errors) to 3 (debug); default 1. */
@@ -108,7 +110,8 @@ async function startOnce(binary: string, options: StartPushpinOptions): Promise<
   const logDir = join(dir, 'log');
   mkdirSync(runDir);
   mkdirSync(logDir);
-  const [httpPort, publishPort, pushPort, subPort, commandPort] = await freePorts(5);
+  const [freeHttpPort, publishPort, pushPort, subPort, commandPort] = await freePorts(5);
+  const httpPort = options.httpPort || freeHttpPort;
   try {
     const conf = pushpinConf({
       runDir,
