@@ -1,0 +1,134 @@
+import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { GripApi } from './grip-api';
+import type { GripSettings } from './grip-settings';
+import { HandlerFunction } from './handler-function';
+import { NativeWebSocketApi } from './native-websocket-api';
+import { TransportAlarms } from './transport-alarms';
+
+/** Which front doors the chat runs behind. */
+export class ChatTransport {
+  /** A GRIP proxy (Fanout Cloud, Fastly Fanout, Pushpin) in front of a REST API. */
+  public static readonly GRIP = new ChatTransport('grip', true, false);
+  /** An API Gateway WebSocket API. */
+  public static readonly NATIVE = new ChatTransport('native', false, true);
+  /** Both, with one function: a message reaches the room's members on either transport. */
+  public static readonly BOTH = new ChatTransport('both', true, true);
+
+  /** Every transport, by name. */
+  public static readonly ALL: readonly ChatTransport[] = [ChatTransport.GRIP, ChatTransport.NATIVE, ChatTransport.BOTH];
+
+  /**
+   * The transport called `name` (`grip`, `native` or `both`, any case).
+   *
+   * @throws Error listing the valid names.
+   */
+  public static of(name: string): ChatTransport {
+    const found = ChatTransport.ALL.find((t) => t.name === name.trim().toLowerCase());
+    if (found === undefined) {
+      const names = ChatTransport.ALL.map((t) => t.name).join(', ');
+      throw new Error(`unknown chat transport '${name}': use one of ${names} (e.g. npx cdk deploy -c transport=both)`);
+    }
+    return found;
+  }
+
+  private constructor(
+    /** The transport's name. */
+    public readonly name: string,
+    /** Whether a GRIP origin is defined. */
+    public readonly grip: boolean,
+    /** Whether a native WebSocket API is defined. */
+    public readonly native: boolean,
+  ) {}
+}
+
+/** Properties of a {@link ChatStack}. */
+export interface ChatStackProps extends StackProps {
+  /**
+   * The front doors of the chat.
+   *
+   * @default ChatTransport.GRIP
+   */
+  readonly transport?: ChatTransport;
+
+  /**
+   * Where the GRIP settings are (GRIP and both transports).
+   *
+   * @default GripSettings.newSecret()
+   */
+  readonly gripSettings?: GripSettings;
+
+  /**
+   * Whether to define the alarms of {@link TransportAlarms}.
+   *
+   * @default false
+   */
+  readonly alarms?: boolean;
+}
+
+/** Rate limits of the example's stages: generous for a chat, a ceiling on what a runaway client can cost. */
+const THROTTLING = { rate: 500, burst: 1000 };
+
+/**
+ * The chat of the seed, deployable with `npx cdk deploy`: one function running the package's chat handler
+ * behind a GRIP origin, a native WebSocket API, or both (one room across both).
+ */
+export class ChatStack extends Stack {
+  /** The chat function. */
+  public readonly handler: lambda.Function;
+  /** The GRIP origin, unless the transport is native only. */
+  public readonly gripApi?: GripApi;
+  /** The native WebSocket API, unless the transport is GRIP only. */
+  public readonly nativeWebSocketApi?: NativeWebSocketApi;
+  /** The alarms, when asked for. */
+  public readonly alarms?: TransportAlarms;
+
+  public constructor(scope: Construct, id: string, props: ChatStackProps = {}) {
+    super(scope, id, props);
+    const transport = props.transport ?? ChatTransport.GRIP;
+    this.handler = new HandlerFunction(this, 'Chat').lambdaFunction;
+    const limits = { throttlingRateLimit: THROTTLING.rate, throttlingBurstLimit: THROTTLING.burst };
+    this.gripApi = transport.grip
+      ? new GripApi(this, 'GripApi', { handler: this.handler, gripSettings: props.gripSettings, ...limits })
+      : undefined;
+    this.nativeWebSocketApi = transport.native
+      ? new NativeWebSocketApi(this, 'NativeApi', { handler: this.handler, ...limits })
+      : undefined;
+    this.alarms = props.alarms
+      ? new TransportAlarms(this, 'Alarms', { gripApi: this.gripApi, nativeWebSocketApi: this.nativeWebSocketApi })
+      : undefined;
+    this.acknowledgeFindings();
+  }
+
+  /** Choices of this example app (not of the constructs), each with its reason. */
+  private acknowledgeFindings(): void {
+    if (this.nativeWebSocketApi !== undefined) {
+      Validations.of(this.nativeWebSocketApi.webSocketApi.node.findChild('$connect-Route')).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'the example chat is public by design; NativeWebSocketApi takes authorizerTokenSecret to require a token',
+      });
+    }
+    Validations.of(this.handler).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'API Gateway invokes the chat synchronously; its one asynchronous self-invocation (delivering messages sent ' +
+        'during $connect) keeps them in the connection table until the next message, so a queue would add nothing',
+    });
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions-APIG3',
+        reason: 'no WAF web ACL in the example: it costs money per month; associate one with the stage when needed',
+      },
+      {
+        id: 'Serverless-APIGWXrayEnabled',
+        reason: 'X-Ray tracing costs money per trace; the runtime emits metrics and structured logs instead',
+      },
+      {
+        id: 'Serverless-LambdaTracing',
+        reason: 'X-Ray tracing costs money per trace; the runtime emits metrics and structured logs instead',
+      },
+    );
+  }
+}

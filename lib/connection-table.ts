@@ -1,0 +1,90 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ConnectionTableSchema } from '../lambda/contract';
+
+/** Properties of a {@link ConnectionTable}. */
+export interface ConnectionTableProps {
+  /**
+   * An existing table to use instead of defining one. It must have the schema of `ConnectionTableSchema`
+   * (string keys `pk` and `sk`, a `reverse` index keyed `sk`/`pk`, TTL on `expiresAt`).
+   *
+   * @default - a table is defined
+   */
+  readonly table?: dynamodb.ITable;
+
+  /**
+   * What happens to the defined table when it leaves the stack. The table only holds connection state that
+   * expires within 2 hours 10 minutes and means nothing once the WebSocket API is gone, so it is deleted.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Defines the DynamoDB table of the native WebSocket transport: one item per connection and one per channel
+ * membership, a reverse index for a connection's channels, TTL as a backstop for missed `$disconnect` events,
+ * on-demand billing and point-in-time recovery.
+ */
+export class ConnectionTable extends Construct {
+  /** Actions the runtime's ConnectionStore uses; never `Scan`. */
+  private static readonly ACTIONS = [
+    'dynamodb:BatchGetItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ];
+
+  /** The table (defined here or given). */
+  public readonly table: dynamodb.ITable;
+  /** The table's name. */
+  public readonly tableName: string;
+
+  public constructor(scope: Construct, id: string, props: ConnectionTableProps = {}) {
+    super(scope, id);
+    if (props.table !== undefined && props.removalPolicy !== undefined) {
+      throw new Error('ConnectionTable takes either an existing table or a removalPolicy for a new one, not both');
+    }
+    this.table = props.table ?? this.defineTable(props.removalPolicy ?? RemovalPolicy.DESTROY);
+    this.tableName = this.table.tableName;
+  }
+
+  /**
+   * Lets `grantee` read and write connections and memberships: item reads and writes on the table and queries
+   * on its reverse index, nothing more (no `Scan`, no table management).
+   */
+  public grantReadWriteConnections(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ConnectionTable.ACTIONS,
+      resourceArns: [this.table.tableArn, `${this.table.tableArn}/index/${ConnectionTableSchema.reverseIndexName}`],
+    });
+    this.table.encryptionKey?.grantEncryptDecrypt(grantee);
+    return grant;
+  }
+
+  private defineTable(removalPolicy: RemovalPolicy): dynamodb.TableV2 {
+    const key = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
+    return new dynamodb.TableV2(this, 'Resource', {
+      partitionKey: key(ConnectionTableSchema.partitionKey),
+      sortKey: key(ConnectionTableSchema.sortKey),
+      globalSecondaryIndexes: [
+        {
+          indexName: ConnectionTableSchema.reverseIndexName,
+          partitionKey: key(ConnectionTableSchema.sortKey),
+          sortKey: key(ConnectionTableSchema.partitionKey),
+        },
+      ],
+      timeToLiveAttribute: ConnectionTableSchema.ttlAttribute,
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy,
+    });
+  }
+}

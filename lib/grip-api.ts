@@ -1,0 +1,245 @@
+import { Annotations, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { DEFAULT_METRICS_NAMESPACE, Env, MetricName } from '../lambda/contract';
+import type { CustomDomain } from './custom-domain';
+import { GripSettings, type GripSettingsBinding } from './grip-settings';
+import { HandlerFunction } from './handler-function';
+import { claimEnvironment } from './private/environment';
+import { acknowledgeNoAccessLogs } from './private/nag';
+import { defineOriginOutputs, pushpinRouteOf } from './private/origin-outputs';
+import { runtimeMetric } from './private/runtime-metric';
+
+/** The content type of WebSocket-over-HTTP bodies; API Gateway must treat it as binary. */
+const WEBSOCKET_EVENTS = 'application/websocket-events';
+
+/** Properties of a {@link GripApi}. */
+export interface GripApiProps {
+  /**
+   * The function that answers the proxy. It gets the GRIP settings in its environment and read access to them.
+   *
+   * @default - a function running the package's chat handler
+   */
+  readonly handler?: lambda.Function;
+
+  /**
+   * Where the runtime finds the GRIP_URL (control URI, publish key, verify key).
+   *
+   * @default GripSettings.newSecret()
+   */
+  readonly gripSettings?: GripSettings;
+
+  /**
+   * Whether every request's Grip-Sig is verified before the handler's code runs. Turning it off lets anyone who
+   * finds the API's URL act as the proxy, and warns at synth.
+   *
+   * @default true
+   */
+  readonly verifySignature?: boolean;
+
+  /**
+   * A prefix added to every channel name on publish and subscribe (GRIP_PREFIX).
+   *
+   * @default - no prefix
+   */
+  readonly channelPrefix?: string;
+
+  /**
+   * The CloudWatch namespace of the runtime's metrics.
+   *
+   * @default 'FaasGrip'
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * The API's endpoint type. A regional endpoint avoids a CloudFront hop between the proxy and the API.
+   *
+   * @default apigateway.EndpointType.REGIONAL
+   */
+  readonly endpointType?: apigateway.EndpointType;
+
+  /**
+   * The name of the deployment stage; it is the path prefix of the execute-api URL.
+   *
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+
+  /**
+   * Steady-state request rate limit of the stage, in requests per second. Every WebSocket message is a request.
+   *
+   * @default - the account's limit
+   */
+  readonly throttlingRateLimit?: number;
+
+  /**
+   * Burst limit of the stage, in requests.
+   *
+   * @default - the account's limit
+   */
+  readonly throttlingBurstLimit?: number;
+
+  /**
+   * Where the stage writes access logs (JSON). API Gateway needs the account's CloudWatch role for this, which
+   * this construct never defines.
+   *
+   * @default - no access logs
+   */
+  readonly accessLogDestination?: apigateway.IAccessLogDestination;
+
+  /**
+   * A custom domain to serve the origin on; the outputs then name it instead of the execute-api host.
+   *
+   * @default - the API's own execute-api host, under the stage's path
+   */
+  readonly customDomain?: CustomDomain;
+}
+
+/**
+ * Defines the origin a GRIP proxy (Fanout Cloud, Fastly Fanout, Pushpin) forwards to: a REST API with
+ * `application/websocket-events` as a binary media type and a Lambda proxy integration on `/` and `/{proxy+}`.
+ *
+ * The outputs give what the proxy's origin settings need: host, port 443 with TLS, the Host header, the path
+ * prefix, a ready Pushpin route line and the Fastly backend settings.
+ */
+export class GripApi extends Construct {
+  /** The REST API. */
+  public readonly restApi: apigateway.LambdaRestApi;
+  /** The function behind the API. */
+  public readonly handler: lambda.Function;
+  /** The secret holding the GRIP settings, unless they were given as a plain URL. */
+  public readonly gripSecret?: secretsmanager.ISecret;
+  /** The host the proxy connects to (port 443, TLS) and sends as `Host`. */
+  public readonly originHost: string;
+  /** The path prefix the proxy must put before the client's path (`''` when none). */
+  public readonly originPathPrefix: string;
+  /** A Pushpin routes-file line forwarding every request to this origin. */
+  public readonly pushpinRoute: string;
+
+  private readonly binding: GripSettingsBinding;
+  private readonly namespace: string;
+  private readonly channelPrefix?: string;
+
+  public constructor(scope: Construct, id: string, props: GripApiProps = {}) {
+    super(scope, id);
+    const stageName = props.stageName ?? 'prod';
+    if (!Token.isUnresolved(stageName) && !/^[A-Za-z0-9_-]{1,128}$/.test(stageName)) {
+      throw new Error(`stageName '${stageName}' is not valid: use letters, digits, '-' and '_' (at most 128)`);
+    }
+    this.namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    this.channelPrefix = props.channelPrefix;
+    this.handler = props.handler ?? new HandlerFunction(this, 'Handler').lambdaFunction;
+    this.binding = (props.gripSettings ?? GripSettings.newSecret()).bind(this);
+    this.gripSecret = this.binding.secret;
+    this.grantPublish(this.handler);
+    const verify = props.verifySignature ?? true;
+    claimEnvironment(this.handler, this.node.path, verify ? {} : { [Env.GRIP_SIG_VERIFY]: 'off' });
+    if (!verify) {
+      Annotations.of(this).addWarningV2(
+        'faas-grip-cdk:signatureVerificationOff',
+        'verifySignature is false: anyone who finds the API URL can act as the GRIP proxy. Keep it on in production',
+      );
+    }
+
+    this.restApi = new apigateway.LambdaRestApi(this, 'Resource', {
+      restApiName: Names.uniqueResourceName(this, {}),
+      handler: this.handler,
+      proxy: true,
+      integrationOptions: { allowTestInvoke: false },
+      cloudWatchRole: false,
+      endpointTypes: [props.endpointType ?? apigateway.EndpointType.REGIONAL],
+      binaryMediaTypes: [WEBSOCKET_EVENTS],
+      description: 'GRIP origin (WebSocket-over-HTTP, HTTP streaming and long-polling) defined by faas-grip-cdk',
+      deployOptions: {
+        stageName,
+        throttlingRateLimit: props.throttlingRateLimit,
+        throttlingBurstLimit: props.throttlingBurstLimit,
+        accessLogDestination: props.accessLogDestination,
+        accessLogFormat: props.accessLogDestination && apigateway.AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+
+    const origin = props.customDomain?.bind(this, this.restApi) ?? {
+      host: `${this.restApi.restApiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`,
+      pathPrefix: `/${stageName}`,
+    };
+    this.originHost = origin.host;
+    this.originPathPrefix = origin.pathPrefix;
+    this.pushpinRoute = pushpinRouteOf(origin);
+    defineOriginOutputs(this, origin);
+    this.acknowledgeFindings(verify, props.accessLogDestination !== undefined);
+  }
+
+  /**
+   * Lets `grantee` publish through the same GRIP settings: read access to the secret and, for a Lambda function,
+   * the environment variables that point the runtime at them. With settings from a plain URL there is nothing
+   * to grant, and the returned grant is a dropped one.
+   */
+  public grantPublish(grantee: iam.IGrantable): iam.Grant {
+    if (grantee instanceof lambda.Function) {
+      claimEnvironment(grantee, this.node.path, this.publishEnvironment());
+    }
+    return this.binding.secret?.grantRead(grantee) ?? iam.Grant.drop(grantee, 'read the GRIP settings from env');
+  }
+
+  /** A metric the runtime emits from this API's function. */
+  public metric(metricName: string, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return runtimeMetric(this.namespace, this.handler, metricName, options);
+  }
+
+  /** Requests refused because their Grip-Sig was missing or invalid (a wrong verify key shows up here). */
+  public metricSignatureRejected(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.SIGNATURE_REJECTED, options);
+  }
+
+  /** Publishes that failed on at least one proxy. */
+  public metricPublishErrors(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.PUBLISH_ERRORS, options);
+  }
+
+  /** WebSocket messages handed to the handler's code. */
+  public metricMessagesHandled(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.MESSAGES_HANDLED, options);
+  }
+
+  /** Errors thrown by the handler's code. */
+  public metricHandlerErrors(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.HANDLER_ERRORS, options);
+  }
+
+  private publishEnvironment(): Record<string, string> {
+    return {
+      ...this.binding.environment,
+      ...(this.channelPrefix === undefined ? {} : { [Env.GRIP_PREFIX]: this.channelPrefix }),
+      [Env.METRICS_NAMESPACE]: this.namespace,
+    };
+  }
+
+  private acknowledgeFindings(verify: boolean, accessLogs: boolean): void {
+    const api = Validations.of(this.restApi);
+    api.acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason:
+        'bodies are WebSocket-over-HTTP frames, which no request model describes; the function decodes them strictly',
+    });
+    api.acknowledge({
+      id: 'AwsSolutions-APIG6',
+      reason:
+        'execution logging needs the account-wide API Gateway CloudWatch role, which this construct never defines, ' +
+        'and would write Grip-Sig headers to the logs',
+    });
+    if (verify) {
+      const reason =
+        'the caller is the GRIP proxy, not end users: the function verifies every request Grip-Sig before any ' +
+        'handler code runs; end-user authentication belongs to the handler';
+      api.acknowledge({ id: 'AwsSolutions-APIG4', reason }, { id: 'AwsSolutions-COG4', reason });
+    }
+    if (!accessLogs) {
+      acknowledgeNoAccessLogs(this.restApi);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { HandlerAsset } from '../lambda/contract';
+import { bundledAssetDir } from './private/package-root';
+
+/**
+ * A handler bundle shipped pre-built inside this package (`assets/<name>/index.js`).
+ *
+ * The bundles are built with esbuild when the package is built, so defining a function from one needs
+ * neither esbuild nor Docker.
+ */
+export class HandlerBundle {
+  /** The chat of the seed: `/nick`, `/join` and broadcast, on GRIP and native WebSockets. */
+  public static readonly CHAT = new HandlerBundle(HandlerAsset.CHAT);
+  /** An HTTP streaming (`Grip-Hold: stream`) example. */
+  public static readonly STREAM = new HandlerBundle(HandlerAsset.STREAM);
+  /** A long-polling (`Grip-Hold: response`) example. */
+  public static readonly LONG_POLL = new HandlerBundle(HandlerAsset.LONG_POLL);
+  /** The `$connect` authorizer comparing the `token` query parameter with a secret. */
+  public static readonly AUTHORIZER = new HandlerBundle(HandlerAsset.AUTHORIZER);
+
+  /** The name of the bundle's directory under `assets/`. */
+  public readonly assetName: string;
+
+  private constructor(assetName: string) {
+    this.assetName = assetName;
+  }
+}
+
+/** Properties of a {@link HandlerFunction}. */
+export interface HandlerFunctionProps {
+  /**
+   * The pre-built handler the function runs.
+   *
+   * @default HandlerBundle.CHAT
+   */
+  readonly bundle?: HandlerBundle;
+
+  /**
+   * Memory of the function, in MiB; CPU grows with it (signature checks and fan-out are CPU-bound).
+   *
+   * @default 512
+   */
+  readonly memorySize?: number;
+
+  /**
+   * How long one invocation may run. API Gateway stops waiting after 29 seconds.
+   *
+   * @default Duration.seconds(29)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * How long the function's log group keeps its logs.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * More environment variables for the function.
+   *
+   * @default - only the variables the constructs set
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+
+  /**
+   * The execution role.
+   *
+   * @default - a role that may only write to the function's log group (no managed policy)
+   */
+  readonly role?: iam.IRole;
+}
+
+/**
+ * Defines a Lambda function running one of the package's pre-built handlers, with pinned settings: Node.js 24
+ * on ARM64, an explicit log group with retention, source maps on, and a role limited to its log group.
+ */
+export class HandlerFunction extends Construct implements iam.IGrantable {
+  /** The runtime every handler of this package runs on. */
+  public static readonly RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+  /** The function. */
+  public readonly lambdaFunction: lambda.Function;
+  /** The log group the function writes to. */
+  public readonly logGroup: logs.LogGroup;
+  /** The function's execution role. */
+  public readonly role: iam.IRole;
+  /** The principal to grant permissions to. */
+  public readonly grantPrincipal: iam.IPrincipal;
+
+  public constructor(scope: Construct, id: string, props: HandlerFunctionProps = {}) {
+    super(scope, id);
+    const bundle = props.bundle ?? HandlerBundle.CHAT;
+    this.role =
+      props.role ??
+      new iam.Role(this, 'Role', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Runs the faas-grip-cdk '${bundle.assetName}' handler`,
+      });
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    this.logGroup.grantWrite(this.role);
+    this.lambdaFunction = new lambda.Function(this, 'Resource', {
+      runtime: HandlerFunction.RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(bundledAssetDir(bundle.assetName)),
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(29),
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      description: `faas-grip-cdk ${bundle.assetName} handler`,
+    });
+    this.grantPrincipal = this.lambdaFunction.grantPrincipal;
+  }
+}

@@ -1,0 +1,252 @@
+import { CfnOutput, Duration, Names, Token, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { DEFAULT_METRICS_NAMESPACE, Env, MetricName } from '../lambda/contract';
+import { ConnectionTable } from './connection-table';
+import { HandlerBundle, HandlerFunction } from './handler-function';
+import { claimEnvironment } from './private/environment';
+import { acknowledgeNoAccessLogs, acknowledgeWildcardGrant } from './private/nag';
+import { runtimeMetric } from './private/runtime-metric';
+
+/** Properties of a {@link NativeWebSocketApi}. */
+export interface NativeWebSocketApiProps {
+  /**
+   * The function behind `$connect`, `$disconnect` and `$default`.
+   *
+   * @default - a function running the package's chat handler
+   */
+  readonly handler?: lambda.Function;
+
+  /**
+   * The table connections and channel memberships are kept in.
+   *
+   * @default - a new ConnectionTable
+   */
+  readonly connectionTable?: ConnectionTable;
+
+  /**
+   * The name of the stage; it is the path of the `wss://` URL.
+   *
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+
+  /**
+   * Steady-state message rate limit of the stage, in messages per second.
+   *
+   * @default - the account's limit
+   */
+  readonly throttlingRateLimit?: number;
+
+  /**
+   * Burst limit of the stage, in messages.
+   *
+   * @default - the account's limit
+   */
+  readonly throttlingBurstLimit?: number;
+
+  /**
+   * A secret holding a token clients must pass as the `token` query parameter to connect (browsers cannot set
+   * headers on a WebSocket). A Lambda authorizer on `$connect` compares the two.
+   *
+   * @default - no authorizer: anyone can connect
+   */
+  readonly authorizerTokenSecret?: secretsmanager.ISecret;
+
+  /**
+   * How many PostToConnection calls a fan-out keeps in flight. Every call counts against the account's API
+   * Gateway request limit (10,000 per second in most regions), shared with all APIs.
+   *
+   * @default - the runtime's default
+   */
+  readonly fanOutConcurrency?: number;
+
+  /**
+   * The CloudWatch namespace of the runtime's metrics.
+   *
+   * @default 'FaasGrip'
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * Where the stage writes access logs. API Gateway needs the account's CloudWatch role for this, which this
+   * construct never defines.
+   *
+   * @default - no access logs
+   */
+  readonly accessLogDestination?: apigwv2.IAccessLogDestination;
+}
+
+/**
+ * Defines an API Gateway WebSocket API whose `$connect`, `$disconnect` and `$default` routes go to one function,
+ * with a stage that deploys itself, the connection table, and the function's access to both: the management
+ * (callback) URL and the table name come in its environment, never derived from the request's domain.
+ */
+export class NativeWebSocketApi extends Construct {
+  /** The WebSocket API. */
+  public readonly webSocketApi: apigwv2.WebSocketApi;
+  /** The stage clients connect to. */
+  public readonly stage: apigwv2.WebSocketStage;
+  /** The connection table. */
+  public readonly connectionTable: ConnectionTable;
+  /** The function behind the routes. */
+  public readonly handler: lambda.Function;
+  /** The `$connect` authorizer's function, when a token secret was given. */
+  public readonly authorizerFunction?: lambda.Function;
+  /** The `wss://` URL clients connect to. */
+  public readonly url: string;
+  /** The management API endpoint (`https://`) the runtime posts to connections through. */
+  public readonly callbackUrl: string;
+
+  private readonly namespace: string;
+  private readonly concurrency?: number;
+
+  public constructor(scope: Construct, id: string, props: NativeWebSocketApiProps = {}) {
+    super(scope, id);
+    const concurrency = props.fanOutConcurrency;
+    if (concurrency !== undefined && !Token.isUnresolved(concurrency)) {
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
+        throw new Error(`fanOutConcurrency ${concurrency} is not valid: use a whole number from 1 to 1000`);
+      }
+    }
+    this.concurrency = concurrency;
+    this.namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    this.handler = props.handler ?? new HandlerFunction(this, 'Handler').lambdaFunction;
+    this.connectionTable = props.connectionTable ?? new ConnectionTable(this, 'ConnectionTable');
+    this.authorizerFunction = props.authorizerTokenSecret && this.defineAuthorizer(props.authorizerTokenSecret);
+
+    this.webSocketApi = new apigwv2.WebSocketApi(this, 'Resource', {
+      apiName: Names.uniqueResourceName(this, {}),
+      description: 'WebSocket API defined by faas-grip-cdk',
+    });
+    const integration = (name: string) => new WebSocketLambdaIntegration(name, this.handler);
+    const connect = this.webSocketApi.addRoute('$connect', {
+      integration: integration('ConnectIntegration'),
+      authorizer:
+        this.authorizerFunction &&
+        new WebSocketLambdaAuthorizer('ConnectAuthorizer', this.authorizerFunction, {
+          identitySource: ['route.request.querystring.token'],
+        }),
+    });
+    const disconnect = this.webSocketApi.addRoute('$disconnect', { integration: integration('DisconnectIntegration') });
+    const fallback = this.webSocketApi.addRoute('$default', { integration: integration('DefaultIntegration') });
+    this.stage = new apigwv2.WebSocketStage(this, 'Stage', {
+      webSocketApi: this.webSocketApi,
+      stageName: props.stageName ?? 'prod',
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttlingRateLimit, burstLimit: props.throttlingBurstLimit },
+      accessLogSettings: props.accessLogDestination && { destination: props.accessLogDestination },
+    });
+    this.url = this.stage.url;
+    this.callbackUrl = this.stage.callbackUrl;
+
+    this.grantPublish(this.handler);
+    this.grantSelfInvoke();
+    new CfnOutput(this, 'Url', { value: this.url, description: 'WebSocket URL clients connect to' });
+    this.acknowledgeFindings(connect, [disconnect, fallback], props.accessLogDestination !== undefined);
+  }
+
+  /**
+   * Lets `grantee` publish to this API's connections: post to and delete connections on this stage, and read
+   * and write the connection table. A Lambda function also gets the table name and management URL in its
+   * environment.
+   */
+  public grantPublish(grantee: iam.IGrantable): iam.Grant {
+    if (grantee instanceof lambda.Function) {
+      claimEnvironment(grantee, this.node.path, {
+        [Env.CONNECTION_TABLE]: this.connectionTable.tableName,
+        [Env.MANAGEMENT_ENDPOINT]: this.stage.callbackUrl,
+        [Env.METRICS_NAMESPACE]: this.namespace,
+        ...(this.concurrency === undefined ? {} : { [Env.FANOUT_CONCURRENCY]: String(this.concurrency) }),
+      });
+    }
+    const manage = this.stage.grantManagementApiAccess(grantee);
+    acknowledgeWildcardGrant(
+      grantee,
+      manage,
+      'connection ids exist only at run time; the grant is limited to the @connections path of this stage',
+    );
+    return manage.combine(this.connectionTable.grantReadWriteConnections(grantee));
+  }
+
+  /** A metric the runtime emits from this API's function. */
+  public metric(metricName: string, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return runtimeMetric(this.namespace, this.handler, metricName, options);
+  }
+
+  /** Fan-out deliveries that succeeded. */
+  public metricFanOutDelivered(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.FANOUT_DELIVERED, options);
+  }
+
+  /** Fan-out deliveries to connections that were gone (their memberships are then removed). */
+  public metricFanOutGone(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.FANOUT_GONE, options);
+  }
+
+  /** Fan-out deliveries that failed after retries. */
+  public metricFanOutFailed(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.FANOUT_FAILED, options);
+  }
+
+  /** Errors thrown by the handler's code. */
+  public metricHandlerErrors(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.HANDLER_ERRORS, options);
+  }
+
+  private defineAuthorizer(secret: secretsmanager.ISecret): lambda.Function {
+    const fn = new HandlerFunction(this, 'Authorizer', {
+      bundle: HandlerBundle.AUTHORIZER,
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      environment: { [Env.AUTHORIZER_TOKEN_SECRET_ARN]: secret.secretArn },
+    }).lambdaFunction;
+    secret.grantRead(fn);
+    return fn;
+  }
+
+  /**
+   * Messages sent during `$connect` are delivered by an asynchronous invocation of the same function once the
+   * connection exists. The permission lives in its own policy: the function's default policy cannot name the
+   * function without a dependency cycle.
+   */
+  private grantSelfInvoke(): void {
+    const role = this.handler.role;
+    if (role === undefined) {
+      return;
+    }
+    new iam.Policy(this, 'SelfInvokePolicy', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.handler.functionArn] }),
+      ],
+    });
+  }
+
+  private acknowledgeFindings(
+    connect: apigwv2.WebSocketRoute,
+    others: readonly apigwv2.WebSocketRoute[],
+    accessLogs: boolean,
+  ): void {
+    const cognito = 'WebSocket APIs take Lambda or IAM authorizers only, no Cognito user pool authorizer';
+    for (const route of [connect, ...others]) {
+      Validations.of(route).acknowledge({ id: 'AwsSolutions-COG4', reason: cognito });
+    }
+    for (const route of others) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'API Gateway authorizes a WebSocket connection once, at $connect; other routes cannot take an authorizer',
+      });
+    }
+    if (!accessLogs) {
+      acknowledgeNoAccessLogs(this.stage);
+    }
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The package as its users meet it: the chat app synthesized with `npx cdk synth`, and the packed tarball
+ * installed into a fresh CDK app outside the repo that composes GripApi with its own function. Both synthesize
+ * offline, with no AWS credentials and no Docker (a fake `docker` on the PATH records any call).
+ *
+ * Slow (a build, an install, a type-check, two synths): the tests run one after the other in this file so that
+ * the build the first one runs is what the others pack.
+ */
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const SLOW = 300_000;
+
+let tmp: string;
+let dockerMarker: string;
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-grip-consumer-'));
+  const fakeBin = path.join(tmp, 'fake-bin');
+  dockerMarker = path.join(tmp, 'docker-was-called');
+  fs.mkdirSync(fakeBin);
+  fs.writeFileSync(path.join(fakeBin, 'docker'), `#!/bin/sh\necho "$@" >> "${dockerMarker}"\nexit 1\n`, {
+    mode: 0o755,
+  });
+});
+
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The environment of a user with no AWS credentials at all. */
+function offlineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${path.join(tmp, 'fake-bin')}${path.delimiter}${process.env.PATH ?? ''}`,
+    AWS_CONFIG_FILE: path.join(tmp, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(tmp, 'no-aws-credentials'),
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+    ...extra,
+  };
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) {
+    delete env[name];
+  }
+  return env;
+}
+
+function run(command: string, args: string[], cwd: string, env = offlineEnv()): SpawnSyncReturns<string> {
+  return spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: SLOW - 10_000 });
+}
+
+function expectSuccess(result: SpawnSyncReturns<string>): void {
+  const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}\n${result.error?.message ?? ''}`;
+  expect([result.status, output]).toEqual([0, output]);
+}
+
+function resourceTypes(templateFile: string): string[] {
+  const template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as { Resources: Record<string, { Type: string }> };
+  return Object.values(template.Resources).map((r) => r.Type);
+}
+
+describe('the chat app (bin/chat.ts)', () => {
+  test(
+    '`npx cdk synth` builds and synthesizes it offline, with no credentials and no Docker',
+    () => {
+      // WHEN
+      const out = path.join(tmp, 'chat.out');
+      const result = run('npx', ['cdk', 'synth', '-q', '--no-notices', '-o', out], ROOT);
+
+      // THEN
+      expectSuccess(result);
+      const types = resourceTypes(path.join(out, 'FaasGripChat.template.json'));
+      expect(types).toContain('AWS::ApiGateway::RestApi');
+      expect(types).not.toContain('AWS::ApiGatewayV2::Api');
+      expect(fs.existsSync(dockerMarker)).toBe(false);
+    },
+    SLOW,
+  );
+
+  test('-c transport=both picks both transports; an unknown one fails with the valid names', () => {
+    // GIVEN the app built by the previous test, run the way the CLI runs it
+    const app = path.join(ROOT, 'dist', 'bin', 'chat.js');
+    const synth = (transport: string, out: string) =>
+      run(
+        process.execPath,
+        [app],
+        ROOT,
+        offlineEnv({ CDK_OUTDIR: out, CDK_CONTEXT_JSON: JSON.stringify({ transport }) }),
+      );
+
+    // WHEN
+    const both = synth('both', path.join(tmp, 'both.out'));
+    const unknown = synth('carrier-pigeon', path.join(tmp, 'unknown.out'));
+
+    // THEN
+    expectSuccess(both);
+    const types = resourceTypes(path.join(tmp, 'both.out', 'FaasGripChat.template.json'));
+    expect(types).toEqual(expect.arrayContaining(['AWS::ApiGateway::RestApi', 'AWS::ApiGatewayV2::Api']));
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toContain("unknown chat transport 'carrier-pigeon': use one of grip, native, both");
+  });
+});
+
+describe('a consumer app installing the packed package', () => {
+  let appDir: string;
+
+  test(
+    'installs the tarball from `npm pack`, handler bundles and types included',
+    () => {
+      // GIVEN the package as npm would publish it
+      for (const built of ['dist/lib/index.js', 'dist/lambda/index.d.ts', 'assets/chat/index.js']) {
+        expect([built, fs.existsSync(path.join(ROOT, built))]).toEqual([built, true]); // else: npm run build
+      }
+      const pack = run('npm', ['pack', '--json', '--pack-destination', tmp], ROOT);
+      expectSuccess(pack);
+      const tarball = path.join(tmp, (JSON.parse(pack.stdout) as { filename: string }[])[0].filename);
+
+      // WHEN installed into a fresh app outside the repo; the peers come from the repo's node_modules
+      appDir = path.join(tmp, 'app');
+      fs.mkdirSync(path.join(appDir, 'node_modules'), { recursive: true });
+      const manifest = {
+        name: 'consumer-app',
+        version: '1.0.0',
+        private: true,
+        dependencies: { 'faas-grip-cdk': `file:${tarball}` },
+      };
+      fs.writeFileSync(path.join(appDir, 'package.json'), JSON.stringify(manifest));
+      const install = run(
+        'npm',
+        [
+          'install',
+          '--prefer-offline',
+          '--legacy-peer-deps',
+          '--ignore-scripts',
+          '--no-audit',
+          '--no-fund',
+          '--loglevel=error',
+        ],
+        appDir,
+      );
+      expectSuccess(install);
+      for (const peer of ['aws-cdk-lib', 'constructs']) {
+        fs.symlinkSync(path.join(ROOT, 'node_modules', peer), path.join(appDir, 'node_modules', peer), 'dir');
+      }
+
+      // THEN
+      const installed = path.join(appDir, 'node_modules', 'faas-grip-cdk');
+      for (const file of ['assets/chat/index.js', 'assets/authorizer/index.js', 'dist/lib/index.d.ts']) {
+        expect([file, fs.existsSync(path.join(installed, file))]).toEqual([file, true]);
+      }
+    },
+    SLOW,
+  );
+
+  test(
+    'types resolve for both entry points (node16 resolution, through the exports map)',
+    () => {
+      // GIVEN
+      fs.writeFileSync(
+        path.join(appDir, 'app.ts'),
+        [
+          "import { App, Stack } from 'aws-cdk-lib';",
+          "import * as lambda from 'aws-cdk-lib/aws-lambda';",
+          "import { GripApi, HandlerBundle, HandlerFunction } from 'faas-grip-cdk';",
+          '',
+          'const app = new App();',
+          "const stack = new Stack(app, 'Consumer');",
+          "const handler = new lambda.Function(stack, 'MyHandler', {",
+          '  runtime: lambda.Runtime.NODEJS_22_X,',
+          "  handler: 'index.handler',",
+          '  code: lambda.Code.fromInline(\'exports.handler = async () => ({ statusCode: 200, body: "" });\'),',
+          '});',
+          "new GripApi(stack, 'Grip', { handler });",
+          "const stream = new HandlerFunction(stack, 'Stream', { bundle: HandlerBundle.STREAM });",
+          "new GripApi(stack, 'StreamApi', { handler: stream.lambdaFunction });",
+          '',
+        ].join('\n'),
+      );
+      fs.writeFileSync(
+        path.join(appDir, 'handler.ts'),
+        [
+          "import { Env, type PublishOptions } from 'faas-grip-cdk/runtime';",
+          'export const options: PublishOptions | undefined = undefined;',
+          'export const handler = async (): Promise<{ statusCode: number; body: string }> =>',
+          '  ({ statusCode: 200, body: Env.GRIP_SECRET_ARN });',
+          '',
+        ].join('\n'),
+      );
+      const compilerOptions = {
+        target: 'ES2022',
+        module: 'node16',
+        moduleResolution: 'node16',
+        strict: true,
+        skipLibCheck: true,
+        types: [],
+      };
+      fs.writeFileSync(
+        path.join(appDir, 'tsconfig.json'),
+        JSON.stringify({ compilerOptions, files: ['app.ts', 'handler.ts'] }),
+      );
+
+      // WHEN
+      const tsc = run(
+        process.execPath,
+        [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'],
+        appDir,
+      );
+
+      // THEN
+      expectSuccess(tsc);
+      expect(fs.existsSync(path.join(appDir, 'app.js'))).toBe(true);
+    },
+    SLOW,
+  );
+
+  test(
+    '`cdk synth` composes GripApi with its own function, offline, with no credentials and no Docker',
+    () => {
+      // GIVEN
+      fs.writeFileSync(path.join(appDir, 'cdk.json'), JSON.stringify({ app: 'node app.js' }));
+
+      // WHEN
+      const synth = run(path.join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '-q', '--no-notices'], appDir);
+
+      // THEN
+      expectSuccess(synth);
+      const out = path.join(appDir, 'cdk.out');
+      const template = JSON.parse(fs.readFileSync(path.join(out, 'Consumer.template.json'), 'utf8'));
+      const functions = Object.values(template.Resources as Record<string, { Type: string; Properties: any }>).filter(
+        (r) => r.Type === 'AWS::Lambda::Function',
+      );
+      expect(functions.map((f) => f.Properties.Runtime).sort()).toEqual(['nodejs22.x', 'nodejs24.x']);
+      const staged = fs.readdirSync(out).filter((name) => name.startsWith('asset.'));
+      expect(staged).toHaveLength(1); // the pre-built stream bundle, copied, not bundled
+      expect(fs.readdirSync(path.join(out, staged[0])).sort()).toEqual(['index.js', 'index.js.map']);
+      expect(fs.existsSync(dockerMarker)).toBe(false);
+    },
+    SLOW,
+  );
+});

@@ -1,0 +1,302 @@
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Env, MetricName } from '../../lambda/contract';
+import { ConnectionTable, NativeWebSocketApi } from '../../lib';
+
+const TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf';
+
+function stackOf(): Stack {
+  return new Stack(new App(), 'Test');
+}
+
+function ownFunction(stack: Stack, id = 'Own'): lambda.Function {
+  return new lambda.Function(stack, id, {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 });'),
+  });
+}
+
+function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+describe('NativeWebSocketApi', () => {
+  test('routes: $connect, $disconnect and $default go to one function, each through its own integration', () => {
+    // GIVEN
+    const stack = stackOf();
+
+    // WHEN
+    const api = new NativeWebSocketApi(stack, 'Ws');
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const handlerId = logicalId(stack, api.handler);
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 3);
+    template.allResourcesProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY' });
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+    for (const integration of Object.values(integrations)) {
+      expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(`"${handlerId}","Arn"`);
+    }
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(['$connect', '$default', '$disconnect']);
+    const targets = routes.map((r) => JSON.stringify(r.Properties.Target));
+    expect(new Set(targets).size).toBe(3);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+  });
+
+  test('stage: deploys itself, named prod, and its URL is an output', () => {
+    // GIVEN
+    const stack = stackOf();
+
+    // WHEN
+    const api = new NativeWebSocketApi(stack, 'Ws');
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { AutoDeploy: true, StageName: 'prod' });
+    expect(stack.resolve(api.url)).toEqual(stack.resolve(api.stage.url));
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const url = Object.entries(outputs).find(([k]) => k.startsWith('WsUrl'))?.[1].Value;
+    expect(url).toEqual(stack.resolve(api.stage.url));
+  });
+
+  test('stageName', () => {
+    const stack = stackOf();
+    new NativeWebSocketApi(stack, 'Ws', { stageName: 'live' });
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: 'live' });
+  });
+
+  test('environment: table name and management URL from the stage, never from the request', () => {
+    // GIVEN
+    const stack = stackOf();
+
+    // WHEN
+    const api = new NativeWebSocketApi(stack, 'Ws');
+
+    // THEN
+    const apiId = logicalId(stack, api.webSocketApi);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [Env.CONNECTION_TABLE]: { Ref: logicalId(stack, api.connectionTable.table) },
+          [Env.MANAGEMENT_ENDPOINT]: {
+            'Fn::Join': [
+              '',
+              [
+                'https://',
+                { Ref: apiId },
+                '.execute-api.',
+                { Ref: 'AWS::Region' },
+                '.',
+                { Ref: 'AWS::URLSuffix' },
+                '/prod',
+              ],
+            ],
+          },
+          [Env.METRICS_NAMESPACE]: 'FaasGrip',
+          [Env.FANOUT_CONCURRENCY]: Match.absent(),
+        }),
+      },
+    });
+  });
+
+  test('grants: management API on this stage only, the connection table, and invoking itself', () => {
+    // GIVEN
+    const stack = stackOf();
+
+    // WHEN
+    const api = new NativeWebSocketApi(stack, 'Ws');
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const apiId = logicalId(stack, api.webSocketApi);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'execute-api:ManageConnections',
+            Effect: 'Allow',
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([{ Ref: apiId }, '/prod/*/@connections/*'])],
+            },
+          },
+          Match.objectLike({ Action: Match.arrayWith(['dynamodb:BatchWriteItem', 'dynamodb:Query']) }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'lambda:InvokeFunction',
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [logicalId(stack, api.handler), 'Arn'] },
+          },
+        ],
+      },
+    });
+  });
+
+  test('throttlingRateLimit and throttlingBurstLimit', () => {
+    const stack = stackOf();
+    new NativeWebSocketApi(stack, 'Ws', { throttlingRateLimit: 20, throttlingBurstLimit: 40 });
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+    });
+  });
+
+  test('fanOutConcurrency and metricsNamespace reach the environment', () => {
+    const stack = stackOf();
+    new NativeWebSocketApi(stack, 'Ws', { fanOutConcurrency: 32, metricsNamespace: 'MyApp' });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ [Env.FANOUT_CONCURRENCY]: '32', [Env.METRICS_NAMESPACE]: 'MyApp' }),
+      },
+    });
+  });
+
+  test('fails: a fan-out concurrency that is not a whole number from 1 to 1000', () => {
+    for (const bad of [0, 2.5, 1001]) {
+      expect(() => new NativeWebSocketApi(stackOf(), 'Ws', { fanOutConcurrency: bad })).toThrow(
+        new RegExp(`fanOutConcurrency ${bad} is not valid`),
+      );
+    }
+  });
+
+  test('authorizerTokenSecret: a $connect authorizer reading the token query parameter', () => {
+    // GIVEN
+    const stack = stackOf();
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', TOKEN_SECRET_ARN);
+
+    // WHEN
+    const api = new NativeWebSocketApi(stack, 'Ws', { authorizerTokenSecret: secret });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      IdentitySource: ['route.request.querystring.token'],
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$connect', AuthorizationType: 'CUSTOM' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', AuthorizationType: 'NONE' });
+    expect(api.authorizerFunction).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: { [Env.AUTHORIZER_TOKEN_SECRET_ARN]: TOKEN_SECRET_ARN, NODE_OPTIONS: Match.anyValue() },
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            Resource: TOKEN_SECRET_ARN,
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('no authorizer by default: every route is open', () => {
+    const stack = stackOf();
+    const api = new NativeWebSocketApi(stack, 'Ws');
+    expect(api.authorizerFunction).toBeUndefined();
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+    template.allResourcesProperties('AWS::ApiGatewayV2::Route', { AuthorizationType: 'NONE' });
+  });
+
+  test('handler and connectionTable: given ones are used', () => {
+    // GIVEN
+    const stack = stackOf();
+    const handler = ownFunction(stack);
+    const connectionTable = new ConnectionTable(stack, 'Shared');
+
+    // WHEN
+    const api = new NativeWebSocketApi(stack, 'Ws', { handler, connectionTable });
+
+    // THEN
+    expect(api.handler).toBe(handler);
+    expect(api.connectionTable).toBe(connectionTable);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ [Env.CONNECTION_TABLE]: { Ref: logicalId(stack, connectionTable.table) } }),
+      },
+    });
+  });
+
+  test('accessLogDestination', () => {
+    const stack = stackOf();
+    const logGroup = new logs.LogGroup(stack, 'AccessLogs');
+    new NativeWebSocketApi(stack, 'Ws', { accessLogDestination: new apigwv2.LogGroupLogDestination(logGroup) });
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AccessLogs'), 'Arn'] },
+        Format: Match.anyValue(),
+      },
+    });
+  });
+
+  test('grantPublish: another function can fan out to the connections', () => {
+    // GIVEN
+    const stack = stackOf();
+    const api = new NativeWebSocketApi(stack, 'Ws');
+    const publisher = ownFunction(stack, 'Publisher');
+
+    // WHEN
+    api.grantPublish(publisher);
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Environment: {
+        Variables: Match.objectLike({
+          [Env.CONNECTION_TABLE]: Match.anyValue(),
+          [Env.MANAGEMENT_ENDPOINT]: Match.anyValue(),
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^PublisherServiceRole') }],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Action: 'execute-api:ManageConnections' }),
+          Match.objectLike({ Action: Match.arrayWith(['dynamodb:Query']) }),
+        ],
+      },
+    });
+  });
+
+  test('metrics: delivered, gone and failed fan-out deliveries of the API function', () => {
+    const stack = stackOf();
+    const api = new NativeWebSocketApi(stack, 'Ws', { metricsNamespace: 'MyApp' });
+    const metrics = [
+      [api.metricFanOutDelivered(), MetricName.FANOUT_DELIVERED],
+      [api.metricFanOutGone(), MetricName.FANOUT_GONE],
+      [api.metricFanOutFailed(), MetricName.FANOUT_FAILED],
+      [api.metricHandlerErrors(), MetricName.HANDLER_ERRORS],
+    ] as const;
+    for (const [metric, name] of metrics) {
+      expect([metric.namespace, metric.metricName, metric.statistic]).toEqual(['MyApp', name, 'Sum']);
+      expect(stack.resolve(metric.dimensions)).toEqual({ service: { Ref: logicalId(stack, api.handler) } });
+    }
+  });
+
+  test('fails: one function behind two native APIs', () => {
+    const stack = stackOf();
+    const handler = ownFunction(stack);
+    new NativeWebSocketApi(stack, 'First', { handler });
+    expect(() => new NativeWebSocketApi(stack, 'Second', { handler })).toThrow(
+      /Test\/Second cannot set FAAS_GRIP_CONNECTION_TABLE on function Test\/Own/,
+    );
+  });
+});
