@@ -61,13 +61,38 @@ function resourceTypes(templateFile: string): string[] {
   return Object.values(template.Resources).map((r) => r.Type);
 }
 
+/**
+ * A copy of the working tree as a fresh clone has it (tracked and untracked, not ignored files: no dist/, no
+ * assets/), sharing the repo's node_modules. Synthesizing there builds from scratch, as a user's first
+ * `npx cdk synth` does, and never rewrites the repo's own build while other test files read it.
+ */
+function cloneWorkingTree(dest: string): void {
+  const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  expectSuccess(listed);
+  for (const file of listed.stdout.split('\0').filter((f) => f && fs.existsSync(path.join(ROOT, f)))) {
+    fs.mkdirSync(path.dirname(path.join(dest, file)), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, file), path.join(dest, file));
+  }
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dest, 'node_modules'), 'dir');
+}
+
 describe('the chat app (bin/chat.ts)', () => {
+  let clone: string;
+
   test(
     '`npx cdk synth` builds and synthesizes it offline, with no credentials and no Docker',
     () => {
+      // GIVEN a fresh clone: nothing built yet
+      clone = path.join(tmp, 'clone');
+      cloneWorkingTree(clone);
+      expect(fs.existsSync(path.join(clone, 'dist'))).toBe(false);
+
       // WHEN
       const out = path.join(tmp, 'chat.out');
-      const result = run('npx', ['cdk', 'synth', '-q', '--no-notices', '-o', out], ROOT);
+      const result = run('npx', ['cdk', 'synth', '-q', '--no-notices', '-o', out], clone);
 
       // THEN
       expectSuccess(result);
@@ -80,13 +105,13 @@ describe('the chat app (bin/chat.ts)', () => {
   );
 
   test('-c transport=both picks both transports; an unknown one fails with the valid names', () => {
-    // GIVEN the app built by the previous test, run the way the CLI runs it
-    const app = path.join(ROOT, 'dist', 'bin', 'chat.js');
+    // GIVEN the app built in the clone by the previous test, run the way the CLI runs it
+    const app = path.join(clone, 'dist', 'bin', 'chat.js');
     const synth = (transport: string, out: string) =>
       run(
         process.execPath,
         [app],
-        ROOT,
+        clone,
         offlineEnv({ CDK_OUTDIR: out, CDK_CONTEXT_JSON: JSON.stringify({ transport }) }),
       );
 
