@@ -3,43 +3,63 @@
  * what was wrong and what to do.
  */
 
-/** Base class of every error faas-grip-cdk raises. */
+/**
+ * Base class of every error faas-grip-cdk raises. Each class names itself in a literal, so the name survives
+ * minified bundles.
+ */
 export class FaasGripError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  override name = 'FaasGripError';
 }
 
 /** A WebSocket-over-HTTP body that does not follow the `application/websocket-events` framing. */
-export class WebSocketEventDecodeError extends FaasGripError {}
+export class WebSocketEventDecodeError extends FaasGripError {
+  override name = 'WebSocketEventDecodeError';
+}
 
 /** A request that is not a WebSocket-over-HTTP request (wrong method, content type or missing Connection-Id). */
-export class NotWebSocketOverHttpError extends FaasGripError {}
+export class NotWebSocketOverHttpError extends FaasGripError {
+  override name = 'NotWebSocketOverHttpError';
+}
 
 /** A request whose Grip-Sig is missing, malformed, expired or signed with the wrong key or algorithm. */
-export class GripSignatureError extends FaasGripError {}
+export class GripSignatureError extends FaasGripError {
+  override name = 'GripSignatureError';
+}
 
 /** A configuration that cannot be used: a malformed GRIP_URL, an unset secret, a missing verify key. */
-export class GripConfigError extends FaasGripError {}
+export class GripConfigError extends FaasGripError {
+  override name = 'GripConfigError';
+}
 
 /** A Secrets Manager secret that exists but has no value yet. */
-export class SecretNotSetError extends GripConfigError {}
+export class SecretNotSetError extends GripConfigError {
+  override name = 'SecretNotSetError';
+}
 
 /** Meta that cannot be carried in headers: a bad name, or more than the size cap. */
-export class MetaError extends FaasGripError {}
+export class MetaError extends FaasGripError {
+  override name = 'MetaError';
+}
 
 /** Output over a protocol limit: a response body over 1,000,000 bytes or a control message over 16 KiB. */
-export class OutputLimitError extends FaasGripError {}
+export class OutputLimitError extends FaasGripError {
+  override name = 'OutputLimitError';
+}
 
 /** A context method called in a state where it cannot work, such as `accept()` on a non-opening request. */
-export class WebSocketStateError extends FaasGripError {}
+export class WebSocketStateError extends FaasGripError {
+  override name = 'WebSocketStateError';
+}
 
 /** A context method the connection's transport cannot honour (for example `detach()` on native). */
-export class TransportNotSupportedError extends FaasGripError {}
+export class TransportNotSupportedError extends FaasGripError {
+  override name = 'TransportNotSupportedError';
+}
 
 /** A header value or channel name that would corrupt the protocol (CR, LF, separators). */
-export class InvalidValueError extends FaasGripError {}
+export class InvalidValueError extends FaasGripError {
+  override name = 'InvalidValueError';
+}
 
 /** One proxy or target that a publish did not reach, and why. */
 export interface PublishFailure {
@@ -51,6 +71,7 @@ export interface PublishFailure {
 
 /** A publish that did not reach every target; lists each failed target and its cause. */
 export class PublishError extends FaasGripError {
+  override name = 'PublishError';
   readonly failures: readonly PublishFailure[];
   constructor(failures: readonly PublishFailure[]) {
     super(
@@ -63,4 +84,6 @@ export class PublishError extends FaasGripError {
 }
 
 /** A connection store operation that failed after retries. */
-export class ConnectionStoreError extends FaasGripError {}
+export class ConnectionStoreError extends FaasGripError {
+  override name = 'ConnectionStoreError';
+}

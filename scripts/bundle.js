@@ -38,7 +38,6 @@ async function bundle(name) {
       target: 'node22',
       format: 'cjs',
       minify: true,
-      keepNames: true, // error classes name themselves from `new.target.name`
       sourcemap: 'linked',
       sourcesContent: false,
       external: ['@aws-sdk/*'],

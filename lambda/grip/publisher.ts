@@ -3,7 +3,7 @@
  * bounded retries with jittered backoff, one re-authentication after a 401, and a {@link PublishError}
  * naming every proxy that was not reached while the others still get the publish.
  */
-import jwt from 'jsonwebtoken';
+import jws from 'jws';
 import { InvalidValueError, OutputLimitError, PublishError, type PublishFailure } from '../errors';
 import type { Format } from './formats';
 import type { GripProxy } from './grip-url';
@@ -151,7 +151,11 @@ function publishUrl(proxy: GripProxy): string {
 function authorization(proxy: GripProxy): Record<string, string> {
   if (proxy.key !== undefined && proxy.controlIss !== undefined) {
     const exp = Math.floor(Date.now() / 1000) + PUBLISH_JWT_SECONDS;
-    const token = jwt.sign({ iss: proxy.controlIss, exp }, Buffer.from(proxy.key), { algorithm: 'HS256' });
+    const token = jws.sign({
+      header: { alg: 'HS256', typ: 'JWT' },
+      payload: { iss: proxy.controlIss, exp },
+      secret: Buffer.from(proxy.key),
+    });
     return { Authorization: `Bearer ${token}` };
   }
   if (proxy.key !== undefined) {

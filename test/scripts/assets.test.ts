@@ -1,0 +1,90 @@
+/**
+ * The pre-built handler assets (assets/<name>/index.js, made by `npm run build`) run as Lambda runs them: the
+ * minified bundle is required and invoked, so a bundling mistake (a missing module, a mangled error name, a
+ * lazy import that esbuild could not resolve) fails here rather than after a deploy.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Env, HandlerAsset } from '../../lambda/contract';
+import { ControlEndpoint } from '../lambda/control-endpoint';
+import { decodeResult, gripSig, setEnv, wohEvent } from '../lambda/grip-events';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const asset = (name: string) => path.join(ROOT, 'assets', name, 'index.js');
+
+type Handler = (event: unknown, context?: unknown) => Promise<Record<string, unknown>>;
+
+let endpoint: ControlEndpoint;
+let restoreEnv: () => void;
+
+beforeAll(async () => {
+  endpoint = await ControlEndpoint.start();
+  restoreEnv = setEnv({
+    [Env.GRIP_URL]: `${endpoint.uri}/?iss=backend&key=publish-secret&verify-iss=pushpin&verify-key=changeme`,
+    [Env.GRIP_PROXIES]: undefined,
+    [Env.GRIP_SECRET_ARN]: undefined,
+    [Env.CONNECTION_TABLE]: undefined,
+    [Env.MANAGEMENT_ENDPOINT]: undefined,
+    [Env.AUTHORIZER_TOKEN]: 'let-me-in',
+  });
+  jest.spyOn(console, 'error').mockImplementation(() => {});
+  jest.spyOn(console, 'warn').mockImplementation(() => {});
+});
+
+afterAll(async () => {
+  restoreEnv();
+  jest.restoreAllMocks();
+  await endpoint.stop();
+});
+
+test('every handler of the contract is built (run `npm run build` first)', () => {
+  const missing = Object.values(HandlerAsset).filter((name) => !fs.existsSync(asset(name)));
+  expect(missing).toEqual([]);
+});
+
+describe('the chat asset', () => {
+  const load = (): Handler => require(asset(HandlerAsset.CHAT)).handler;
+
+  test('accepts an opening request and subscribes it to room', async () => {
+    const result = decodeResult(await load()(wohEvent('http-v2', { events: [{ type: 'OPEN' }], connectionId: 'a' })));
+
+    expect(result.statusCode).toBe(200);
+    expect(result.events).toEqual(['OPEN', 'TEXT:c:{"type":"subscribe","channel":"room"}']);
+  });
+
+  test('publishes a message through the control API before it answers', async () => {
+    const event = wohEvent('rest-v1', { events: [{ type: 'TEXT', content: 'from the bundle' }], connectionId: 'a' });
+
+    const result = decodeResult(await load()(event));
+
+    expect(result.statusCode).toBe(200);
+    expect(endpoint.wsMessages('room')).toContain('anonymous: from the bundle');
+  });
+
+  test('refuses a request signed with the wrong key with 401', async () => {
+    const event = wohEvent('function-url', {
+      events: [{ type: 'OPEN' }],
+      connectionId: 'b',
+      sig: gripSig({ key: 'not-the-key' }),
+    });
+
+    const result = await load()(event);
+
+    expect(result.statusCode).toBe(401);
+  });
+});
+
+test('the authorizer asset allows the right token and denies another', async () => {
+  const handler: Handler = require(asset(HandlerAsset.AUTHORIZER)).handler;
+  const event = (token: string) => ({
+    type: 'REQUEST',
+    methodArn: 'arn:aws:execute-api:us-east-1:123456789012:abcdef/prod/$connect',
+    queryStringParameters: { token },
+  });
+
+  const allowed = JSON.stringify(await handler(event('let-me-in')));
+  const denied = JSON.stringify(await handler(event('guess')));
+
+  expect(allowed).toContain('"Effect":"Allow"');
+  expect(denied).toContain('"Effect":"Deny"');
+});
