@@ -4,7 +4,18 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', esModuleInterop: true, skipLibCheck: true } }],
+    '^.+\\.[tj]sx?$': [
+      'ts-jest',
+      {
+        tsconfig: {
+          allowJs: true,
+          isolatedModules: true,
+          module: 'commonjs',
+          esModuleInterop: true,
+          skipLibCheck: true,
+        },
+      },
+    ],
   },
   transformIgnorePatterns: ['/node_modules/(?!(@fanoutio/grip|jose)/)'],
   testTimeout: 30000,

@@ -3,6 +3,14 @@
  * instances, a JWT gate for their publish API, an API Gateway front door for HTTP/GRIP handlers, an API Gateway
  * WebSocket API emulator with its management API, and an in-memory DynamoDB with the connection table.
  */
+
+export {
+  type DevServer,
+  type DevServerOptions,
+  type DevServerUrls,
+  describeDevServer,
+  startDevServer,
+} from './dev-server';
 export { freePort, freePorts } from './free-port';
 export { buildGripUrl, type GripUrlParts } from './grip-url-builder';
 export {
@@ -31,10 +39,3 @@ export {
 export { type RestFrontDoor, type RestFrontDoorOptions, startRestFrontDoor } from './rest-front-door';
 export type { WebSocketApiEvent, WebSocketAuthorizerEvent } from './websocket-api-events';
 export { startWebSocketEmulator, type WebSocketEmulator, type WebSocketEmulatorOptions } from './websocket-emulator';
-export {
-  type DevServer,
-  type DevServerOptions,
-  type DevServerUrls,
-  describeDevServer,
-  startDevServer,
-} from './dev-server';
