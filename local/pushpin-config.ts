@@ -32,7 +32,7 @@ export interface PushpinConfigInput {
   readonly logLevel: number;
 }
 
-/** The Host a readiness probe uses: routed to the publish port, so probes never reach the backend. */
+/** The Host the readiness probes use: routed (`over_http`) to the launcher's probe backend, never to the user's. */
 export const PROBE_HOST = 'faas-grip-probe.invalid';
 
 const SAFE_VALUE = /^[A-Za-z0-9._~:/@+-]+$/;
@@ -83,8 +83,8 @@ export function pushpinConf(c: PushpinConfigInput): string {
   ].join('\n');
 }
 
-/** The routes file: the probe route, then every other request to `target` with `route`'s options. */
-export function pushpinRoutes(target: string, publishPort: number, route: PushpinRouteOptions = {}): string {
+/** The routes file: the probe route to `probePort`, then every other request to `target` with `route`'s options. */
+export function pushpinRoutes(target: string, probePort: number, route: PushpinRouteOptions = {}): string {
   checkValue('target', target);
   const condition = ['*'];
   if (route.pathBeg !== undefined) condition.push(`path_beg=${checkValue('pathBeg', route.pathBeg)}`);
@@ -93,5 +93,5 @@ export function pushpinRoutes(target: string, publishPort: number, route: Pushpi
   if (route.overHttp ?? true) targetParts.push('over_http');
   if (route.ssl) targetParts.push('ssl');
   if (route.host !== undefined) targetParts.push(`host=${checkValue('host', route.host)}`);
-  return `${PROBE_HOST} 127.0.0.1:${publishPort}\n${condition.join(',')} ${targetParts.join(',')}\n`;
+  return `${PROBE_HOST} 127.0.0.1:${probePort},over_http\n${condition.join(',')} ${targetParts.join(',')}\n`;
 }

@@ -1,30 +1,76 @@
 /**
- * Readiness of a starting Pushpin instance. Pushpin's internal ZMQ sockets join lazily, and the first request during
- * start-up can be lost (slow joiner), so each probe has a short timeout and is retried. Ready means a publish is
- * accepted and a proxied request made a full round trip (client port -> proxy -> zurl -> publish port and back).
+ * Readiness of a starting Pushpin instance. Pushpin's processes connect their internal ZMQ sockets lazily, and a
+ * request that needs a socket not yet connected fails (502, or 500 `Accept service unavailable.`), so readiness
+ * exercises each path a client takes, every probe with a short timeout, all retried until the deadline:
+ * - a publish (the handler's HTTP port);
+ * - a plain request that the backend holds as a GRIP stream (client port -> proxy -> zurl -> backend, then the
+ *   proxy's hand-off of the request to the handler, which answers the client);
+ * - a WebSocket handshake over HTTP with the GRIP extension (the proxy's WebSocket-over-HTTP path).
+ * Probe requests carry a Host of their own, routed to a tiny backend in this process, so they never reach the user's.
  */
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import WebSocket from 'ws';
+import { closeServer, listen, readBody } from './http-io';
 
 /** What {@link waitUntilReady} needs. */
 export interface ReadinessInput {
   readonly httpUrl: string;
   readonly publishUrl: string;
-  /** Host header of the route that leads back to the publish port. */
+  /** Host header of the route that leads to the {@link ProbeBackend}. */
   readonly probeHost: string;
   readonly timeoutMs: number;
   readonly exited: () => boolean;
   readonly spawnError: Promise<Error>;
 }
 
-const PROBE_TIMEOUT_MS = 500;
-const RETRY_DELAY_MS = 50;
+/** The backend of the probe route. */
+export interface ProbeBackend {
+  readonly port: number;
+  stop(): Promise<void>;
+}
 
+const PROBE_TIMEOUT_MS = 1_000;
+const RETRY_DELAY_MS = 50;
+const PROBE_CHANNEL = 'faas-grip-probe';
+const WEBSOCKET_EVENTS = 'application/websocket-events';
+
+/**
+ * Starts the probe backend on 127.0.0.1: a WebSocket-over-HTTP OPEN is accepted with the GRIP extension and a CLOSE
+ * echoed (other events get no answer events); any other request is held as a GRIP stream.
+ */
+export async function startProbeBackend(): Promise<ProbeBackend> {
+  const server = createServer((req, res) => {
+    readBody(req).then(
+      (body = Buffer.alloc(0)) => {
+        if (!req.headers['content-type']?.startsWith(WEBSOCKET_EVENTS)) {
+          res.writeHead(200, { 'Content-Type': 'text/plain', 'Grip-Hold': 'stream', 'Grip-Channel': PROBE_CHANNEL });
+          res.end('probe\n');
+          return;
+        }
+        const events = body.toString('latin1');
+        res.writeHead(200, { 'Content-Type': WEBSOCKET_EVENTS, 'Sec-WebSocket-Extensions': 'grip' });
+        res.end(events.startsWith('OPEN') ? 'OPEN\r\n' : events.startsWith('CLOSE') ? body : '');
+      },
+      () => res.destroy(),
+    );
+  });
+  const port = await listen(server, 0, '127.0.0.1');
+  return {
+    port,
+    stop: () => {
+      const closed = closeServer(server);
+      server.closeAllConnections();
+      return closed;
+    },
+  };
+}
+
+/** Resolves the response status (0 on failure); the response itself is not read. */
 function probe(url: string, method: string, headers: Record<string, string>, body?: string): Promise<number> {
   return new Promise((resolve) => {
     const req = request(url, { method, headers, timeout: PROBE_TIMEOUT_MS }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', () => resolve(0));
+      resolve(res.statusCode ?? 0);
+      req.destroy();
     });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(0));
@@ -32,8 +78,28 @@ function probe(url: string, method: string, headers: Record<string, string>, bod
   });
 }
 
+/** Resolves whether a WebSocket handshake with `Host: host` completed. */
+function probeWebSocket(httpUrl: string, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(httpUrl.replace(/^http/, 'ws'), {
+      headers: { Host: host },
+      handshakeTimeout: PROBE_TIMEOUT_MS,
+      perMessageDeflate: false,
+    });
+    ws.on('open', () => {
+      resolve(true);
+      ws.terminate();
+    });
+    ws.on('unexpected-response', () => {
+      resolve(false);
+      ws.terminate();
+    });
+    ws.on('error', () => resolve(false));
+  });
+}
+
 const PROBE_PUBLISH = JSON.stringify({
-  items: [{ channel: 'faas-grip-probe', formats: { 'ws-message': { content: 'probe' } } }],
+  items: [{ channel: PROBE_CHANNEL, formats: { 'ws-message': { content: 'probe' } } }],
 });
 
 async function ready(input: ReadinessInput): Promise<boolean> {
@@ -44,8 +110,8 @@ async function ready(input: ReadinessInput): Promise<boolean> {
     PROBE_PUBLISH,
   );
   if (published !== 200) return false;
-  const proxied = await probe(`${input.httpUrl}/`, 'GET', { Host: input.probeHost });
-  return proxied !== 0 && proxied !== 502 && proxied !== 503;
+  const held = await probe(`${input.httpUrl}/`, 'GET', { Host: input.probeHost });
+  return held === 200 && (await probeWebSocket(input.httpUrl, input.probeHost));
 }
 
 /** Resolves `undefined` once the instance is ready, or the reason it will not be. */

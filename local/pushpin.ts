@@ -14,7 +14,7 @@ import { onProcessExit } from './exit-cleanup';
 import { freePorts } from './free-port';
 import { buildGripUrl } from './grip-url-builder';
 import { PROBE_HOST, type PushpinRouteOptions, pushpinConf, pushpinRoutes } from './pushpin-config';
-import { waitUntilReady } from './pushpin-probe';
+import { startProbeBackend, waitUntilReady } from './pushpin-probe';
 import { childPids, exited, killQuietly, waitForExit } from './pushpin-process';
 
 export type { PushpinRouteOptions } from './pushpin-config';
@@ -83,7 +83,10 @@ export function findPushpin(): string | undefined {
   });
 }
 
-/** Starts a Pushpin instance in front of `options.target` and resolves once a request can round-trip through it. */
+/**
+ * Starts a Pushpin instance in front of `options.target` and resolves once it is ready: a publish is accepted, and a
+ * held HTTP stream and a WebSocket handshake made the full trip through it (to a probe backend of the launcher).
+ */
 export async function startPushpin(options: StartPushpinOptions): Promise<PushpinInstance> {
   const binary = options.binary ?? findPushpin();
   if (!binary) {
@@ -112,6 +115,7 @@ async function startOnce(binary: string, options: StartPushpinOptions): Promise<
   mkdirSync(logDir);
   const [freeHttpPort, publishPort, pushPort, subPort, commandPort] = await freePorts(5);
   const httpPort = options.httpPort || freeHttpPort;
+  const probeBackend = await startProbeBackend();
   try {
     const conf = pushpinConf({
       runDir,
@@ -125,9 +129,10 @@ async function startOnce(binary: string, options: StartPushpinOptions): Promise<
       logLevel: options.logLevel ?? 1,
     });
     writeFileSync(join(dir, 'pushpin.conf'), conf);
-    writeFileSync(join(dir, 'routes'), pushpinRoutes(options.target, publishPort, options.route));
+    writeFileSync(join(dir, 'routes'), pushpinRoutes(options.target, probeBackend.port, options.route));
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
+    await probeBackend.stop();
     throw error;
   }
 
@@ -173,6 +178,7 @@ async function startOnce(binary: string, options: StartPushpinOptions): Promise<
       }
       cleanupOnExit();
       rmSync(dir, { recursive: true, force: true });
+      await probeBackend.stop();
     })();
     return stopped;
   };

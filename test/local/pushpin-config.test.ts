@@ -36,8 +36,10 @@ describe('pushpinConf', () => {
 });
 
 describe('pushpinRoutes', () => {
-  it('routes the probe host to the publish port and everything else to the target over HTTP', () => {
-    expect(pushpinRoutes('127.0.0.1:9000', 4001)).toBe(`${PROBE_HOST} 127.0.0.1:4001\n* 127.0.0.1:9000,over_http\n`);
+  it('routes the probe host to the probe backend and everything else to the target, both over HTTP', () => {
+    expect(pushpinRoutes('127.0.0.1:9000', 4001)).toBe(
+      `${PROBE_HOST} 127.0.0.1:4001,over_http\n* 127.0.0.1:9000,over_http\n`,
+    );
   });
 
   it('adds path rewriting and the Host header to send', () => {
