@@ -125,7 +125,7 @@ function rawFromUrl(text: string, label: string): RawProxy {
     if (part === '') continue;
     const eq = part.indexOf('=');
     const name = decode(eq < 0 ? part : part.slice(0, eq), label, 'a parameter name');
-    const field = URL_PARAMS[name];
+    const field = Object.hasOwn(URL_PARAMS, name) ? URL_PARAMS[name] : undefined;
     if (field === undefined) {
       kept.push(part);
       continue;
@@ -151,7 +151,7 @@ function rawFromObject(entry: unknown, label: string): RawProxy {
   }
   const fields: Partial<Record<keyof RawProxy, unknown>> = {};
   for (const [name, value] of Object.entries(entry)) {
-    const field = OBJECT_FIELDS[name];
+    const field = Object.hasOwn(OBJECT_FIELDS, name) ? OBJECT_FIELDS[name] : undefined;
     if (field === undefined) {
       throw new GripConfigError(
         `${label} has an unknown field '${name}': use ${Object.keys(OBJECT_FIELDS).join(', ')}`,

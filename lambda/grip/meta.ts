@@ -22,7 +22,7 @@ const NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const PLAIN = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 const ENCODED = /^=\?utf-8\?b\?([A-Za-z0-9+/]*={0,2})\?=$/i;
 const ENCODED_PREFIX = '=?utf-8?b?';
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Lower-cases a meta name and checks it is a header token: letters, digits, `-` and `_`, starting with a letter or

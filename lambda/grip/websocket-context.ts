@@ -64,7 +64,7 @@ const MAX_PING_BYTES = 125;
 const MAX_CLOSE_REASON_BYTES = 123;
 const READABLE = new Set(['TEXT', 'BINARY', 'CLOSE', 'DISCONNECT']);
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder();
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** A WebSocket connection as seen by one handler invocation. */
 export class WebSocketContext {

@@ -109,6 +109,10 @@ describe('reading', () => {
     expect(() => ws.recv()).toThrow(/no message left: check canRecv\(\) first/);
   });
 
+  test('recv() keeps a leading byte order mark: the text is exactly what the peer sent', () => {
+    expect(context('TEXT 5\r\n\xef\xbb\xbfhi\r\n').recv()).toBe('\ufeffhi');
+  });
+
   test('recv() decodes BINARY as UTF-8 (lossy); recvRaw() keeps the bytes (#17)', () => {
     expect(context('BINARY 2\r\n\xff\xfe\r\n').recv()).toBe('\ufffd\ufffd');
     expect(Array.from(context('BINARY 2\r\n\xff\xfe\r\n').recvRaw()!)).toEqual([0xff, 0xfe]);
