@@ -55,6 +55,13 @@ export const ConnectionTableSchema = {
 /** API Gateway closes a WebSocket connection after 2 hours; items expire this long after connect. */
 export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
 
+/**
+ * A character a channel name (GRIP_PREFIX included) cannot contain: control characters, and `,` `;` `"`, which
+ * Grip-Channel uses as separators. The runtime refuses such channel names; the constructs refuse such a prefix.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+export const FORBIDDEN_CHANNEL_CHARACTER = /[\u0000-\u001f\u007f,;"]/;
+
 /** Default CloudWatch namespace of the runtime's metrics. */
 export const DEFAULT_METRICS_NAMESPACE = 'FaasGrip';
 

@@ -1,4 +1,4 @@
-import { Annotations, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,6 +13,7 @@ import { claimEnvironment } from './private/environment';
 import { acknowledgeNoAccessLogs } from './private/nag';
 import { defineOriginOutputs, pushpinRouteOf } from './private/origin-outputs';
 import { runtimeMetric } from './private/runtime-metric';
+import { checkChannelPrefix, checkMetricsNamespace, checkNumber, checkStageName } from './private/validate';
 
 /** The content type of WebSocket-over-HTTP bodies; API Gateway must treat it as binary. */
 const WEBSOCKET_EVENTS = 'application/websocket-events';
@@ -42,14 +43,16 @@ export interface GripApiProps {
   readonly verifySignature?: boolean;
 
   /**
-   * A prefix added to every channel name on publish and subscribe (GRIP_PREFIX).
+   * A prefix added to every channel name on publish and subscribe (GRIP_PREFIX). Like channel names, it cannot
+   * contain control characters, comma, semicolon or double quote.
    *
    * @default - no prefix
    */
   readonly channelPrefix?: string;
 
   /**
-   * The CloudWatch namespace of the runtime's metrics.
+   * The CloudWatch namespace of the runtime's metrics: 1 to 255 letters, digits, spaces and `. - _ / # :`, not
+   * beginning with `:` or `AWS/`.
    *
    * @default 'FaasGrip'
    */
@@ -57,27 +60,30 @@ export interface GripApiProps {
 
   /**
    * The API's endpoint type. A regional endpoint avoids a CloudFront hop between the proxy and the API.
+   * `PRIVATE` is not supported (it needs a resource policy and a VPC endpoint).
    *
    * @default apigateway.EndpointType.REGIONAL
    */
   readonly endpointType?: apigateway.EndpointType;
 
   /**
-   * The name of the deployment stage; it is the path prefix of the execute-api URL.
+   * The name of the deployment stage; it is the path prefix of the execute-api URL. 1 to 128 letters, digits,
+   * `-` and `_`.
    *
    * @default 'prod'
    */
   readonly stageName?: string;
 
   /**
-   * Steady-state request rate limit of the stage, in requests per second. Every WebSocket message is a request.
+   * Steady-state request rate limit of the stage, in requests per second (0 or more, fractions allowed). Every
+   * WebSocket message is a request.
    *
    * @default - the account's limit
    */
   readonly throttlingRateLimit?: number;
 
   /**
-   * Burst limit of the stage, in requests.
+   * Burst limit of the stage, in requests (a whole number, 0 or more).
    *
    * @default - the account's limit
    */
@@ -127,8 +133,17 @@ export class GripApi extends Construct {
   public constructor(scope: Construct, id: string, props: GripApiProps = {}) {
     super(scope, id);
     const stageName = props.stageName ?? 'prod';
-    if (!Token.isUnresolved(stageName) && !/^[A-Za-z0-9_-]{1,128}$/.test(stageName)) {
-      throw new Error(`stageName '${stageName}' is not valid: use letters, digits, '-' and '_' (at most 128)`);
+    checkStageName(stageName);
+    checkNumber('throttlingRateLimit', props.throttlingRateLimit, { min: 0, unit: 'requests per second' });
+    checkNumber('throttlingBurstLimit', props.throttlingBurstLimit, { min: 0, whole: true, unit: 'requests' });
+    checkChannelPrefix(props.channelPrefix);
+    checkMetricsNamespace(props.metricsNamespace);
+    const endpointType = props.endpointType ?? apigateway.EndpointType.REGIONAL;
+    if (endpointType === apigateway.EndpointType.PRIVATE) {
+      throw new Error(
+        'endpointType PRIVATE is not valid: a private API needs a resource policy and a VPC endpoint, which GripApi ' +
+          'does not define. Use REGIONAL or EDGE',
+      );
     }
     this.namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     this.channelPrefix = props.channelPrefix;
@@ -151,7 +166,7 @@ export class GripApi extends Construct {
       proxy: true,
       integrationOptions: { allowTestInvoke: false },
       cloudWatchRole: false,
-      endpointTypes: [props.endpointType ?? apigateway.EndpointType.REGIONAL],
+      endpointTypes: [endpointType],
       binaryMediaTypes: [WEBSOCKET_EVENTS],
       description: 'GRIP origin (WebSocket-over-HTTP, HTTP streaming and long-polling) defined by faas-grip-cdk',
       deployOptions: {

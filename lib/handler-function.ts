@@ -1,10 +1,14 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HandlerAsset } from '../lambda/contract';
 import { bundledAssetDir } from './private/package-root';
+import { checkNumber } from './private/validate';
+
+/** API Gateway (REST and WebSocket) stops waiting for an integration after this long. */
+const API_GATEWAY_TIMEOUT = Duration.seconds(29);
 
 /**
  * A handler bundle shipped pre-built inside this package (`assets/<name>/index.js`).
@@ -40,14 +44,16 @@ export interface HandlerFunctionProps {
   readonly bundle?: HandlerBundle;
 
   /**
-   * Memory of the function, in MiB; CPU grows with it (signature checks and fan-out are CPU-bound).
+   * Memory of the function, in MiB, from 128 to 10240; CPU grows with it (signature checks and fan-out are
+   * CPU-bound).
    *
    * @default 512
    */
   readonly memorySize?: number;
 
   /**
-   * How long one invocation may run. API Gateway stops waiting after 29 seconds.
+   * How long one invocation may run: whole seconds, from 1 second to 15 minutes. API Gateway stops waiting after
+   * 29 seconds, so a longer timeout warns at synth.
    *
    * @default Duration.seconds(29)
    */
@@ -61,7 +67,8 @@ export interface HandlerFunctionProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * More environment variables for the function.
+   * More environment variables for the function. Names are letters, digits and `_`, beginning with a letter. A
+   * `NODE_OPTIONS` given here is kept, with `--enable-source-maps` added.
    *
    * @default - only the variables the constructs set
    */
@@ -95,6 +102,10 @@ export class HandlerFunction extends Construct implements iam.IGrantable {
   public constructor(scope: Construct, id: string, props: HandlerFunctionProps = {}) {
     super(scope, id);
     const bundle = props.bundle ?? HandlerBundle.CHAT;
+    checkNumber('memorySize', props.memorySize, { min: 128, max: 10240, whole: true, unit: 'MiB' });
+    const timeout = props.timeout ?? API_GATEWAY_TIMEOUT;
+    this.checkTimeout(timeout);
+    const environment = environmentOf(props.environment ?? {});
     this.role =
       props.role ??
       new iam.Role(this, 'Role', {
@@ -111,12 +122,43 @@ export class HandlerFunction extends Construct implements iam.IGrantable {
       handler: 'index.handler',
       code: lambda.Code.fromAsset(bundledAssetDir(bundle.assetName)),
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(29),
+      timeout,
       role: this.role,
       logGroup: this.logGroup,
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment,
       description: `faas-grip-cdk ${bundle.assetName} handler`,
     });
     this.grantPrincipal = this.lambdaFunction.grantPrincipal;
   }
+
+  private checkTimeout(timeout: Duration): void {
+    if (timeout.isUnresolved()) {
+      return;
+    }
+    const millis = timeout.toMilliseconds();
+    if (millis % 1000 !== 0 || millis < 1000 || millis > 900_000) {
+      throw new Error(`timeout ${timeout.toHumanString()} is not valid: use whole seconds from 1 second to 15 minutes`);
+    }
+    if (millis > API_GATEWAY_TIMEOUT.toMilliseconds()) {
+      Annotations.of(this).addWarningV2(
+        'faas-grip-cdk:timeoutOverApiGateway',
+        `timeout ${timeout.toHumanString()} is longer than API Gateway waits (29 seconds): a request running longer ` +
+          'fails at the API while the function goes on. Use 29 seconds or less behind an API',
+      );
+    }
+  }
+}
+
+/** The function's environment: the given variables (names checked) with source maps turned on in NODE_OPTIONS. */
+function environmentOf(given: Readonly<Record<string, string>>): Record<string, string> {
+  for (const name of Object.keys(given)) {
+    if (!Token.isUnresolved(name) && !/^[A-Za-z][A-Za-z0-9_]+$/.test(name)) {
+      throw new Error(
+        `environment variable name ${JSON.stringify(name)} is not valid: use letters, digits and '_', beginning ` +
+          'with a letter (at least 2 characters)',
+      );
+    }
+  }
+  const nodeOptions = [given.NODE_OPTIONS, '--enable-source-maps'].filter((o) => o !== undefined && o !== '');
+  return { ...given, NODE_OPTIONS: nodeOptions.join(' ') };
 }

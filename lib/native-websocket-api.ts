@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Names, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Names, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -13,6 +13,7 @@ import { HandlerBundle, HandlerFunction } from './handler-function';
 import { claimEnvironment } from './private/environment';
 import { acknowledgeNoAccessLogs, acknowledgeWildcardGrant } from './private/nag';
 import { runtimeMetric } from './private/runtime-metric';
+import { checkMetricsNamespace, checkNumber, checkStageName } from './private/validate';
 
 /** Properties of a {@link NativeWebSocketApi}. */
 export interface NativeWebSocketApiProps {
@@ -31,21 +32,22 @@ export interface NativeWebSocketApiProps {
   readonly connectionTable?: ConnectionTable;
 
   /**
-   * The name of the stage; it is the path of the `wss://` URL.
+   * The name of the stage; it is the path of the `wss://` URL. 1 to 128 letters, digits, `-` and `_` (a WebSocket
+   * stage cannot be `$default`).
    *
    * @default 'prod'
    */
   readonly stageName?: string;
 
   /**
-   * Steady-state message rate limit of the stage, in messages per second.
+   * Steady-state message rate limit of the stage, in messages per second (0 or more, fractions allowed).
    *
    * @default - the account's limit
    */
   readonly throttlingRateLimit?: number;
 
   /**
-   * Burst limit of the stage, in messages.
+   * Burst limit of the stage, in messages (a whole number, 0 or more).
    *
    * @default - the account's limit
    */
@@ -61,14 +63,15 @@ export interface NativeWebSocketApiProps {
 
   /**
    * How many PostToConnection calls a fan-out keeps in flight. Every call counts against the account's API
-   * Gateway request limit (10,000 per second in most regions), shared with all APIs.
+   * Gateway request limit (10,000 per second in most regions), shared with all APIs. A whole number from 1 to 1000.
    *
    * @default - the runtime's default
    */
   readonly fanOutConcurrency?: number;
 
   /**
-   * The CloudWatch namespace of the runtime's metrics.
+   * The CloudWatch namespace of the runtime's metrics: 1 to 255 letters, digits, spaces and `. - _ / # :`, not
+   * beginning with `:` or `AWS/`.
    *
    * @default 'FaasGrip'
    */
@@ -109,13 +112,13 @@ export class NativeWebSocketApi extends Construct {
 
   public constructor(scope: Construct, id: string, props: NativeWebSocketApiProps = {}) {
     super(scope, id);
-    const concurrency = props.fanOutConcurrency;
-    if (concurrency !== undefined && !Token.isUnresolved(concurrency)) {
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
-        throw new Error(`fanOutConcurrency ${concurrency} is not valid: use a whole number from 1 to 1000`);
-      }
-    }
-    this.concurrency = concurrency;
+    const { throttlingRateLimit: rateLimit, throttlingBurstLimit: burstLimit } = props;
+    checkStageName(props.stageName);
+    checkNumber('throttlingRateLimit', rateLimit, { min: 0, unit: 'messages per second' });
+    checkNumber('throttlingBurstLimit', burstLimit, { min: 0, whole: true, unit: 'messages' });
+    checkNumber('fanOutConcurrency', props.fanOutConcurrency, { min: 1, max: 1000, whole: true });
+    checkMetricsNamespace(props.metricsNamespace);
+    this.concurrency = props.fanOutConcurrency;
     this.namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     this.handler = props.handler ?? new HandlerFunction(this, 'Handler').lambdaFunction;
     this.connectionTable = props.connectionTable ?? new ConnectionTable(this, 'ConnectionTable');
@@ -140,7 +143,7 @@ export class NativeWebSocketApi extends Construct {
       webSocketApi: this.webSocketApi,
       stageName: props.stageName ?? 'prod',
       autoDeploy: true,
-      throttle: { rateLimit: props.throttlingRateLimit, burstLimit: props.throttlingBurstLimit },
+      throttle: rateLimit === undefined && burstLimit === undefined ? undefined : { rateLimit, burstLimit },
       accessLogSettings: props.accessLogDestination && { destination: props.accessLogDestination },
     });
     this.url = this.stage.url;

@@ -2,6 +2,7 @@
  * GRIP WebSocket control messages: `c:` + JSON in a TEXT event, read by the proxy (never relayed to the client).
  * Builders validate their arguments so the proxy never rejects or silently drops a message.
  */
+import { FORBIDDEN_CHANNEL_CHARACTER } from '../contract';
 import { InvalidValueError, OutputLimitError } from '../errors';
 
 /** A control message: a JSON object with a `type`. */
@@ -39,8 +40,7 @@ export function validateChannel(channel: unknown): string {
   if (typeof channel !== 'string' || channel.length === 0) {
     throw new InvalidValueError(`channel name must be a non-empty string, got ${JSON.stringify(channel)}`);
   }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  const bad = /[\u0000-\u001f\u007f,;"]/.exec(channel);
+  const bad = FORBIDDEN_CHANNEL_CHARACTER.exec(channel);
   if (bad) {
     throw new InvalidValueError(
       `channel name ${JSON.stringify(channel)} contains ${JSON.stringify(bad[0])} at index ${bad.index}: ` +

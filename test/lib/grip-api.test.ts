@@ -1,4 +1,4 @@
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, CfnParameter, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Env, MetricName } from '../../lambda/contract';
-import { CustomDomain, GripApi, GripSettings } from '../../lib';
+import { CustomDomain, GripApi, type GripApiProps, GripSettings } from '../../lib';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:grip-AbCdEf';
 
@@ -168,16 +168,100 @@ describe('GripApi', () => {
     expect(outputValue(stack, 'ApiOriginPathPrefix')).toBe('/live');
   });
 
-  test('fails: a stage name API Gateway refuses', () => {
-    expect(() => new GripApi(stackOf(), 'Api', { stageName: 'my stage' })).toThrow(/stageName 'my stage' is not valid/);
-  });
-
   test('throttlingRateLimit and throttlingBurstLimit', () => {
     const stack = stackOf();
     new GripApi(stack, 'Api', { throttlingRateLimit: 50, throttlingBurstLimit: 100 });
     Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Stage', {
       MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })],
     });
+  });
+
+  test('limits at the edge of their ranges, and values known only at deploy time, are accepted', () => {
+    // GIVEN
+    const stack = stackOf();
+    const text = new CfnParameter(stack, 'Text').valueAsString;
+    const count = new CfnParameter(stack, 'Count', { type: 'Number' }).valueAsNumber;
+
+    // WHEN
+    new GripApi(stack, 'Edge', {
+      stageName: 'a'.repeat(128),
+      throttlingRateLimit: 0.5,
+      throttlingBurstLimit: 0,
+      channelPrefix: 'app:chat/é-',
+      metricsNamespace: `My App/${'x'.repeat(248)}`,
+    });
+    new GripApi(stack, 'Tokens', {
+      throttlingRateLimit: count,
+      throttlingBurstLimit: count,
+      channelPrefix: text,
+      metricsNamespace: text,
+    });
+
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 0.5, ThrottlingBurstLimit: 0 })],
+    });
+  });
+
+  test.each<[string, GripApiProps, RegExp]>([
+    ['a stage name with a space', { stageName: 'my stage' }, /stageName "my stage" is not valid: use 1 to 128 letters/],
+    [
+      'a stage name over 128 characters',
+      { stageName: 'a'.repeat(129) },
+      /stageName "a{40}"… \(129 characters\) is not valid: use 1 to 128/,
+    ],
+    [
+      'a negative rate limit',
+      { throttlingRateLimit: -1 },
+      /throttlingRateLimit -1 is not valid: use a number of 0 or more/,
+    ],
+    ['a rate limit that is not a number', { throttlingRateLimit: Number.NaN }, /throttlingRateLimit NaN is not valid/],
+    [
+      'a negative burst limit',
+      { throttlingBurstLimit: -5 },
+      /throttlingBurstLimit -5 is not valid: use a whole number of 0/,
+    ],
+    [
+      'a fractional burst limit',
+      { throttlingBurstLimit: 2.5 },
+      /throttlingBurstLimit 2.5 is not valid: use a whole number/,
+    ],
+    ['a channel prefix with a comma', { channelPrefix: 'a,b' }, /channelPrefix "a,b" is not valid: it contains "," at/],
+    [
+      'a channel prefix with a semicolon',
+      { channelPrefix: 'a;' },
+      /channelPrefix "a;" is not valid: it contains ";" at/,
+    ],
+    ['a channel prefix with a double quote', { channelPrefix: 'a"' }, /channelPrefix "a\\"" is not valid: it contains/],
+    [
+      'a channel prefix with a newline',
+      { channelPrefix: 'a\n' },
+      /channelPrefix "a\\n" is not valid: .*control characters/,
+    ],
+    ['an empty metrics namespace', { metricsNamespace: '' }, /metricsNamespace "" is not valid: use 1 to 255 letters/],
+    [
+      'a metrics namespace over 255 characters',
+      { metricsNamespace: 'a'.repeat(256) },
+      /metricsNamespace .*256 char.*1 to 255/,
+    ],
+    [
+      'a metrics namespace with a $',
+      { metricsNamespace: 'My$App' },
+      /metricsNamespace "My\$App" is not valid: use 1 to/,
+    ],
+    [
+      'a metrics namespace in AWS/',
+      { metricsNamespace: 'AWS/Mine' },
+      /metricsNamespace "AWS\/Mine" is not valid: .*'AWS\/'/,
+    ],
+    ['a metrics namespace beginning with :', { metricsNamespace: ':x' }, /metricsNamespace ":x" is not valid: .*':'/],
+    [
+      'endpointType PRIVATE',
+      { endpointType: apigateway.EndpointType.PRIVATE },
+      /endpointType PRIVATE is not valid: .*REGIONAL/,
+    ],
+  ])('fails: %s', (_, props, message) => {
+    expect(() => new GripApi(stackOf(), 'Api', props)).toThrow(message);
   });
 
   test('accessLogDestination: JSON access logs; none by default', () => {

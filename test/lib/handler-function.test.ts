@@ -1,9 +1,9 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { HandlerBundle, HandlerFunction } from '../../lib';
+import { HandlerBundle, HandlerFunction, type HandlerFunctionProps } from '../../lib';
 
 function synth(define: (stack: Stack) => void): Template {
   const stack = new Stack(new App(), 'Test');
@@ -81,9 +81,85 @@ describe('HandlerFunction', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       MemorySize: 1024,
       Timeout: 10,
-      Environment: { Variables: { APP_SETTING: 'x', NODE_OPTIONS: '--enable-source-maps' } },
+      Environment: { Variables: { APP_SETTING: 'x', NODE_OPTIONS: '--no-source-maps --enable-source-maps' } },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  test('memorySize and timeout at the edges of their ranges, and known only at deploy time, are accepted', () => {
+    // WHEN
+    const template = synth((stack) => {
+      new HandlerFunction(stack, 'Small', { memorySize: 128, timeout: Duration.seconds(1) });
+      new HandlerFunction(stack, 'Large', { memorySize: 10240, timeout: Duration.minutes(15) });
+      const count = new CfnParameter(stack, 'Count', { type: 'Number' }).valueAsNumber;
+      new HandlerFunction(stack, 'Tokens', { memorySize: count, timeout: Duration.seconds(count) });
+    });
+
+    // THEN
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 128, Timeout: 1 });
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 10240, Timeout: 900 });
+  });
+
+  test('timeout: warns above 29 seconds, when API Gateway has stopped waiting', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'Test');
+
+    // WHEN
+    new HandlerFunction(stack, 'Long', { timeout: Duration.seconds(30) });
+    new HandlerFunction(stack, 'Default');
+    new HandlerFunction(stack, 'Short', { timeout: Duration.seconds(10) });
+
+    // THEN
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasWarning('/Test/Long', Match.stringLikeRegexp('timeout 30 seconds is longer than API Gateway waits'));
+    annotations.hasNoWarning('/Test/Default', Match.anyValue());
+    annotations.hasNoWarning('/Test/Short', Match.anyValue());
+  });
+
+  test.each<[string, HandlerFunctionProps, RegExp]>([
+    [
+      'memory under 128 MiB',
+      { memorySize: 127 },
+      /memorySize 127 is not valid: use a whole number from 128 to 10240 \(MiB\)/,
+    ],
+    [
+      'memory over 10240 MiB',
+      { memorySize: 10241 },
+      /memorySize 10241 is not valid: use a whole number from 128 to 10240/,
+    ],
+    ['a fractional memory size', { memorySize: 512.5 }, /memorySize 512.5 is not valid: use a whole number from 128/],
+    [
+      'a zero timeout',
+      { timeout: Duration.seconds(0) },
+      /timeout 0 seconds is not valid: use whole seconds from 1 second/,
+    ],
+    [
+      'a timeout over 15 minutes',
+      { timeout: Duration.minutes(16) },
+      /timeout 16 minutes is not valid: .*to 15 minutes/,
+    ],
+    [
+      'a timeout in part seconds',
+      { timeout: Duration.millis(1500) },
+      /timeout 1 second 500 millis is not valid: use whole seconds/,
+    ],
+    [
+      'an environment name with a hyphen',
+      { environment: { 'MY-VAR': 'x' } },
+      /environment variable name "MY-VAR" is not valid/,
+    ],
+    [
+      'an environment name of one letter',
+      { environment: { A: 'x' } },
+      /name "A" is not valid: .*at least 2 characters/,
+    ],
+    [
+      'an environment name beginning with a digit',
+      { environment: { '1A': 'x' } },
+      /name "1A" is not valid: .*beginning/,
+    ],
+  ])('fails: %s', (_, props, message) => {
+    expect(() => new HandlerFunction(new Stack(new App(), 'Test'), 'Fn', props)).toThrow(message);
   });
 
   test('role: runs with the given role and grants it the log group', () => {

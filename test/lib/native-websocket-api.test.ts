@@ -1,11 +1,11 @@
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, CfnParameter, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Env, MetricName } from '../../lambda/contract';
-import { ConnectionTable, NativeWebSocketApi } from '../../lib';
+import { ConnectionTable, NativeWebSocketApi, type NativeWebSocketApiProps } from '../../lib';
 
 const TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf';
 
@@ -142,12 +142,100 @@ describe('NativeWebSocketApi', () => {
     });
   });
 
-  test('throttlingRateLimit and throttlingBurstLimit', () => {
+  test('throttlingRateLimit and throttlingBurstLimit; no route settings when neither is given', () => {
+    // GIVEN
     const stack = stackOf();
-    new NativeWebSocketApi(stack, 'Ws', { throttlingRateLimit: 20, throttlingBurstLimit: 40 });
-    Template.fromStack(stack).hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+
+    // WHEN
+    new NativeWebSocketApi(stack, 'Limited', { throttlingRateLimit: 20, throttlingBurstLimit: 40 });
+    new NativeWebSocketApi(stack, 'Open');
+
+    // THEN
+    const stages = Object.entries(Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Stage'));
+    const settings = (prefix: string) =>
+      stages.find(([id]) => id.startsWith(prefix))?.[1].Properties.DefaultRouteSettings;
+    expect(settings('Limited')).toEqual({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 });
+    expect(settings('Open')).toBeUndefined();
+  });
+
+  test('limits at the edge of their ranges, and values known only at deploy time, are accepted', () => {
+    // GIVEN
+    const stack = stackOf();
+    const text = new CfnParameter(stack, 'Text').valueAsString;
+    const count = new CfnParameter(stack, 'Count', { type: 'Number' }).valueAsNumber;
+
+    // WHEN
+    new NativeWebSocketApi(stack, 'Edge', {
+      stageName: `live_${'x'.repeat(121)}-1`,
+      throttlingRateLimit: 0.5,
+      throttlingBurstLimit: 0,
+      fanOutConcurrency: 1000,
+      metricsNamespace: 'Team#1:chat.app_ws',
     });
+    new NativeWebSocketApi(stack, 'Tokens', {
+      throttlingRateLimit: count,
+      throttlingBurstLimit: count,
+      fanOutConcurrency: count,
+      metricsNamespace: text,
+    });
+
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 0.5, ThrottlingBurstLimit: 0 },
+    });
+  });
+
+  test.each<[string, NativeWebSocketApiProps, RegExp]>([
+    [
+      'a stage name with a space and a slash',
+      { stageName: 'bad name/x' },
+      /stageName "bad name\/x" is not valid: use 1 to 128/,
+    ],
+    ['the stage name $default', { stageName: '$default' }, /stageName "\$default" is not valid: use 1 to 128 letters/],
+    ['an empty stage name', { stageName: '' }, /stageName "" is not valid: use 1 to 128 letters, digits, '-' and '_'/],
+    [
+      'a negative rate limit',
+      { throttlingRateLimit: -0.5 },
+      /throttlingRateLimit -0.5 is not valid: use a number of 0 or more/,
+    ],
+    [
+      'an infinite rate limit',
+      { throttlingRateLimit: Number.POSITIVE_INFINITY },
+      /throttlingRateLimit Infinity is not valid/,
+    ],
+    [
+      'a negative burst limit',
+      { throttlingBurstLimit: -1 },
+      /throttlingBurstLimit -1 is not valid: use a whole number of 0/,
+    ],
+    [
+      'a fractional burst limit',
+      { throttlingBurstLimit: 0.5 },
+      /throttlingBurstLimit 0.5 is not valid: use a whole number/,
+    ],
+    [
+      'no fan-out concurrency',
+      { fanOutConcurrency: 0 },
+      /fanOutConcurrency 0 is not valid: use a whole number from 1 to 1000/,
+    ],
+    [
+      'a fractional fan-out concurrency',
+      { fanOutConcurrency: 2.5 },
+      /fanOutConcurrency 2.5 is not valid: use a whole number from 1/,
+    ],
+    [
+      'a fan-out concurrency over 1000',
+      { fanOutConcurrency: 1001 },
+      /fanOutConcurrency 1001 is not valid: use a whole number from/,
+    ],
+    ['an empty metrics namespace', { metricsNamespace: '' }, /metricsNamespace "" is not valid: use 1 to 255 letters/],
+    [
+      'a metrics namespace with a comma',
+      { metricsNamespace: 'a,b' },
+      /metricsNamespace "a,b" is not valid: use 1 to 255 letters/,
+    ],
+  ])('fails: %s', (_, props, message) => {
+    expect(() => new NativeWebSocketApi(stackOf(), 'Ws', props)).toThrow(message);
   });
 
   test('fanOutConcurrency and metricsNamespace reach the environment', () => {
@@ -158,14 +246,6 @@ describe('NativeWebSocketApi', () => {
         Variables: Match.objectLike({ [Env.FANOUT_CONCURRENCY]: '32', [Env.METRICS_NAMESPACE]: 'MyApp' }),
       },
     });
-  });
-
-  test('fails: a fan-out concurrency that is not a whole number from 1 to 1000', () => {
-    for (const bad of [0, 2.5, 1001]) {
-      expect(() => new NativeWebSocketApi(stackOf(), 'Ws', { fanOutConcurrency: bad })).toThrow(
-        new RegExp(`fanOutConcurrency ${bad} is not valid`),
-      );
-    }
   });
 
   test('authorizerTokenSecret: a $connect authorizer reading the token query parameter', () => {
