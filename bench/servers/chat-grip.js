@@ -1,0 +1,48 @@
+/**
+ * Bench server: the chat handler as shipped (assets/chat/index.js) behind the local REST front door, with a
+ * private Pushpin in front (WebSocket-over-HTTP) and the handler publishing to that Pushpin. Grip-Sig is
+ * verified and publishes carry a JWT, as in production (Pushpin ignores the JWT). Prints { wsUrl, publishUrl }.
+ */
+'use strict';
+
+const { randomBytes } = require('node:crypto');
+const path = require('node:path');
+const { ready } = require('../lib/child');
+
+const root = path.join(__dirname, '..', '..');
+const local = require(path.join(root, 'dist', 'local', 'index.js'));
+
+async function main() {
+  let handler;
+  const door = await local.startRestFrontDoor({
+    handler: (event, context) => handler(event, context),
+    functionName: 'bench-chat',
+    onError: (error) => console.error('chat handler failed:', error),
+  });
+  const pushpin = await local.startPushpin({
+    target: `127.0.0.1:${door.port}`,
+    route: { pathBeg: '/', replaceBeg: `${new URL(door.url).pathname}/`, host: door.hostHeader },
+  });
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_LAMBDA_FUNCTION_NAME: 'bench-chat',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    GRIP_URL: local.buildGripUrl({
+      controlUri: pushpin.publishUrl,
+      iss: 'bench',
+      key: randomBytes(32),
+      verifyIss: pushpin.sigIss,
+      verifyKey: pushpin.sigKey,
+    }),
+  });
+  handler = require(path.join(root, 'assets', 'chat', 'index.js')).handler;
+  ready({ wsUrl: `ws://127.0.0.1:${pushpin.httpPort}/chat`, publishUrl: pushpin.publishUrl }, async () => {
+    await pushpin.stop();
+    await door.stop();
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
