@@ -3,6 +3,8 @@
  * bounded retries with jittered backoff, one re-authentication after a 401, and a {@link PublishError}
  * naming every proxy that was not reached while the others still get the publish.
  */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import jws from 'jws';
 import { InvalidValueError, OutputLimitError, PublishError, type PublishFailure } from '../errors';
 import type { Format } from './formats';
@@ -30,7 +32,10 @@ export interface PublishOptions {
   readonly attempts?: number;
   /** First backoff delay; doubled per attempt, capped at 2 s, with jitter. @default 100 */
   readonly backoffBaseMs?: number;
-  /** The fetch implementation. @default globalThis.fetch */
+  /**
+   * A fetch implementation to send the POST with instead (tests, instrumentation).
+   * @default - node:http or node:https `request` through keep-alive agents
+   */
   readonly fetch?: typeof fetch;
   /**
    * Called at most once per publish when a proxy answers 401; returns the reloaded proxies (matched by
@@ -46,6 +51,13 @@ export const MAX_PUBLISH_BODY_BYTES = 1_000_000;
 /** Lifetime of the JWT that authenticates a publish. */
 const PUBLISH_JWT_SECONDS = 600;
 const MAX_BACKOFF_MS = 2000;
+/** Bytes of a response body kept for the error message (the rest is read and dropped). */
+const MAX_KEPT_BODY_BYTES = 65_536;
+
+// One pool per protocol for the whole runtime: a warm Lambda reuses its connections between invocations.
+// Idle sockets are unref'd by the agents, so they never hold the process open.
+const httpAgent = new HttpAgent({ keepAlive: true });
+const httpsAgent = new HttpsAgent({ keepAlive: true });
 
 /**
  * Serializes items as the control API's `{"items": [...]}` body, formats nested under `formats`.
@@ -99,11 +111,12 @@ async function publishTo(
   options: PublishOptions,
   reload: () => Promise<readonly GripProxy[]>,
 ): Promise<void> {
-  const { timeoutMs = 5000, attempts = 3, backoffBaseMs = 100, fetch: fetchFn = globalThis.fetch } = options;
+  const { timeoutMs = 5000, attempts = 3, backoffBaseMs = 100 } = options;
+  const post = options.fetch === undefined ? postWithNode : postWithFetch(options.fetch);
   let current = proxy;
   let reauthorized = false;
   for (let attempt = 1; ; attempt++) {
-    const outcome = await attemptOnce(current, body, timeoutMs, fetchFn);
+    const outcome = await attemptOnce(current, body, timeoutMs, post);
     if (outcome.status !== undefined && outcome.status < 300) return;
     if (outcome.status === 401 && !reauthorized && options.onUnauthorized !== undefined) {
       // The hook's own failure is not a network error: it is not retried.
@@ -123,28 +136,86 @@ async function publishTo(
 
 type Outcome = { status: number; error: Error; retry: boolean } | { status?: undefined; error: Error; retry: boolean };
 
+/** What one POST answered: the status and the start of the body as text. */
+interface Answer {
+  readonly status: number;
+  readonly text: string;
+}
+
+/** Sends one POST; rejects on a network error or, with a `TimeoutError`, when `timeoutMs` passes first. */
+type Post = (url: URL, headers: Record<string, string>, body: string, timeoutMs: number) => Promise<Answer>;
+
 /** One POST: a status (with the error it would be) or a network error; retryable for 429, 5xx and the network. */
-async function attemptOnce(proxy: GripProxy, body: string, timeoutMs: number, fetchFn: typeof fetch): Promise<Outcome> {
+async function attemptOnce(proxy: GripProxy, body: string, timeoutMs: number, post: Post): Promise<Outcome> {
   try {
-    const response = await fetchFn(publishUrl(proxy), {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...authorization(proxy) },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await response.text();
-    const { status } = response;
+    const headers = { 'Content-Type': 'application/json', ...authorization(proxy) };
+    const { status, text } = await post(publishUrl(proxy), headers, body, timeoutMs);
     return { status, error: new Error(`HTTP ${status}: ${snippet(text)}`), retry: status >= 500 || status === 429 };
   } catch (error) {
     return { error: networkError(error, timeoutMs), retry: !(error instanceof InvalidValueError) };
   }
 }
 
-function publishUrl(proxy: GripProxy): string {
+/** node:http(s) `request` through the keep-alive agents; follows no redirect; the timer covers connect to body end. */
+function postWithNode(url: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    const secure = url.protocol === 'https:';
+    const send = secure ? httpsRequest : httpRequest;
+    const options = {
+      method: 'POST',
+      agent: secure ? httpsAgent : httpAgent,
+      headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
+    };
+    const fail = (error: unknown) => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    const request = send(url, options, (response: IncomingMessage) => {
+      const kept: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        if (size < MAX_KEPT_BODY_BYTES) kept.push(chunk);
+        size += chunk.length;
+      });
+      response.on('error', fail);
+      response.on('end', () => {
+        clearTimeout(timer);
+        const text = Buffer.concat(kept).subarray(0, MAX_KEPT_BODY_BYTES).toString('utf8');
+        resolve({ status: response.statusCode ?? 0, text });
+      });
+    });
+    const timer = setTimeout(() => {
+      const error = new Error(`no answer within ${timeoutMs} ms`);
+      error.name = 'TimeoutError';
+      fail(error);
+      request.destroy(error);
+    }, timeoutMs);
+    request.on('error', fail);
+    request.end(body);
+  });
+}
+
+/** The same POST through an injected fetch (redirects not followed, aborted after `timeoutMs`). */
+function postWithFetch(fetchFn: typeof fetch): Post {
+  return async (url, headers, body, timeoutMs) => {
+    const response = await fetchFn(url, {
+      method: 'POST',
+      headers,
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: response.status, text: await response.text() };
+  };
+}
+
+function publishUrl(proxy: GripProxy): URL {
   const url = new URL(proxy.controlUri);
   url.pathname = `${url.pathname.replace(/\/$/, '')}/publish/`;
-  return url.toString();
+  // Credentials travel in the Authorization header only (node:http would turn userinfo into Basic auth).
+  url.username = '';
+  url.password = '';
+  return url;
 }
 
 /** `Bearer <JWT>` with `controlIss` and `key`, `Bearer <key>` with only `key`, else Basic from user:pass. */
@@ -202,13 +273,16 @@ function encodeItem(item: PublishItem): Record<string, unknown> {
 
 function networkError(error: unknown, timeoutMs: number): Error {
   if (error instanceof InvalidValueError) return error;
-  // fetch errors may come from another realm (undici), so they are read by shape, not by instanceof.
-  const { name, message, cause } = fields(error);
+  // Errors of an injected fetch may come from another realm (undici), so they are read by shape, not instanceof.
+  const { name, message, code: own, cause } = fields(error);
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new Error(`no answer within ${timeoutMs} ms`, { cause: error });
   }
-  const code = fields(cause).code;
-  return new Error(`request failed: ${message || String(error)}${code ? ` (${code})` : ''}`, { cause: error });
+  // node:http puts the code on the error (its message often names it too); fetch puts it on the cause.
+  const code = own ?? fields(cause).code;
+  const text = message || String(error);
+  const suffix = code !== undefined && !text.includes(code) ? ` (${code})` : '';
+  return new Error(`request failed: ${text}${suffix}`, { cause: error });
 }
 
 function fields(value: unknown): { name?: string; message?: string; code?: string; cause?: unknown } {

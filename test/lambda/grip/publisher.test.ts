@@ -16,6 +16,8 @@ interface Received {
 interface TestServer {
   readonly base: string;
   readonly received: Received[];
+  /** TCP connections accepted so far. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -39,11 +41,16 @@ async function startServer(
       reply(req, res, received.length);
     });
   });
+  let connections = 0;
+  server.on('connection', () => {
+    connections++;
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const handle: TestServer = {
     base: `http://127.0.0.1:${port}`,
     received,
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -269,5 +276,68 @@ describe('publishToProxies: faults', () => {
     expect(JSON.parse(good.received[0]!.body).items[0].channel).toBe('room');
     expect(error.failures.map((f) => f.target)).toEqual([bad.base, refused]);
     expect(error.message).toMatch(/publish failed on 2 target\(s\)/);
+  });
+
+  test('fails a response cut short as a retryable network error', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'Content-Length': '100' }).write('Publ');
+      res.socket?.destroy();
+    });
+    const error = await publishError(publishToProxies([parseGripUrl(server.base)], [ITEM], FAST));
+
+    expect(server.received).toHaveLength(3);
+    expect(error.failures[0]!.cause.message).toMatch(/^request failed: .+ \(after 3 attempts\)$/);
+  });
+
+  test('reads a large error body to its end and reports its start', async () => {
+    const server = await startServer(answer(400, `bad item ${'y'.repeat(200_000)}`));
+    const error = await publishError(publishToProxies([parseGripUrl(server.base)], [ITEM], FAST));
+
+    expect(error.failures[0]!.cause.message).toMatch(/^HTTP 400: bad item y+\.\.\.$/);
+    expect(error.failures[0]!.cause.message.length).toBeLessThan(250);
+  });
+});
+
+describe('publishToProxies: transport', () => {
+  test('reuses one kept-alive connection for publishes in sequence', async () => {
+    const server = await startServer(answer(200, 'Published\n'));
+    const proxies = [parseGripUrl(server.base)];
+
+    for (let i = 0; i < 3; i++) await publishToProxies(proxies, [ITEM]);
+
+    expect(server.received).toHaveLength(3);
+    expect(server.connections()).toBe(1);
+  });
+
+  test('opens a new connection when the proxy answers Connection: close', async () => {
+    const server = await startServer((_req, res) => res.writeHead(200, { Connection: 'close' }).end('Published\n'));
+    const proxies = [parseGripUrl(server.base)];
+
+    await publishToProxies(proxies, [ITEM]);
+    await publishToProxies(proxies, [ITEM]);
+
+    expect(server.received).toHaveLength(2);
+    expect(server.connections()).toBe(2);
+  });
+
+  test('sends through the injected fetch when one is given, redirects not followed', async () => {
+    const server = await startServer((req, res, count) =>
+      count === 1 ? res.writeHead(307, { Location: '/elsewhere/' }).end() : answer(200)(req, res),
+    );
+    const urls: string[] = [];
+    const recording: typeof fetch = (input, init) => {
+      urls.push(String(input));
+      return fetch(input, init);
+    };
+    const proxies = [parseGripUrl(`${server.base}/?key=t`)];
+    const error = await publishError(publishToProxies(proxies, [ITEM], { ...FAST, fetch: recording }));
+    await publishToProxies(proxies, [ITEM], { fetch: recording });
+
+    expect(error.failures[0]!.cause.message).toBe('HTTP 307: (empty body)');
+    expect(urls).toEqual([`${server.base}/publish/`, `${server.base}/publish/`]);
+    expect(server.received.map((r) => [r.url, r.authorization])).toEqual([
+      ['/publish/', 'Bearer t'],
+      ['/publish/', 'Bearer t'],
+    ]);
   });
 });
