@@ -13,6 +13,20 @@ const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
 
+/** The esbuild options of every handler asset (Lambda Node.js, CommonJS, minified, AWS SDK external). */
+const ASSET_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'cjs',
+  minify: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  external: ['@aws-sdk/*'],
+  mainFields: ['module', 'main'],
+  logLevel: 'silent',
+};
+
 /** Loads lambda/contract.ts (no imports, plain constants) without needing a prior tsc run. */
 function loadContract() {
   const file = path.join(root, 'lambda', 'contract.ts');
@@ -31,18 +45,9 @@ async function bundle(name) {
   }
   try {
     await esbuild.build({
+      ...ASSET_OPTIONS,
       entryPoints: [entry],
       outfile: path.join(root, 'assets', name, 'index.js'),
-      bundle: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'cjs',
-      minify: true,
-      sourcemap: 'linked',
-      sourcesContent: false,
-      external: ['@aws-sdk/*'],
-      mainFields: ['module', 'main'],
-      logLevel: 'silent',
     });
     return undefined;
   } catch (err) {
@@ -63,7 +68,11 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`bundle: ${err.stack ?? err}\n`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`bundle: ${err.stack ?? err}\n`);
+    process.exitCode = 1;
+  });
+}
+
+module.exports = { ASSET_OPTIONS };

@@ -9,19 +9,8 @@ const esbuild = require('esbuild');
 
 const ROOT = path.join(__dirname, '..', '..');
 
-/** The options of scripts/bundle.js (Lambda Node.js, CommonJS, minified, AWS SDK external). */
-const ASSET_OPTIONS = {
-  bundle: true,
-  platform: 'node',
-  target: 'node22',
-  format: 'cjs',
-  minify: true,
-  sourcemap: 'linked',
-  sourcesContent: false,
-  external: ['@aws-sdk/*'],
-  mainFields: ['module', 'main'],
-  logLevel: 'silent',
-};
+/** The options scripts/bundle.js builds the handler assets with. */
+const { ASSET_OPTIONS } = require('../../scripts/bundle.js');
 
 /** Bundles `entry` into `outfile` with the asset options; resolves to esbuild's metafile. */
 async function buildLikeAssets(entry, outfile) {
