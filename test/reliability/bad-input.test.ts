@@ -167,12 +167,12 @@ describe('construct props out of range: a clear error at synth, naming the value
     [
       'GripApi stageName with a space',
       (s) => new GripApi(s, 'A', { handler: fnOf(s), stageName: 'my stage' }),
-      /stageName 'my stage' is not valid: use letters/,
+      /stageName "my stage" is not valid: use 1 to 128 letters/,
     ],
     [
       'GripApi stageName over 128 characters',
       (s) => new GripApi(s, 'A', { handler: fnOf(s), stageName: 's'.repeat(129) }),
-      /is not valid: .*at most 128/,
+      /\(129 characters\) is not valid: use 1 to 128 letters/,
     ],
     [
       'NativeWebSocketApi fanOutConcurrency 0',
