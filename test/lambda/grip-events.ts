@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
+import { Env } from '../../lambda/contract';
 import type { HttpResult } from '../../lambda/grip/http-event';
 import {
   decodeCloseContent,
@@ -137,6 +138,30 @@ export function setEnv(values: Readonly<Record<string, string | undefined>>): ()
   };
   apply({ ...values });
   return () => apply(saved);
+}
+
+/**
+ * Registers beforeEach/afterEach hooks that give each test a GRIP-only environment: `gripUrl()` as GRIP_URL, every
+ * other GRIP and native setting unset, console.warn silenced; everything is restored after the test.
+ */
+export function useGripEnv(gripUrl: () => string): void {
+  let restore: () => void = () => {};
+  beforeEach(() => {
+    restore = setEnv({
+      [Env.GRIP_URL]: gripUrl(),
+      [Env.GRIP_PROXIES]: undefined,
+      [Env.GRIP_SECRET_ARN]: undefined,
+      [Env.GRIP_PREFIX]: undefined,
+      [Env.GRIP_SIG_VERIFY]: undefined,
+      [Env.CONNECTION_TABLE]: undefined,
+      [Env.MANAGEMENT_ENDPOINT]: undefined,
+    });
+    jest.spyOn(console, 'warn').mockImplementation(() => {});
+  });
+  afterEach(() => {
+    restore();
+    jest.restoreAllMocks();
+  });
 }
 
 /** A plain GET (no body) as an event of `shape`, signed like Pushpin signs it. */

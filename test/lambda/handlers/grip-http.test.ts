@@ -1,25 +1,8 @@
-import { Env } from '../../../lambda/contract';
 import { handler as longPoll } from '../../../lambda/handlers/long-poll';
 import { handler as stream } from '../../../lambda/handlers/stream';
-import { getEvent as get, gripSig, setEnv, wohEvent } from '../grip-events';
+import { getEvent as get, gripSig, useGripEnv, wohEvent } from '../grip-events';
 
-let restoreEnv: () => void;
-
-beforeEach(() => {
-  restoreEnv = setEnv({
-    [Env.GRIP_URL]: 'http://127.0.0.1:5561/?verify-iss=pushpin&verify-key=changeme',
-    [Env.GRIP_PROXIES]: undefined,
-    [Env.GRIP_SECRET_ARN]: undefined,
-    [Env.GRIP_PREFIX]: undefined,
-    [Env.GRIP_SIG_VERIFY]: undefined,
-  });
-  jest.spyOn(console, 'warn').mockImplementation(() => {});
-});
-
-afterEach(() => {
-  restoreEnv();
-  jest.restoreAllMocks();
-});
+useGripEnv(() => 'http://127.0.0.1:5561/?verify-iss=pushpin&verify-key=changeme');
 
 describe('refusals of the hold handlers', () => {
   test.each([

@@ -1,24 +1,8 @@
 import { Env } from '../../../lambda/contract';
 import { handler as longPoll } from '../../../lambda/handlers/long-poll';
-import { getEvent as get, SHAPES, setEnv } from '../grip-events';
+import { getEvent as get, SHAPES, setEnv, useGripEnv } from '../grip-events';
 
-let restoreEnv: () => void;
-
-beforeEach(() => {
-  restoreEnv = setEnv({
-    [Env.GRIP_URL]: 'http://127.0.0.1:5561/?verify-iss=pushpin&verify-key=changeme',
-    [Env.GRIP_PROXIES]: undefined,
-    [Env.GRIP_SECRET_ARN]: undefined,
-    [Env.GRIP_PREFIX]: undefined,
-    [Env.GRIP_SIG_VERIFY]: undefined,
-  });
-  jest.spyOn(console, 'warn').mockImplementation(() => {});
-});
-
-afterEach(() => {
-  restoreEnv();
-  jest.restoreAllMocks();
-});
+useGripEnv(() => 'http://127.0.0.1:5561/?verify-iss=pushpin&verify-key=changeme');
 
 describe('long-poll handler', () => {
   test.each(SHAPES)('holds a response on the channel (%s)', async (shape) => {

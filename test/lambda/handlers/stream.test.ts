@@ -1,24 +1,7 @@
-import { Env } from '../../../lambda/contract';
 import { handler as stream } from '../../../lambda/handlers/stream';
-import { getEvent as get, SHAPES, setEnv } from '../grip-events';
+import { getEvent as get, SHAPES, useGripEnv } from '../grip-events';
 
-let restoreEnv: () => void;
-
-beforeEach(() => {
-  restoreEnv = setEnv({
-    [Env.GRIP_URL]: 'http://127.0.0.1:5561/?verify-iss=pushpin&verify-key=changeme',
-    [Env.GRIP_PROXIES]: undefined,
-    [Env.GRIP_SECRET_ARN]: undefined,
-    [Env.GRIP_PREFIX]: undefined,
-    [Env.GRIP_SIG_VERIFY]: undefined,
-  });
-  jest.spyOn(console, 'warn').mockImplementation(() => {});
-});
-
-afterEach(() => {
-  restoreEnv();
-  jest.restoreAllMocks();
-});
+useGripEnv(() => 'http://127.0.0.1:5561/?verify-iss=pushpin&verify-key=changeme');
 
 describe.each(SHAPES)('stream handler on %s events', (shape) => {
   test('holds a plain stream on the channel named by the path', async () => {
