@@ -3,12 +3,11 @@
  * bounded retries with jittered backoff, one re-authentication after a 401, and a {@link PublishError}
  * naming every proxy that was not reached while the others still get the publish.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import jws from 'jws';
 import { InvalidValueError, OutputLimitError, PublishError, type PublishFailure } from '../errors';
 import type { Format } from './formats';
 import type { GripProxy } from './grip-url';
+import { type Post, postWithFetch, postWithNode } from './publish-post';
 
 /** One message for one channel, in one or more formats. */
 export interface PublishItem {
@@ -51,14 +50,6 @@ export const MAX_PUBLISH_BODY_BYTES = 1_000_000;
 /** Lifetime of the JWT that authenticates a publish. */
 const PUBLISH_JWT_SECONDS = 600;
 const MAX_BACKOFF_MS = 2000;
-/** Bytes of a response body kept for the error message (the rest is read and dropped). */
-const MAX_KEPT_BODY_BYTES = 65_536;
-
-// One pool per protocol for the whole runtime: a warm Lambda reuses its connections between invocations.
-// Idle sockets are unref'd by the agents, so they never hold the process open.
-const httpAgent = new HttpAgent({ keepAlive: true });
-const httpsAgent = new HttpsAgent({ keepAlive: true });
-
 /**
  * Serializes items as the control API's `{"items": [...]}` body, formats nested under `formats`.
  *
@@ -136,15 +127,6 @@ async function publishTo(
 
 type Outcome = { status: number; error: Error; retry: boolean } | { status?: undefined; error: Error; retry: boolean };
 
-/** What one POST answered: the status and the start of the body as text. */
-interface Answer {
-  readonly status: number;
-  readonly text: string;
-}
-
-/** Sends one POST; rejects on a network error or, with a `TimeoutError`, when `timeoutMs` passes first. */
-type Post = (url: URL, headers: Record<string, string>, body: string, timeoutMs: number) => Promise<Answer>;
-
 /** One POST: a status (with the error it would be) or a network error; retryable for 429, 5xx and the network. */
 async function attemptOnce(proxy: GripProxy, body: string, timeoutMs: number, post: Post): Promise<Outcome> {
   try {
@@ -154,59 +136,6 @@ async function attemptOnce(proxy: GripProxy, body: string, timeoutMs: number, po
   } catch (error) {
     return { error: networkError(error, timeoutMs), retry: !(error instanceof InvalidValueError) };
   }
-}
-
-/** node:http(s) `request` through the keep-alive agents; follows no redirect; the timer covers connect to body end. */
-function postWithNode(url: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<Answer> {
-  return new Promise<Answer>((resolve, reject) => {
-    const secure = url.protocol === 'https:';
-    const send = secure ? httpsRequest : httpRequest;
-    const options = {
-      method: 'POST',
-      agent: secure ? httpsAgent : httpAgent,
-      headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
-    };
-    const fail = (error: unknown) => {
-      clearTimeout(timer);
-      reject(error);
-    };
-    const request = send(url, options, (response: IncomingMessage) => {
-      const kept: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        if (size < MAX_KEPT_BODY_BYTES) kept.push(chunk);
-        size += chunk.length;
-      });
-      response.on('error', fail);
-      response.on('end', () => {
-        clearTimeout(timer);
-        const text = Buffer.concat(kept).subarray(0, MAX_KEPT_BODY_BYTES).toString('utf8');
-        resolve({ status: response.statusCode ?? 0, text });
-      });
-    });
-    const timer = setTimeout(() => {
-      const error = new Error(`no answer within ${timeoutMs} ms`);
-      error.name = 'TimeoutError';
-      fail(error);
-      request.destroy(error);
-    }, timeoutMs);
-    request.on('error', fail);
-    request.end(body);
-  });
-}
-
-/** The same POST through an injected fetch (redirects not followed, aborted after `timeoutMs`). */
-function postWithFetch(fetchFn: typeof fetch): Post {
-  return async (url, headers, body, timeoutMs) => {
-    const response = await fetchFn(url, {
-      method: 'POST',
-      headers,
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    return { status: response.status, text: await response.text() };
-  };
 }
 
 function publishUrl(proxy: GripProxy): URL {
