@@ -85,8 +85,18 @@ export const MetricName = {
 
 /** Pre-built handler bundles shipped in the package under `assets/<name>/index.js`. */
 export const HandlerAsset = {
+  /** The chat on both transports (GRIP and API Gateway WebSocket). */
   CHAT: 'chat',
+  /** The same chat built for the GRIP transport only: no native (DynamoDB, management API) code inside. */
+  CHAT_GRIP: 'chat-grip',
   STREAM: 'stream',
   LONG_POLL: 'long-poll',
   AUTHORIZER: 'authorizer',
 } as const;
+
+/** Assets that serve the GRIP transport only: their bundles replace the native modules with a stub. */
+export const GRIP_ONLY_ASSETS: readonly string[] = [
+  HandlerAsset.CHAT_GRIP,
+  HandlerAsset.STREAM,
+  HandlerAsset.LONG_POLL,
+];

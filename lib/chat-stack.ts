@@ -3,7 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { GripApi } from './grip-api';
 import type { GripSettings } from './grip-settings';
-import { HandlerFunction } from './handler-function';
+import { HandlerBundle, HandlerFunction } from './handler-function';
 import { NativeWebSocketApi } from './native-websocket-api';
 import { TransportAlarms } from './transport-alarms';
 
@@ -87,7 +87,8 @@ export class ChatStack extends Stack {
   public constructor(scope: Construct, id: string, props: ChatStackProps = {}) {
     super(scope, id, props);
     const transport = props.transport ?? ChatTransport.GRIP;
-    this.handler = new HandlerFunction(this, 'Chat').lambdaFunction;
+    const bundle = transport.native ? HandlerBundle.CHAT : HandlerBundle.CHAT_GRIP;
+    this.handler = new HandlerFunction(this, 'Chat', { bundle }).lambdaFunction;
     const limits = { throttlingRateLimit: THROTTLING.rate, throttlingBurstLimit: THROTTLING.burst };
     this.gripApi = transport.grip
       ? new GripApi(this, 'GripApi', { handler: this.handler, gripSettings: props.gripSettings, ...limits })

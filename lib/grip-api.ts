@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE, Env, MetricName } from '../lambda/contract';
 import type { CustomDomain } from './custom-domain';
 import { GripSettings, type GripSettingsBinding } from './grip-settings';
-import { HandlerFunction } from './handler-function';
+import { HandlerBundle, HandlerFunction } from './handler-function';
 import { claimEnvironment } from './private/environment';
 import { acknowledgeNoAccessLogs } from './private/nag';
 import { defineOriginOutputs, pushpinRouteOf } from './private/origin-outputs';
@@ -23,7 +23,7 @@ export interface GripApiProps {
   /**
    * The function that answers the proxy. It gets the GRIP settings in its environment and read access to them.
    *
-   * @default - a function running the package's chat handler
+   * @default - a function running the package's chat handler built for GRIP only (`HandlerBundle.CHAT_GRIP`)
    */
   readonly handler?: lambda.Function;
 
@@ -147,7 +147,8 @@ export class GripApi extends Construct {
     }
     this.namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     this.channelPrefix = props.channelPrefix;
-    this.handler = props.handler ?? new HandlerFunction(this, 'Handler').lambdaFunction;
+    this.handler =
+      props.handler ?? new HandlerFunction(this, 'Handler', { bundle: HandlerBundle.CHAT_GRIP }).lambdaFunction;
     this.binding = (props.gripSettings ?? GripSettings.newSecret()).bind(this);
     this.gripSecret = this.binding.secret;
     this.grantPublish(this.handler);

@@ -19,6 +19,8 @@ const API_GATEWAY_TIMEOUT = Duration.seconds(29);
 export class HandlerBundle {
   /** The chat of the seed: `/nick`, `/join` and broadcast, on GRIP and native WebSockets. */
   public static readonly CHAT = new HandlerBundle(HandlerAsset.CHAT);
+  /** The same chat for the GRIP transport only: a smaller bundle without the native transport's code. */
+  public static readonly CHAT_GRIP = new HandlerBundle(HandlerAsset.CHAT_GRIP);
   /** An HTTP streaming (`Grip-Hold: stream`) example. */
   public static readonly STREAM = new HandlerBundle(HandlerAsset.STREAM);
   /** A long-polling (`Grip-Hold: response`) example. */

@@ -35,7 +35,7 @@ async function main() {
       verifyKey: pushpin.sigKey,
     }),
   });
-  handler = require(path.join(root, 'assets', 'chat', 'index.js')).handler;
+  handler = require(path.join(root, 'assets', 'chat-grip', 'index.js')).handler;
   ready({ wsUrl: `ws://127.0.0.1:${pushpin.httpPort}/chat`, publishUrl: pushpin.publishUrl }, async () => {
     await pushpin.stop();
     await door.stop();

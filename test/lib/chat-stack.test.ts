@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Env } from '../../lambda/contract';
-import { ChatStack, ChatTransport, GripSettings } from '../../lib';
+import { ChatStack, ChatTransport, GripSettings, HandlerBundle, HandlerFunction } from '../../lib';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
@@ -69,6 +69,28 @@ describe('ChatStack', () => {
         }),
       },
     });
+  });
+
+  test('runs the GRIP-only chat bundle on GRIP and the full one when native connections are served', () => {
+    // GIVEN the S3 key (content hash) of each chat bundle
+    const s3KeyOf = (stack: Stack) =>
+      Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map(
+        (r) => (r as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key,
+      );
+    const refKey = (bundle: HandlerBundle) => {
+      const stack = new Stack(new App(), 'Ref');
+      new HandlerFunction(stack, 'Ref', { bundle });
+      return s3KeyOf(stack)[0];
+    };
+
+    // WHEN
+    const grip = new ChatStack(new App(), 'Grip', { transport: ChatTransport.GRIP });
+    const both = new ChatStack(new App(), 'Both', { transport: ChatTransport.BOTH });
+
+    // THEN
+    expect(refKey(HandlerBundle.CHAT_GRIP)).not.toEqual(refKey(HandlerBundle.CHAT));
+    expect(s3KeyOf(grip)).toEqual([refKey(HandlerBundle.CHAT_GRIP)]);
+    expect(s3KeyOf(both)).toEqual([refKey(HandlerBundle.CHAT)]);
   });
 
   test('throttles both stages', () => {

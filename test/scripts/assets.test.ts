@@ -74,6 +74,48 @@ describe('the chat asset', () => {
   });
 });
 
+describe('the GRIP-only chat asset', () => {
+  const load = (): Handler => require(asset(HandlerAsset.CHAT_GRIP)).handler;
+
+  test('carries none of the native transport (no DynamoDB, no management API client)', () => {
+    const code = fs.readFileSync(asset(HandlerAsset.CHAT_GRIP), 'utf8');
+
+    expect(code).not.toMatch(/lib-dynamodb|client-apigatewaymanagementapi/);
+    expect(fs.readFileSync(asset(HandlerAsset.CHAT), 'utf8')).toMatch(/lib-dynamodb/);
+  });
+
+  test('chats on GRIP: accepts, subscribes and publishes', async () => {
+    const opened = decodeResult(await load()(wohEvent('http-v2', { events: [{ type: 'OPEN' }], connectionId: 'g' })));
+    const said = decodeResult(
+      await load()(wohEvent('rest-v1', { events: [{ type: 'TEXT', content: 'grip only' }], connectionId: 'g' })),
+    );
+
+    expect(opened.events).toEqual(['OPEN', 'TEXT:c:{"type":"subscribe","channel":"room"}']);
+    expect(said.statusCode).toBe(200);
+    expect(endpoint.wsMessages('room')).toContain('anonymous: grip only');
+  });
+
+  test('answers an API Gateway WebSocket event with 500 and a log line naming the bundle to use', async () => {
+    const errors = jest.mocked(console.error);
+    errors.mockClear();
+    const event = {
+      requestContext: {
+        routeKey: '$connect',
+        eventType: 'CONNECT',
+        connectionId: 'n1',
+        domainName: 'x',
+        stage: 'prod',
+      },
+      isBase64Encoded: false,
+    };
+
+    const result = await load()(event);
+
+    expect(result.statusCode).toBe(500);
+    expect(errors.mock.calls.flat().join(' ')).toContain('GRIP transport only');
+  });
+});
+
 test('the authorizer asset allows the right token and denies another', async () => {
   const handler: Handler = require(asset(HandlerAsset.AUTHORIZER)).handler;
   const event = (token: string) => ({
