@@ -186,7 +186,8 @@ export class LoadPool {
 
   private open(i: number): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(this.options.url, { perMessageDeflate: false });
+      // A handshake that never completes (no answer from the proxy) fails after 10 s and is retried, never hangs.
+      const socket = new WebSocket(this.options.url, { perMessageDeflate: false, handshakeTimeout: 10_000 });
       socket.once('open', () => resolve(socket));
       socket.once('unexpected-response', (req, res) => {
         res.resume();
