@@ -59,7 +59,12 @@ export function verifyGripSignature(token: string | undefined, verify: Signature
   if (token.length > MAX_TOKEN_LENGTH || token.split('.').length !== 3) {
     throw new GripSignatureError('Grip-Sig is not a JWT: only requests from the GRIP proxy are accepted');
   }
-  const reasons = verify.keys.map((trusted) => check(token.trim(), trusted));
+  const trimmed = token.trim();
+  const decoded = decodeToken(trimmed);
+  if (decoded === undefined) {
+    throw new GripSignatureError(`Grip-Sig rejected: ${MALFORMED.message}`);
+  }
+  const reasons = verify.keys.map((trusted) => check(trimmed, decoded, trusted));
   if (reasons.includes(undefined)) {
     return;
   }
@@ -75,42 +80,49 @@ interface Rejection {
 
 const MALFORMED: Rejection = { message: 'the token is malformed or unsigned', signatureMatched: false };
 
-/**
- * Verifies the signature with the algorithm of the key (jws), then checks the claims strictly. jws (jwa) takes a
- * KeyObject wherever its typings say string or Buffer.
- */
-function check(token: string, trusted: TrustedKey): Rejection | undefined {
-  const algorithm = trusted.key.algorithm;
-  let header: unknown;
-  let valid = false;
-  try {
-    header = jws.decode(token)?.header;
-    valid =
-      (header as { alg?: unknown } | undefined)?.alg === algorithm &&
-      jws.verify(token, algorithm, trusted.key.keyObject as unknown as Buffer);
-  } catch {
-    return MALFORMED;
-  }
-  if (typeof header !== 'object' || header === null) return MALFORMED;
-  if ((header as { alg?: unknown }).alg !== algorithm) {
-    return { message: `the token's algorithm is not ${algorithm}`, signatureMatched: false };
-  }
-  if (!valid) {
-    return { message: 'the signature does not match any configured verify key', signatureMatched: false };
-  }
-  return checkClaims(claimsOf(token), trusted);
+/** A token's header and claims, decoded once however many keys are tried. */
+interface DecodedToken {
+  readonly alg: unknown;
+  /** `undefined` when the payload is not a JSON object. */
+  readonly claims: Record<string, unknown> | undefined;
 }
 
-/** The token's claims, or `undefined` when the payload is not a JSON object. */
-function claimsOf(token: string): Record<string, unknown> | undefined {
+/** Decodes header and payload; `undefined` when the header is not a JSON object. */
+function decodeToken(token: string): DecodedToken | undefined {
+  const [header, payload] = token.split('.').map(jsonObject);
+  return header === undefined ? undefined : { alg: header.alg, claims: payload };
+}
+
+function jsonObject(part: string): Record<string, unknown> | undefined {
   try {
-    const payload: unknown = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
-    return typeof payload === 'object' && payload !== null && !Array.isArray(payload)
-      ? (payload as Record<string, unknown>)
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
       : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Verifies the signature with the algorithm of the key (jws), never the token's, then checks the claims strictly.
+ * jws (jwa) takes a KeyObject wherever its typings say string or Buffer.
+ */
+function check(token: string, decoded: DecodedToken, trusted: TrustedKey): Rejection | undefined {
+  const algorithm = trusted.key.algorithm;
+  if (decoded.alg !== algorithm) {
+    return { message: `the token's algorithm is not ${algorithm}`, signatureMatched: false };
+  }
+  let valid: boolean;
+  try {
+    valid = jws.verify(token, algorithm, trusted.key.keyObject as unknown as Buffer);
+  } catch {
+    return MALFORMED;
+  }
+  if (!valid) {
+    return { message: 'the signature does not match any configured verify key', signatureMatched: false };
+  }
+  return checkClaims(decoded.claims, trusted);
 }
 
 function checkClaims(claims: Record<string, unknown> | undefined, trusted: TrustedKey): Rejection | undefined {
