@@ -3,10 +3,9 @@ import { WebSocketMessageFormat } from '../../lambda/grip/formats';
 import { publish } from '../../lambda/publish';
 import { webSocketHandler } from '../../lambda/websocket-handler';
 import { ControlEndpoint } from './control-endpoint';
-import { captureConsole, decodeResult, fixture, gripSig, SHAPES, setEnv, wohEvent } from './grip-events';
+import { captureConsole, decodeResult, fixture, gripSig, SHAPES, setEnv, useGripEnv, wohEvent } from './grip-events';
 
 let endpoint: ControlEndpoint;
-let restoreEnv: () => void;
 let logs: string[];
 
 beforeAll(async () => {
@@ -17,25 +16,13 @@ afterAll(async () => {
   await endpoint.stop();
 });
 
+useGripEnv(() => `${endpoint.uri}/?iss=backend&key=publish-secret&verify-iss=pushpin&verify-key=changeme`);
+
 beforeEach(() => {
-  restoreEnv = setEnv({
-    [Env.GRIP_URL]: `${endpoint.uri}/?iss=backend&key=publish-secret&verify-iss=pushpin&verify-key=changeme`,
-    [Env.GRIP_PROXIES]: undefined,
-    [Env.GRIP_SECRET_ARN]: undefined,
-    [Env.GRIP_PREFIX]: undefined,
-    [Env.GRIP_SIG_VERIFY]: undefined,
-    [Env.CONNECTION_TABLE]: undefined,
-    [Env.MANAGEMENT_ENDPOINT]: undefined,
-  });
   endpoint.published.length = 0;
   endpoint.statuses.length = 0;
   endpoint.hold = undefined;
   logs = captureConsole();
-});
-
-afterEach(() => {
-  restoreEnv();
-  jest.restoreAllMocks();
 });
 
 /** Captures the EMF lines the handler flushes (metrics are otherwise silent under jest). */

@@ -9,11 +9,11 @@ import {
   metaFromResult,
   SHAPES,
   setEnv,
+  useGripEnv,
   wohEvent,
 } from '../grip-events';
 
 let endpoint: ControlEndpoint;
-let restoreEnv: () => void;
 
 beforeAll(async () => {
   endpoint = await ControlEndpoint.start();
@@ -23,24 +23,12 @@ afterAll(async () => {
   await endpoint.stop();
 });
 
+useGripEnv(() => `${endpoint.uri}/?iss=backend&key=publish-secret&verify-iss=pushpin&verify-key=changeme`);
+
 beforeEach(() => {
-  restoreEnv = setEnv({
-    [Env.GRIP_URL]: `${endpoint.uri}/?iss=backend&key=publish-secret&verify-iss=pushpin&verify-key=changeme`,
-    [Env.GRIP_PROXIES]: undefined,
-    [Env.GRIP_SECRET_ARN]: undefined,
-    [Env.GRIP_PREFIX]: undefined,
-    [Env.GRIP_SIG_VERIFY]: undefined,
-    [Env.CONNECTION_TABLE]: undefined,
-    [Env.MANAGEMENT_ENDPOINT]: undefined,
-  });
   endpoint.published.length = 0;
   endpoint.statuses.length = 0;
   jest.spyOn(console, 'error').mockImplementation(() => {});
-});
-
-afterEach(() => {
-  restoreEnv();
-  jest.restoreAllMocks();
 });
 
 /** One client connection as the GRIP proxy sees it: meta bound from earlier responses comes back as Meta-*. */
