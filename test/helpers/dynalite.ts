@@ -1,16 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { CreateTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConnectionTableSchema } from '../../lambda/contract';
-
-interface DynaliteServer {
-  listen(port: number, host: string, callback: () => void): void;
-  address(): AddressInfo | string | null;
-  close(callback: (err?: Error) => void): void;
-}
-
-type DynaliteFactory = (options: Record<string, unknown>) => DynaliteServer;
+import { createConnectionTable, startLocalDynamo } from '../../local/local-dynamo';
 
 /** A dynalite server started in this process, with a connection table ready to use. */
 export interface LocalDynamo {
@@ -35,60 +26,33 @@ export const LOCAL_AWS = {
 } as const;
 
 /**
- * Starts dynalite in-process on a free loopback port (in-memory, tables active at once) and creates a
- * connection table with the schema of `ConnectionTableSchema` (keys, reverse index). dynalite has no
- * TTL, transactions or PartiQL, like the constraint the runtime is written for.
+ * Starts dynalite in-process on a free loopback port (in-memory, tables active at once) with a connection table
+ * created exactly as `npm start` creates it (local/local-dynamo.ts, from `ConnectionTableSchema`). dynalite has
+ * no TTL, transactions or PartiQL, like the constraint the runtime is written for.
  */
 export async function startDynalite(tableName = 'connections'): Promise<LocalDynamo> {
-  const dynalite = require('dynalite') as DynaliteFactory;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const server = await startLocalDynamo();
+  const { endpoint } = server;
   const clients: DynamoDBClient[] = [];
   const newClient = (config: Partial<DynamoDBClientConfig> = {}): DynamoDBClient => {
     const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint, ...config });
     clients.push(client);
     return client;
   };
-  const createConnectionTable = async (name: string): Promise<void> => {
-    const s = ConnectionTableSchema;
-    await newClient().send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: s.partitionKey, AttributeType: 'S' },
-          { AttributeName: s.sortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: s.partitionKey, KeyType: 'HASH' },
-          { AttributeName: s.sortKey, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: s.reverseIndexName,
-            KeySchema: [
-              { AttributeName: s.sortKey, KeyType: 'HASH' },
-              { AttributeName: s.partitionKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'KEYS_ONLY' },
-          },
-        ],
-      }),
-    );
+  const createTable = async (name: string): Promise<void> => {
+    await createConnectionTable(newClient(), name);
   };
-  await createConnectionTable(tableName);
+  await createTable(tableName);
   return {
     endpoint,
     tableName,
     newClient,
     newDocumentClient: (config) =>
       DynamoDBDocumentClient.from(newClient(config), { marshallOptions: { removeUndefinedValues: true } }),
-    createConnectionTable,
+    createConnectionTable: createTable,
     stop: async () => {
       for (const client of clients) client.destroy();
-      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+      await server.stop();
     },
   };
 }
