@@ -1,4 +1,4 @@
-/** Retry timing shared by the native transport's bounded retry loops. */
+/** Retry timing and bounded concurrency shared by the runtime's retry loops (publisher, native transport). */
 
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Env } from '../lambda/contract';
+import { PING_COMMAND } from '../lambda/handlers/chat-commands';
 import { type GripTransport, startGripTransport } from './dev-server-grip';
 import type { LambdaHandler } from './lambda-context';
 import { loadHandlerModule } from './load-handler';
@@ -15,7 +16,7 @@ import { formatHost, startStaticServer } from './static-server';
 import { startWebSocketEmulator } from './websocket-emulator';
 
 /** The command the chat page sends as its heartbeat (the chat handler answers it with nothing). */
-export const HEARTBEAT_COMMAND = '/ping';
+export const HEARTBEAT_COMMAND = PING_COMMAND;
 /** How often the chat page sends its heartbeat: half of API Gateway's 10-minute idle timeout. */
 export const DEFAULT_HEARTBEAT_MS = 5 * 60_000;
 /** What to install to turn the GRIP transport on. */

@@ -4,6 +4,7 @@
  * naming every proxy that was not reached while the others still get the publish.
  */
 import jws from 'jws';
+import { backoffDelay, sleep } from '../backoff';
 import { InvalidValueError, OutputLimitError, PublishError, type PublishFailure } from '../errors';
 import type { Format } from './formats';
 import type { GripProxy } from './grip-url';
@@ -120,8 +121,7 @@ async function publishTo(
       const tries = attempt > 1 ? ` (after ${attempt} attempts)` : '';
       throw new Error(`${outcome.error.message}${tries}`, { cause: outcome.error.cause });
     }
-    const ceiling = Math.min(MAX_BACKOFF_MS, backoffBaseMs * 2 ** (attempt - 1));
-    await new Promise((resolve) => setTimeout(resolve, ceiling / 2 + (Math.random() * ceiling) / 2));
+    await sleep(backoffDelay(attempt, backoffBaseMs, MAX_BACKOFF_MS));
   }
 }
 

@@ -3,6 +3,8 @@
  * texts clients rely on. No I/O; the handler (chat.ts) applies the result to the connection.
  */
 
+/** The chat's heartbeat command (the chat page sends it inside API Gateway's 10-minute idle limit). */
+export const PING_COMMAND = '/ping';
 /** Channel every connection joins when it opens. */
 export const DEFAULT_CHANNEL = 'room';
 /** Longest nickname, in characters (Unicode code points). */
@@ -120,7 +122,7 @@ export function parseChatMessage(bytes: Uint8Array): ChatCommand {
   } catch {
     return { kind: 'invalid', reply: 'error: messages must be UTF-8 text' };
   }
-  if (text === '/ping') {
+  if (text === PING_COMMAND) {
     return { kind: 'ping' };
   }
   const nick = argumentOf(text, '/nick');

@@ -1,7 +1,7 @@
 import type { BatchWriteCommandInput, DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { backoffDelay, forEachBounded, sleep } from '../backoff';
 import { Env } from '../contract';
 import { ConnectionStoreError } from '../errors';
-import { backoffDelay, forEachBounded, sleep } from './backoff';
 
 /** The lib-dynamodb module (command classes), loaded on first use. */
 export type LibDynamoDb = typeof import('@aws-sdk/lib-dynamodb');

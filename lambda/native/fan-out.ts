@@ -1,6 +1,6 @@
+import { forEachBounded } from '../backoff';
 import { CONNECTION_TTL_SECONDS, Env } from '../contract';
 import { FaasGripError, GripConfigError, OutputLimitError, PublishError } from '../errors';
-import { forEachBounded } from './backoff';
 import type { ChannelMember } from './connection-store';
 import { postWithRetry } from './management';
 import { loggerOf, managementOf, type NativeDeps, storeOf } from './native-deps';

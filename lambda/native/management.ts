@@ -1,7 +1,7 @@
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { backoffDelay, sleep } from '../backoff';
 import { Env } from '../contract';
 import { GripConfigError } from '../errors';
-import { backoffDelay, sleep } from './backoff';
 
 /** How a management API call failed, as far as a sender cares. */
 export type ManagementErrorKind = 'gone' | 'forbidden' | 'retryable' | 'fatal';

@@ -13,8 +13,8 @@
  */
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { backoffDelay, sleep } from '../backoff';
 import { PublishError } from '../errors';
-import { backoffDelay, sleep } from './backoff';
 import { type PendingMessage, payloadOf } from './connection-items';
 import { classifyManagementError, deleteRemoteConnection, managementSdk, postOnce, postWithRetry } from './management';
 import { loggerOf, managementOf, type NativeDeps, storeOf } from './native-deps';

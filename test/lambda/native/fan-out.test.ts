@@ -2,7 +2,7 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CONNECTION_TTL_SECONDS, Env } from '../../../lambda/contract';
 import { FaasGripError, GripConfigError, OutputLimitError, PublishError } from '../../../lambda/errors';
-import { forEachBounded } from '../../../lambda/native/backoff';
+import { forEachBounded } from '../../../lambda/backoff';
 import { ConnectionStore } from '../../../lambda/native/connection-store';
 import {
   fanOut,
