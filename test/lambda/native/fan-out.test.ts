@@ -1,8 +1,8 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { forEachBounded } from '../../../lambda/backoff';
 import { CONNECTION_TTL_SECONDS, Env } from '../../../lambda/contract';
 import { FaasGripError, GripConfigError, OutputLimitError, PublishError } from '../../../lambda/errors';
-import { forEachBounded } from '../../../lambda/backoff';
 import { ConnectionStore } from '../../../lambda/native/connection-store';
 import {
   fanOut,
