@@ -12,7 +12,6 @@ import {
   getGripWebSocketContext,
   type HttpRequest,
   type HttpResult,
-  isWebSocketOverHttp,
   parseHttpEvent,
   toHttpResult,
 } from './grip/http-event';
@@ -118,14 +117,15 @@ async function handleHttp<E>(
     logger.error('GRIP configuration cannot be used', { error });
     return plain(req.version, 500, 'server configuration error: see the function logs\n');
   }
-  if (!isWebSocketOverHttp(req)) {
-    return plain(req.version, 400, 'Not a WebSocket-over-HTTP request\n');
-  }
   let ws: WebSocketContext;
   try {
     ws = getGripWebSocketContext(req, { prefix });
   } catch (error) {
-    if (!(error instanceof WebSocketEventDecodeError || error instanceof NotWebSocketOverHttpError)) throw error;
+    if (error instanceof NotWebSocketOverHttpError) {
+      logger.warn('not a WebSocket-over-HTTP request', { reason: error.message, path: req.path });
+      return plain(req.version, 400, 'Not a WebSocket-over-HTTP request\n'); // the seed's answer
+    }
+    if (!(error instanceof WebSocketEventDecodeError)) throw error;
     logger.warn('malformed WebSocket-over-HTTP request', { error });
     return plain(req.version, 400, `${error.message}\n`);
   }
