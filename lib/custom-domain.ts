@@ -1,7 +1,7 @@
-import { Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type { Construct } from 'constructs';
+import { checkString } from './private/validate';
 
 /** Options of {@link CustomDomain.fromDomainName}. */
 export interface ExistingCustomDomainOptions {
@@ -80,10 +80,11 @@ function prefixOf(basePath: string | undefined): string {
   if (basePath === undefined || basePath === '') {
     return '';
   }
-  if (!Token.isUnresolved(basePath) && !/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(basePath)) {
-    throw new Error(
-      `custom domain base path '${basePath}' is not valid: use path segments without leading or trailing '/'`,
-    );
-  }
+  checkString(
+    'custom domain basePath',
+    basePath,
+    /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/,
+    "use path segments without leading or trailing '/'",
+  );
   return `/${basePath}`;
 }

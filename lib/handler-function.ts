@@ -1,11 +1,11 @@
-import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HandlerAsset } from '../lambda/contract';
 import { bundledAssetDir } from './private/package-root';
-import { checkNumber } from './private/validate';
+import { checkNumber, checkString } from './private/validate';
 
 /** API Gateway (REST and WebSocket) stops waiting for an integration after this long. */
 const API_GATEWAY_TIMEOUT = Duration.seconds(29);
@@ -154,12 +154,12 @@ export class HandlerFunction extends Construct implements iam.IGrantable {
 /** The function's environment: the given variables (names checked) with source maps turned on in NODE_OPTIONS. */
 function environmentOf(given: Readonly<Record<string, string>>): Record<string, string> {
   for (const name of Object.keys(given)) {
-    if (!Token.isUnresolved(name) && !/^[A-Za-z][A-Za-z0-9_]+$/.test(name)) {
-      throw new Error(
-        `environment variable name ${JSON.stringify(name)} is not valid: use letters, digits and '_', beginning ` +
-          'with a letter (at least 2 characters)',
-      );
-    }
+    checkString(
+      'environment variable name',
+      name,
+      /^[A-Za-z][A-Za-z0-9_]+$/,
+      "use letters, digits and '_', beginning with a letter (at least 2 characters)",
+    );
   }
   const nodeOptions = [given.NODE_OPTIONS, '--enable-source-maps'].filter((o) => o !== undefined && o !== '');
   return { ...given, NODE_OPTIONS: nodeOptions.join(' ') };

@@ -1,4 +1,4 @@
-/** Small helpers for the local HTTP servers: read a body, answer JSON, listen, close. */
+/** Small helpers for the local HTTP servers: read a body, answer JSON, listen, stop. */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 /** Reads the whole request body. Resolves `undefined` when it exceeds `limit` bytes (the rest is discarded). */
@@ -41,16 +41,16 @@ export function listen(server: Server, port: number, host: string): Promise<numb
   });
 }
 
-/** Stops accepting connections, drops idle keep-alive sockets, and resolves when the server has closed. */
-export function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  });
+/**
+ * Stops a server for good: stops accepting connections, waits for `settle` (work still answering on open
+ * connections, if any), then drops every connection left, and resolves when the server has closed.
+ */
+export async function stopServer(server: Server, settle?: () => Promise<void>): Promise<void> {
+  const closed = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+  server.closeIdleConnections();
+  await settle?.();
+  server.closeAllConnections();
+  await closed;
 }
 
 /** The client's address without the IPv4-mapped IPv6 prefix. */

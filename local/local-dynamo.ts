@@ -12,7 +12,7 @@ import {
 import dynalite from 'dynalite';
 import { ConnectionTableSchema } from '../lambda/contract';
 import { ConnectionStoreError } from '../lambda/errors';
-import { closeServer, listen } from './http-io';
+import { listen, stopServer } from './http-io';
 
 /** A running local DynamoDB. */
 export interface LocalDynamo {
@@ -39,11 +39,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   return {
     endpoint: `http://${host}:${port}`,
     port,
-    stop: async () => {
-      const closed = closeServer(server);
-      server.closeAllConnections();
-      await closed;
-    },
+    stop: () => stopServer(server),
   };
 }
 

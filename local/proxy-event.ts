@@ -4,6 +4,7 @@
  */
 import { apiGatewayId, clfTime, requestId, traceId } from './ids';
 import { isTextMediaType, matchesMediaType } from './media-types';
+import { headerMaps, queryMaps } from './value-maps';
 
 /** Which event shape the front door emits. */
 export type PayloadFormat = 'rest-v1' | 'http-v2' | 'function-url';
@@ -79,10 +80,6 @@ function withForwardingHeaders(req: FrontDoorRequest, now: number): Array<readon
   return pairs;
 }
 
-function queryPairs(rawQuery: string): Array<[string, string]> {
-  return [...new URLSearchParams(rawQuery).entries()];
-}
-
 function common(req: FrontDoorRequest, settings: EventSettings, now: number) {
   return {
     accountId: settings.accountId,
@@ -97,21 +94,9 @@ function common(req: FrontDoorRequest, settings: EventSettings, now: number) {
 
 /** The REST API (payload 1.0) event; the body is base64 when its Content-Type matches `binaryMediaTypes`. */
 export function restEvent(req: FrontDoorRequest, settings: EventSettings, now = Date.now()): RestProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (const [name, value] of withForwardingHeaders(req, now)) {
-    headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
-  }
-  const query = queryPairs(req.rawQuery);
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (const [name, value] of query) {
-    single[name] = value;
-    multi[name] = [...(multi[name] ?? []), value];
-  }
-  const queryStringParameters = query.length ? single : null;
-  const multiValueQueryStringParameters = query.length ? multi : null;
+  const { headers, multiValueHeaders } = headerMaps(withForwardingHeaders(req, now));
+  const query = queryMaps(req.rawQuery);
+  const hasQuery = Object.keys(query.queryStringParameters).length > 0;
   const isRoot = req.path === '/' || req.path === '';
   const resource = isRoot ? '/' : '/{proxy+}';
   const binary = matchesMediaType(headerValue(req, 'content-type'), settings.binaryMediaTypes);
@@ -123,8 +108,8 @@ export function restEvent(req: FrontDoorRequest, settings: EventSettings, now = 
     httpMethod: req.method,
     headers,
     multiValueHeaders,
-    queryStringParameters,
-    multiValueQueryStringParameters,
+    queryStringParameters: hasQuery ? query.queryStringParameters : null,
+    multiValueQueryStringParameters: hasQuery ? query.multiValueQueryStringParameters : null,
     pathParameters: isRoot ? null : { proxy: safeDecode(req.path.slice(1)) },
     stageVariables: null,
     requestContext: {
@@ -177,7 +162,7 @@ export function v2Event(
     else headers[lower] = headers[lower] === undefined ? value : `${headers[lower]},${value}`;
   }
   const query: Record<string, string> = {};
-  for (const [name, value] of queryPairs(req.rawQuery)) {
+  for (const [name, value] of new URLSearchParams(req.rawQuery)) {
     query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
   }
   const c = common(req, settings, now);

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import jwt from 'jsonwebtoken';
-import { closeServer, listen, readBody } from './http-io';
+import { listen, readBody, stopServer } from './http-io';
 
 /** Options of {@link startPublishGate}. */
 export interface PublishGateOptions {
@@ -100,10 +100,6 @@ export async function startPublishGate(options: PublishGateOptions): Promise<Pub
   return {
     url: `http://${host}:${port}`,
     port,
-    stop: async () => {
-      const closed = closeServer(server);
-      server.closeAllConnections();
-      await closed;
-    },
+    stop: () => stopServer(server),
   };
 }

@@ -10,7 +10,8 @@
  */
 import { createServer, request } from 'node:http';
 import WebSocket from 'ws';
-import { closeServer, listen, readBody } from './http-io';
+import { WEBSOCKET_EVENTS_CONTENT_TYPE } from '../lambda/grip/grip-response';
+import { listen, readBody, stopServer } from './http-io';
 
 /** What {@link waitUntilReady} needs. */
 export interface ReadinessInput {
@@ -32,7 +33,6 @@ export interface ProbeBackend {
 const PROBE_TIMEOUT_MS = 1_000;
 const RETRY_DELAY_MS = 50;
 const PROBE_CHANNEL = 'faas-grip-probe';
-const WEBSOCKET_EVENTS = 'application/websocket-events';
 
 /**
  * Starts the probe backend on 127.0.0.1: a WebSocket-over-HTTP OPEN is accepted with the GRIP extension and a CLOSE
@@ -42,13 +42,13 @@ export async function startProbeBackend(): Promise<ProbeBackend> {
   const server = createServer((req, res) => {
     readBody(req).then(
       (body = Buffer.alloc(0)) => {
-        if (!req.headers['content-type']?.startsWith(WEBSOCKET_EVENTS)) {
+        if (!req.headers['content-type']?.startsWith(WEBSOCKET_EVENTS_CONTENT_TYPE)) {
           res.writeHead(200, { 'Content-Type': 'text/plain', 'Grip-Hold': 'stream', 'Grip-Channel': PROBE_CHANNEL });
           res.end('probe\n');
           return;
         }
         const events = body.toString('latin1');
-        res.writeHead(200, { 'Content-Type': WEBSOCKET_EVENTS, 'Sec-WebSocket-Extensions': 'grip' });
+        res.writeHead(200, { 'Content-Type': WEBSOCKET_EVENTS_CONTENT_TYPE, 'Sec-WebSocket-Extensions': 'grip' });
         res.end(events.startsWith('OPEN') ? 'OPEN\r\n' : events.startsWith('CLOSE') ? body : '');
       },
       () => res.destroy(),
@@ -57,11 +57,7 @@ export async function startProbeBackend(): Promise<ProbeBackend> {
   const port = await listen(server, 0, '127.0.0.1');
   return {
     port,
-    stop: () => {
-      const closed = closeServer(server);
-      server.closeAllConnections();
-      return closed;
-    },
+    stop: () => stopServer(server),
   };
 }
 

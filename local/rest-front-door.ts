@@ -5,7 +5,8 @@
  * and (for REST and staged HTTP APIs) only under `/{stage}/`; anything else gets 403 `{"message":"Forbidden"}`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { closeServer, headerPairs, listen, readBody, sourceIp } from './http-io';
+import { WEBSOCKET_EVENTS_CONTENT_TYPE } from '../lambda/grip/grip-response';
+import { headerPairs, listen, readBody, sourceIp, stopServer } from './http-io';
 import { apiId as newApiId } from './ids';
 import { InFlight } from './in-flight';
 import { invokeHandler, type LambdaHandler, type LocalFunctionInfo } from './lambda-context';
@@ -56,7 +57,7 @@ export async function startRestFrontDoor(options: RestFrontDoorOptions): Promise
     stage,
     apiId: options.apiId ?? newApiId(),
     accountId: options.accountId ?? '123456789012',
-    binaryMediaTypes: options.binaryMediaTypes ?? ['application/websocket-events'],
+    binaryMediaTypes: options.binaryMediaTypes ?? [WEBSOCKET_EVENTS_CONTENT_TYPE],
   };
   const prefixed = format === 'rest-v1' || (format === 'http-v2' && stage !== '$default');
   const inFlight = new InFlight();
@@ -116,11 +117,6 @@ export async function startRestFrontDoor(options: RestFrontDoorOptions): Promise
     url: prefixed ? `${base}/${stage}` : base,
     port,
     hostHeader,
-    stop: async () => {
-      const closed = closeServer(server);
-      await inFlight.drain();
-      server.closeAllConnections();
-      await closed;
-    },
+    stop: () => stopServer(server, () => inFlight.drain()),
   };
 }

@@ -4,8 +4,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { listen, stopServer } from './http-io';
 
 /** What `GET /config` returns to the chat page. */
 export interface ChatPageConfig {
@@ -85,23 +85,8 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
     }
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${formatHost(host)}:${port}/`,
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const port = await listen(server, options.port ?? 0, host);
+  return { url: `http://${formatHost(host)}:${port}/`, port, stop: () => stopServer(server) };
 }
 
 /** Host part of a URL: IPv6 addresses in brackets. */

@@ -4,6 +4,7 @@
  * test/fixtures/apigw-websocket-*.json).
  */
 import { apiGatewayId, clfTime, traceId } from './ids';
+import { headerMaps, queryMaps } from './value-maps';
 
 /** What the emulator knows about a connection when it builds an event. */
 export interface ConnectionInfo {
@@ -95,26 +96,6 @@ function requestContext(
   });
   if (conn.authorizer) context.authorizer = { ...conn.authorizer };
   return context;
-}
-
-function headerMaps(pairs: ReadonlyArray<readonly [string, string]>) {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (const [name, value] of pairs) {
-    headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
-  }
-  return { headers, multiValueHeaders };
-}
-
-function queryMaps(rawQuery: string) {
-  const queryStringParameters: Record<string, string> = {};
-  const multiValueQueryStringParameters: Record<string, string[]> = {};
-  for (const [name, value] of new URLSearchParams(rawQuery)) {
-    queryStringParameters[name] = value;
-    multiValueQueryStringParameters[name] = [...(multiValueQueryStringParameters[name] ?? []), value];
-  }
-  return { queryStringParameters, multiValueQueryStringParameters };
 }
 
 /** The handshake headers as API Gateway forwards them, with its forwarding headers added. */

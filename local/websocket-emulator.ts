@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { closeServer, headerPairs, listen, sendJson, sourceIp } from './http-io';
+import { headerPairs, listen, sendJson, sourceIp, stopServer } from './http-io';
 import { apiGatewayId, apiId as newApiId } from './ids';
 import { InFlight } from './in-flight';
 import { invokeHandler, type LambdaHandler, type LocalFunctionInfo } from './lambda-context';
@@ -195,13 +195,12 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
     connectionIds: () => [...connections.values()].filter((c) => c.open).map((c) => c.connectionId),
     stop: async () => {
       stopping = true;
-      const closed = closeServer(server);
-      await Promise.all([...connections.values()].map((c) => c.shutdown(1_000)));
-      connections.clear();
-      wss.close();
-      server.closeAllConnections();
+      await stopServer(server, async () => {
+        await Promise.all([...connections.values()].map((c) => c.shutdown(1_000)));
+        connections.clear();
+        wss.close();
+      });
       await inFlight.drain();
-      await closed;
     },
   };
 }

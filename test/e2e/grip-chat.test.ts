@@ -15,8 +15,9 @@ import {
   startE2eEnv,
   warmUpWebSockets,
 } from '../helpers/e2e-env';
-import { frame, freshWebSocketHandler, gripSig, postWebSocketEvents, rawGripHandler } from '../helpers/e2e-grip-tools';
+import { frame, freshWebSocketHandler, postWebSocketEvents, rawGripHandler } from '../helpers/e2e-grip-tools';
 import { E2eClient, HandshakeRefusedError, terminateAll } from '../helpers/e2e-ws-client';
+import { gripSig } from '../lambda/grip-events';
 
 jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 
@@ -73,9 +74,9 @@ describeWithPushpin('GRIP chat through Pushpin', () => {
       const { sigIss, sigKey } = env.grip!.pushpin;
       const forged = {
         'no Grip-Sig': {},
-        'a wrong key': { 'Grip-Sig': gripSig('not-the-key', sigIss) },
-        'a wrong issuer': { 'Grip-Sig': gripSig(sigKey, 'someone-else') },
-        'an expired token': { 'Grip-Sig': gripSig(sigKey, sigIss, -600) },
+        'a wrong key': { 'Grip-Sig': gripSig({ key: 'not-the-key', iss: sigIss }) },
+        'a wrong issuer': { 'Grip-Sig': gripSig({ key: sigKey, iss: 'someone-else' }) },
+        'an expired token': { 'Grip-Sig': gripSig({ key: sigKey, iss: sigIss, expiresInSeconds: -600 }) },
         garbage: { 'Grip-Sig': 'not.a.jwt' },
       };
 
@@ -86,7 +87,7 @@ describeWithPushpin('GRIP chat through Pushpin', () => {
       expect(ran).toEqual([]);
 
       // The same request signed like Pushpin signs reaches user code: the 401s above were the signature's doing.
-      const signed = await postWebSocketEvents(url, 'OPEN\r\n', { 'Grip-Sig': gripSig(sigKey, sigIss) });
+      const signed = await postWebSocketEvents(url, 'OPEN\r\n', { 'Grip-Sig': gripSig({ key: sigKey, iss: sigIss }) });
       expect(signed.status).toBe(200);
       expect(signed.headers['content-type']).toBe('application/websocket-events');
       expect(ran).toEqual(['e2e-direct-1']);

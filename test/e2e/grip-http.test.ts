@@ -6,7 +6,6 @@
 
 import type { LambdaHandler } from '../../local/lambda-context';
 import {
-  applyEnv,
   describeWithPushpin,
   E2E_START_TIMEOUT_MS,
   E2E_TEST_TIMEOUT_MS,
@@ -17,6 +16,7 @@ import {
   startE2eEnv,
 } from '../helpers/e2e-env';
 import { E2eHttpResponse } from '../helpers/e2e-http-client';
+import { setEnv } from '../lambda/grip-events';
 
 jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 /** A hold is subscribed asynchronously by Pushpin: publish until the first item arrives (bounded, 2 s each). */
@@ -166,7 +166,7 @@ describeWithPushpin('GRIP HTTP streaming and long-polling through Pushpin', () =
         (i, ms) => stream.waitForText(`ok ${i}\n`, ms),
       );
 
-      const restore = applyEnv({ GRIP_URL: gateGripUrl(env.grip!, 'not-the-publish-key') });
+      const restore = setEnv({ GRIP_URL: gateGripUrl(env.grip!, 'not-the-publish-key') });
       let refused: unknown;
       try {
         const wrong = loadRuntime();

@@ -7,9 +7,10 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { localDynamoClient } from '../../local/local-dynamo';
 import { runChatScenario, SCENARIO_TIMEOUT_MS } from '../helpers/e2e-chat-scenario';
-import { applyEnv, E2E_START_TIMEOUT_MS, E2E_TEST_TIMEOUT_MS, type E2eEnv, startE2eEnv } from '../helpers/e2e-env';
+import { E2E_START_TIMEOUT_MS, E2E_TEST_TIMEOUT_MS, type E2eEnv, startE2eEnv } from '../helpers/e2e-env';
 import { freshWebSocketHandler } from '../helpers/e2e-grip-tools';
 import { E2E_WAIT_MS, E2eClient, terminateAll } from '../helpers/e2e-ws-client';
+import { setEnv } from '../lambda/grip-events';
 
 jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 
@@ -84,7 +85,7 @@ describe('native chat through the API Gateway WebSocket emulator', () => {
   });
 
   it('delivers a message sent during $connect before the answer to the first message (no invocation)', async () => {
-    const restore = applyEnv({ AWS_LAMBDA_FUNCTION_NAME: undefined });
+    const restore = setEnv({ AWS_LAMBDA_FUNCTION_NAME: undefined });
     try {
       env.slot.current = welcoming();
       const eager = await connect('eager');

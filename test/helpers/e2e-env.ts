@@ -6,8 +6,9 @@
  * the environment is set, so no configuration cached by another load leaks in.
  */
 import { Env } from '../../lambda/contract';
+import { setEnv } from '../lambda/grip-events';
 import { type GripParts, type NativeParts, startGripParts, startNativeParts } from './e2e-parts';
-import { applyEnv, type EnvVars, HandlerSlot, loadChatHandler, type PayloadFormat } from './e2e-support';
+import { type EnvVars, HandlerSlot, loadChatHandler, type PayloadFormat } from './e2e-support';
 
 export * from './e2e-parts';
 export * from './e2e-support';
@@ -92,7 +93,7 @@ export async function startE2eEnv(kind: E2eEnvKind): Promise<E2eEnv> {
         ? undefined
         : await startGripParts({ shape: kind.shape, slot, onError: (e) => errors.push(e) }, stops);
     const native = kind.kind === 'grip' ? undefined : await startNativeParts(slot, stops, (e) => errors.push(e));
-    restore = applyEnv({ ...CLEAN, ...grip?.vars, ...native?.vars });
+    restore = setEnv({ ...CLEAN, ...grip?.vars, ...native?.vars });
     const env: E2eEnv = {
       slot,
       grip,

@@ -1,12 +1,12 @@
 /**
  * Small tools for GRIP end-to-end tests: a raw WebSocket-over-HTTP backend written without the runtime (the
  * control experiments that show what Pushpin does with unprefixed messages and unanswered CLOSEs), a direct POST
- * to the front door that bypasses Pushpin, and Grip-Sig tokens signed with chosen keys.
+ * to the front door that bypasses Pushpin.
  */
 import { request } from 'node:http';
-import jwt from 'jsonwebtoken';
 import type { WebSocketContext } from '../../lambda/grip/websocket-context';
 import type { LambdaHandler } from '../../local/lambda-context';
+import { gripSig as signGripSig } from '../lambda/grip-events';
 import { loadFresh } from './e2e-support';
 
 /** The body of a Lambda proxy event (REST v1, HTTP API v2 and Function URL use the same two fields). */
@@ -46,9 +46,9 @@ export function freshWebSocketHandler(fn: (ws: WebSocketContext) => void | Promi
   return webSocketHandler(fn) as unknown as LambdaHandler;
 }
 
-/** An HS256 Grip-Sig token like Pushpin's (`iss`, `exp`), signed with `key`. */
+/** @deprecated Use `gripSig({ key, iss })` of test/lambda/grip-events.ts; kept until test/reliability switches. */
 export function gripSig(key: string, iss: string, expiresInSeconds = 3600): string {
-  return jwt.sign({ iss, exp: Math.floor(Date.now() / 1000) + expiresInSeconds }, key, { algorithm: 'HS256' });
+  return signGripSig({ key, iss, expiresInSeconds });
 }
 
 /** An answer to a direct request. */

@@ -1,11 +1,12 @@
 /**
- * Building blocks of the end-to-end environments: process.env changes that can be undone, handler modules loaded
- * in a fresh module registry, the handler slot the local servers call, and the Pushpin skip rule.
+ * Building blocks of the end-to-end environments: handler modules loaded in a fresh module registry, the handler
+ * slot the local servers call, and the Pushpin skip rule.
  */
 
 import type { LambdaHandler } from '../../local/lambda-context';
 import type { PayloadFormat } from '../../local/proxy-event';
 import { findPushpin } from '../../local/pushpin';
+import { setEnv } from '../lambda/grip-events';
 
 export type { PayloadFormat } from '../../local/proxy-event';
 
@@ -24,21 +25,8 @@ export class HandlerSlot {
   readonly invoke: LambdaHandler = ((event: never, context: never) => this.current(event, context)) as LambdaHandler;
 }
 
-/** Sets `vars` in process.env and returns a function that restores the previous values. */
-export function applyEnv(vars: EnvVars): () => void {
-  const previous = new Map<string, string | undefined>();
-  for (const [name, value] of Object.entries(vars)) {
-    previous.set(name, process.env[name]);
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  return () => {
-    for (const [name, value] of previous) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-}
+/** @deprecated The old name of `setEnv` (test/lambda/grip-events.ts), kept until test/reliability switches. */
+export const applyEnv: (vars: EnvVars) => () => void = setEnv;
 
 /** Requires `load` inside a fresh module registry, so the runtime re-reads the environment. */
 export function loadFresh<T>(load: () => T): T {

@@ -372,7 +372,7 @@ describe('GripApi', () => {
       domainNameAliasTarget: 'd-abc.execute-api.eu-west-1.amazonaws.com',
     });
     expect(() => CustomDomain.fromDomainName(domain, { basePath: '/grip/' })).toThrow(
-      /base path '\/grip\/' is not valid/,
+      `custom domain basePath "/grip/" is not valid: use path segments without leading or trailing '/'`,
     );
   });
 

@@ -1,5 +1,5 @@
 import { createServer, request, type Server } from 'node:http';
-import { closeServer, listen } from '../../local/http-io';
+import { listen, stopServer } from '../../local/http-io';
 import { findPushpin, startPushpin } from '../../local/pushpin';
 import { connect, HandshakeRefused } from './ws-client';
 
@@ -65,10 +65,7 @@ suite(`startPushpin readiness${runs ? '' : ' (skipped: pushpin is not installed)
   beforeAll(async () => {
     target = `127.0.0.1:${await listen(backend, 0, '127.0.0.1')}`;
   });
-  afterAll(async () => {
-    backend.closeAllConnections();
-    await closeServer(backend);
-  });
+  afterAll(() => stopServer(backend));
 
   it(`serves the first WebSocket handshake and held stream of each of ${FRESH_INSTANCES} fresh instances`, async () => {
     const outcomes: string[] = [];

@@ -4,7 +4,7 @@
  * (with the `m:` prefix), CLOSE is answered with CLOSE. Every `Grip-Sig` header is recorded.
  */
 import { createServer, type Server } from 'node:http';
-import { listen } from '../../local/http-io';
+import { listen, stopServer } from '../../local/http-io';
 
 interface Event {
   readonly type: string;
@@ -77,10 +77,6 @@ export async function startWohBackend(): Promise<WohBackend> {
   return {
     target: `127.0.0.1:${port}`,
     gripSigs,
-    stop: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => stopServer(server),
   };
 }

@@ -197,7 +197,7 @@ describe('construct props out of range: a clear error at synth, naming the value
     [
       'CustomDomain base path with slashes around',
       () => CustomDomain.fromDomainName({} as apigateway.IDomainName, { basePath: '/grip/' }),
-      /base path '\/grip\/' is not valid/,
+      /custom domain basePath "\/grip\/" is not valid/,
     ],
     [
       'ConnectionTable with both a table and a removal policy',
