@@ -34,23 +34,34 @@ async function run(ctx) {
     const doc = DynamoDBDocumentClient.from(client);
     const { ConnectionStore } = dist('lambda', 'native', 'connection-store.js');
     const { fanOut } = dist('lambda', 'native', 'fan-out.js');
-    const { managementClient, postOnce } = dist('lambda', 'native', 'management.js');
+    const { managementApi } = dist('lambda', 'native', 'management.js');
+    const { ApiGatewayManagementApiClient } = require('@aws-sdk/client-apigatewaymanagementapi');
     const store = new ConnectionStore({ tableName: dynamo.info.tableName, client: doc });
     const channel = 'bench-room';
     let t = nowMs();
     await seedMembers(doc, dynamo.info.tableName, channel, members);
     ctx.log(`  seeded ${members} members in ${((nowMs() - t) / 1000).toFixed(1)} s`);
     const deps = { store, managementEndpoint: mgmt.info.endpoint, concurrency };
-    const api = await managementClient(mgmt.info.endpoint);
+    const api = managementApi(mgmt.info.endpoint);
+    // The same fan-out through an SDK v3 client (the `managementClient` option), as the runtime sent before.
+    const sdkClient = new ApiGatewayManagementApiClient({
+      endpoint: mgmt.info.endpoint,
+      maxAttempts: 1,
+      cacheMiddleware: true,
+    });
+    const sdkDeps = { ...deps, managementClient: sdkClient };
     // warm-up: SDK loading, JIT, sockets, dynalite's first queries
     await seedMembers(doc, dynamo.info.tableName, 'warm-room', Math.min(1000, members));
     await fanOut('warm-room', 'warm', deps);
-    for (let i = 0; i < 20; i++) await postOnce(api, `warm${i}`, 'x');
+    await fanOut('warm-room', 'warm', sdkDeps);
+    for (let i = 0; i < 20; i++) await api.post(`warm${i}`, Buffer.from('x'));
     const listing = [];
     const runs = [];
     const seqPerCall = [];
     const cpuPerPost = [];
     const bare = [];
+    const viaSdk = [];
+    const sdkCpuPerPost = [];
     for (let rep = 0; rep < reps; rep++) {
       t = nowMs();
       let listed = 0;
@@ -71,12 +82,24 @@ async function run(ctx) {
         );
       }
       t = nowMs();
-      for (let i = 0; i < sample; i++) await postOnce(api, `bench${String(i).padStart(7, '0')}=`, `seq ${rep}`);
+      for (let i = 0; i < sample; i++) await api.post(`bench${String(i).padStart(7, '0')}=`, Buffer.from(`seq ${rep}`));
       seqPerCall.push((nowMs() - t) / sample);
       bare.push(await barePosts(mgmt.info.endpoint, members, concurrency));
+      const sdkBefore = await postCount(mgmt.info.port);
+      t = nowMs();
+      const sdkCpu0 = process.cpuUsage();
+      const sdkResult = await fanOut(channel, `sdk ${rep}`, sdkDeps);
+      viaSdk.push(nowMs() - t);
+      const sdkCpu = process.cpuUsage(sdkCpu0);
+      sdkCpuPerPost.push((sdkCpu.user + sdkCpu.system) / 1000 / members);
+      const sdkPosted = (await postCount(mgmt.info.port)) - sdkBefore;
+      if (sdkResult.delivered !== members || sdkPosted !== members) {
+        throw new Error(`fan-out through the SDK client delivered ${sdkResult.delivered} (server saw ${sdkPosted})`);
+      }
       ctx.log(
         `  rep ${rep + 1}: fan-out ${fmt(runs.at(-1))} ms (CPU ${fmt(cpuPerPost.at(-1), 3)} ms/post), ` +
-          `listing ${fmt(listing.at(-1))} ms, sequential ${fmt(seqPerCall.at(-1), 2)} ms/call`,
+          `listing ${fmt(listing.at(-1))} ms, sequential ${fmt(seqPerCall.at(-1), 2)} ms/call, ` +
+          `through the SDK client ${fmt(viaSdk.at(-1))} ms (CPU ${fmt(sdkCpuPerPost.at(-1), 3)} ms/post)`,
       );
     }
     const fan = median(runs);
@@ -105,6 +128,13 @@ async function run(ctx) {
         ratio(sequential / ideal),
         '1.00x',
         fmt(1000 / perCall, 0),
+      ],
+      [
+        `fanOut() through an SDK v3 client (managementClient option), ${concurrency} in flight`,
+        fmt(median(viaSdk)),
+        ratio(median(viaSdk) / ideal),
+        ratio(median(viaSdk) / sequential),
+        fmt((members / median(viaSdk)) * 1000, 0),
       ],
       [
         `bare node:http POSTs, ${concurrency} in flight (no SDK)`,

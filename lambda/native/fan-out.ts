@@ -2,7 +2,7 @@ import { forEachBounded } from '../backoff';
 import { CONNECTION_TTL_SECONDS, Env } from '../contract';
 import { FaasGripError, GripConfigError, OutputLimitError, PublishError } from '../errors';
 import type { ChannelMember } from './connection-store';
-import { postWithRetry } from './management';
+import { messageBytes, postWithRetry } from './management';
 import { loggerOf, managementOf, type NativeDeps, storeOf } from './native-deps';
 
 /**
@@ -64,6 +64,7 @@ export function checkNativeMessageSize(data: string | Uint8Array): void {
  */
 export async function fanOut(channel: string, data: string | Uint8Array, deps: NativeDeps = {}): Promise<FanOutResult> {
   checkNativeMessageSize(data);
+  const bytes = messageBytes(data);
   const store = storeOf(deps);
   const client = await managementOf(deps);
   let delivered = 0;
@@ -76,7 +77,7 @@ export async function fanOut(channel: string, data: string | Uint8Array, deps: N
   };
   await forEachBounded(store.members(channel), fanOutConcurrency(deps), async (member) => {
     try {
-      const outcome = await postWithRetry(client, member.connectionId, data, deps.postRetry);
+      const outcome = await postWithRetry(client, member.connectionId, bytes, deps.postRetry);
       if (outcome === 'delivered') delivered++;
       else if (secondsSinceConnect(member) < OPENING_GRACE_SECONDS) fail(member.connectionId, openingError(member));
       else goneIds.push(member.connectionId);

@@ -2,6 +2,8 @@ import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewayma
 import { backoffDelay, sleep } from '../backoff';
 import { Env } from '../contract';
 import { GripConfigError } from '../errors';
+import { type ManagementApi, SdkManagementApi } from './management-api';
+import { SignedManagementApi } from './management-http';
 
 /** How a management API call failed, as far as a sender cares. */
 export type ManagementErrorKind = 'gone' | 'forbidden' | 'retryable' | 'fatal';
@@ -14,15 +16,9 @@ export interface PostRetryOptions {
   readonly retryBaseMs?: number;
 }
 
-type ManagementSdk = typeof import('@aws-sdk/client-apigatewaymanagementapi');
-
-const clients = new Map<string, Promise<ApiGatewayManagementApiClient>>();
+const apis = new Map<string, SignedManagementApi>();
+const sdkApis = new WeakMap<ApiGatewayManagementApiClient, SdkManagementApi>();
 const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
-
-/** The SDK module, loaded on first use. */
-export function managementSdk(): Promise<ManagementSdk> {
-  return import('@aws-sdk/client-apigatewaymanagementapi');
-}
 
 /**
  * The management (callback) URL to use: the given one, else `FAAS_GRIP_MANAGEMENT_ENDPOINT`. A `wss://`
@@ -44,20 +40,27 @@ export function resolveManagementEndpoint(endpoint?: string): string {
 }
 
 /**
- * One management client per endpoint and container (lazy SDK import). The SDK's own retries are off
- * (`maxAttempts: 1`): {@link postWithRetry} retries per message, so a large fan-out cannot drain the SDK's
- * shared retry quota and leave later messages unretried. `cacheMiddleware` resolves the middleware stack once per
- * command class instead of once per post, which cuts the SDK's CPU per PostToConnection by about a fifth.
+ * The container's sender for `endpoint`: SigV4-signed keep-alive HTTP ({@link SignedManagementApi}), one per
+ * endpoint. It makes one attempt per call; {@link postWithRetry} retries per message, so a large fan-out
+ * cannot drain a shared retry quota and leave later messages unretried.
  */
-export function managementClient(endpoint: string): Promise<ApiGatewayManagementApiClient> {
-  let client = clients.get(endpoint);
-  if (!client) {
-    client = managementSdk().then(
-      (sdk) => new sdk.ApiGatewayManagementApiClient({ endpoint, maxAttempts: 1, cacheMiddleware: true }),
-    );
-    clients.set(endpoint, client);
+export function managementApi(endpoint: string): SignedManagementApi {
+  let api = apis.get(endpoint);
+  if (!api) {
+    api = new SignedManagementApi(endpoint);
+    apis.set(endpoint, api);
   }
-  return client;
+  return api;
+}
+
+/** The calls sent through a caller's own SDK client (one wrapper per client). */
+export function sdkManagementApi(client: ApiGatewayManagementApiClient): SdkManagementApi {
+  let api = sdkApis.get(client);
+  if (!api) {
+    api = new SdkManagementApi(client);
+    sdkApis.set(client, api);
+  }
+  return api;
 }
 
 /**
@@ -65,10 +68,10 @@ export function managementClient(endpoint: string): Promise<ApiGatewayManagement
  * 410 GoneException: the connection is gone. 403: forbidden (IAM, endpoint, or a connection still opening).
  * LimitExceededException / 429, 5xx and transient network errors: retry. Anything else: fatal.
  */
-export function classifyManagementError(err: unknown, sdk?: ManagementSdk): ManagementErrorKind {
+export function classifyManagementError(err: unknown): ManagementErrorKind {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const status = e?.$metadata?.httpStatusCode;
-  if ((sdk && err instanceof sdk.GoneException) || e?.name === 'GoneException' || status === 410) return 'gone';
+  if (e?.name === 'GoneException' || status === 410) return 'gone';
   if (e?.name === 'ForbiddenException' || status === 403) return 'forbidden';
   if (e?.name === 'LimitExceededException' || e?.name === 'ThrottlingException' || status === 429) return 'retryable';
   if ((status !== undefined && status >= 500) || e?.name === 'TimeoutError') return 'retryable';
@@ -76,14 +79,9 @@ export function classifyManagementError(err: unknown, sdk?: ManagementSdk): Mana
   return 'fatal';
 }
 
-/** One PostToConnection call; resolves when API Gateway accepted the message, rejects with the SDK error. */
-export async function postOnce(
-  client: ApiGatewayManagementApiClient,
-  connectionId: string,
-  data: string | Uint8Array,
-): Promise<void> {
-  const sdk = await managementSdk();
-  await client.send(new sdk.PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+/** Bytes of a message: text as UTF-8. */
+export function messageBytes(data: string | Uint8Array): Uint8Array {
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 }
 
 /**
@@ -91,19 +89,19 @@ export async function postOnce(
  * `'delivered'` or `'gone'` (410); rejects with the last error otherwise.
  */
 export async function postWithRetry(
-  client: ApiGatewayManagementApiClient,
+  api: ManagementApi,
   connectionId: string,
   data: string | Uint8Array,
   options: PostRetryOptions = {},
 ): Promise<'delivered' | 'gone'> {
-  const sdk = await managementSdk();
+  const bytes = messageBytes(data);
   const attempts = Math.max(1, options.attempts ?? 3);
   for (let attempt = 1; ; attempt++) {
     try {
-      await postOnce(client, connectionId, data);
+      await api.post(connectionId, bytes);
       return 'delivered';
     } catch (err) {
-      const kind = classifyManagementError(err, sdk);
+      const kind = classifyManagementError(err);
       if (kind === 'gone') return 'gone';
       if (kind !== 'retryable' || attempt >= attempts) throw err;
       await sleep(backoffDelay(attempt, options.retryBaseMs ?? 50, 1000));
@@ -112,16 +110,12 @@ export async function postWithRetry(
 }
 
 /** Closes a connection (DeleteConnection); resolves false when it was already gone. */
-export async function deleteRemoteConnection(
-  client: ApiGatewayManagementApiClient,
-  connectionId: string,
-): Promise<boolean> {
-  const sdk = await managementSdk();
+export async function deleteRemoteConnection(api: ManagementApi, connectionId: string): Promise<boolean> {
   try {
-    await client.send(new sdk.DeleteConnectionCommand({ ConnectionId: connectionId }));
+    await api.delete(connectionId);
     return true;
   } catch (err) {
-    if (classifyManagementError(err, sdk) === 'gone') return false;
+    if (classifyManagementError(err) === 'gone') return false;
     throw err;
   }
 }

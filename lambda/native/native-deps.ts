@@ -3,7 +3,8 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { Env } from '../contract';
 import { logger } from '../logger';
 import { ConnectionStore } from './connection-store';
-import { managementClient, type PostRetryOptions, resolveManagementEndpoint } from './management';
+import { managementApi, type PostRetryOptions, resolveManagementEndpoint, sdkManagementApi } from './management';
+import type { ManagementApi } from './management-api';
 
 /** Where the native transport writes what it cannot throw. @default - the runtime's JSON-lines logger */
 export interface NativeLogger {
@@ -20,7 +21,10 @@ export interface NativeLogger {
 export interface NativeDeps {
   /** @default - a store on `FAAS_GRIP_CONNECTION_TABLE` with the container's DynamoDB client */
   readonly store?: ConnectionStore;
-  /** @default - one client per endpoint and container for `managementEndpoint` */
+  /**
+   * Sends the management API calls through this SDK client instead (its own middleware, retries, logging).
+   * @default - SigV4-signed keep-alive HTTP to `managementEndpoint`, credentials and region from the SDK's chain
+   */
   readonly managementClient?: ApiGatewayManagementApiClient;
   /** The stage's callback URL. @default - the `FAAS_GRIP_MANAGEMENT_ENDPOINT` environment variable */
   readonly managementEndpoint?: string;
@@ -54,11 +58,11 @@ export function storeOf(deps: NativeDeps): ConnectionStore {
   return store;
 }
 
-/** The management API client to use: the injected one or the container's client for the endpoint. */
-export function managementOf(deps: NativeDeps): Promise<ApiGatewayManagementApiClient> {
-  if (deps.managementClient) return Promise.resolve(deps.managementClient);
+/** The management API to use: through the injected SDK client, else the container's sender for the endpoint. */
+export function managementOf(deps: NativeDeps): Promise<ManagementApi> {
+  if (deps.managementClient) return Promise.resolve(sdkManagementApi(deps.managementClient));
   try {
-    return managementClient(resolveManagementEndpoint(deps.managementEndpoint));
+    return Promise.resolve(managementApi(resolveManagementEndpoint(deps.managementEndpoint)));
   } catch (err) {
     return Promise.reject(err);
   }

@@ -11,12 +11,12 @@
  * longer exists are they dropped, and that is logged and counted. Ordering between the two paths is best
  * effort: a first message handled while the invocation is still retrying may be answered first.
  */
-import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { backoffDelay, sleep } from '../backoff';
 import { PublishError } from '../errors';
 import { type PendingMessage, payloadOf } from './connection-items';
-import { classifyManagementError, deleteRemoteConnection, managementSdk, postOnce, postWithRetry } from './management';
+import { classifyManagementError, deleteRemoteConnection, messageBytes, postWithRetry } from './management';
+import type { ManagementApi } from './management-api';
 import { loggerOf, managementOf, type NativeDeps, storeOf } from './native-deps';
 
 /** The event the `$connect` commit sends to this function to deliver a connection's pending messages. */
@@ -169,10 +169,8 @@ async function untilOpen(work: () => Promise<void>, deadline: number): Promise<'
   }
 }
 
-async function perform(client: ApiGatewayManagementApiClient, id: string, message: PendingMessage): Promise<void> {
-  if (message.kind !== 'close') return postOnce(client, id, payloadOf(message));
-  const sdk = await managementSdk();
-  await client.send(new sdk.DeleteConnectionCommand({ ConnectionId: id }));
+function perform(api: ManagementApi, id: string, message: PendingMessage): Promise<void> {
+  return message.kind === 'close' ? api.delete(id) : api.post(id, messageBytes(payloadOf(message)));
 }
 
 function lambdaOf(deps: NativeDeps): Promise<LambdaClient> {

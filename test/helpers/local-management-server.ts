@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { verifySigV4 } from '../../local/sigv4-verify';
+import { LOCAL_AWS } from './dynalite';
 
 /** State of a connection on the local management API. */
 export type LocalConnectionState = 'opening' | 'open' | 'gone';
@@ -32,6 +34,8 @@ export class LocalManagementServer {
   latencyMs = 0;
   /** Returns a status (500, 429...) to fail a call with, or undefined to answer normally. */
   fault: ((call: ManagementCall) => number | undefined) | undefined;
+  /** Number of requests refused for a missing or wrong signature. */
+  refusals = 0;
   /** Number of calls answered with an injected fault. */
   faults = 0;
   /** Most requests handled at the same time so far. */
@@ -46,16 +50,20 @@ export class LocalManagementServer {
   private constructor(
     private readonly server: Server,
     readonly stage: string,
+    private readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string },
   ) {
     const { port } = server.address() as AddressInfo;
     this.endpoint = `http://127.0.0.1:${port}/${stage}`;
   }
 
-  /** Starts a server on a free loopback port. */
-  static async start(stage = 'test'): Promise<LocalManagementServer> {
+  /**
+   * Starts a server on a free loopback port. Every request must carry a valid SigV4 signature made with
+   * `credentials` (the tests' local ones by default), as API Gateway requires.
+   */
+  static async start(stage = 'test', credentials = LOCAL_AWS.credentials): Promise<LocalManagementServer> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const api = new LocalManagementServer(server, stage);
+    const api = new LocalManagementServer(server, stage, credentials);
     server.on('request', (req, res) => void api.handle(req, res));
     return api;
   }
@@ -105,6 +113,12 @@ export class LocalManagementServer {
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     const match = /^\/([^/]+)\/@connections\/([^/?]+)$/.exec(req.url ?? '');
     const method = req.method ?? '';
+    const path = (req.url ?? '').split('?')[0];
+    const refusal = verifySigV4({ method, path, headers: req.headers, body: Buffer.concat(chunks) }, this.credentials);
+    if (refusal) {
+      this.refusals++;
+      return this.fail(res, refusal.status, refusal.type, refusal.message);
+    }
     if (!match || match[1] !== this.stage || !(method in this.requests)) {
       return this.fail(res, 404, 'NotFoundException', `no route for ${method} ${req.url}`);
     }

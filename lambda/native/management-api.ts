@@ -1,0 +1,36 @@
+import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+
+/**
+ * The two management API calls the native transport makes. Both reject with the AWS SDK v3 service exceptions
+ * (`GoneException` for 410, `ForbiddenException`, `LimitExceededException`, ...), with `name` and
+ * `$metadata.httpStatusCode` set, whichever implementation sends them.
+ */
+export interface ManagementApi {
+  /** PostToConnection: resolves when API Gateway accepted the message. */
+  post(connectionId: string, data: Uint8Array): Promise<void>;
+  /** DeleteConnection: closes the connection. */
+  delete(connectionId: string): Promise<void>;
+}
+
+/** The SDK module of the management API. */
+export type ManagementSdk = typeof import('@aws-sdk/client-apigatewaymanagementapi');
+
+/** The SDK module, loaded on first use (never at import: GRIP-only functions do not need it). */
+export function managementSdk(): Promise<ManagementSdk> {
+  return import('@aws-sdk/client-apigatewaymanagementapi');
+}
+
+/** The calls sent through an `ApiGatewayManagementApiClient` the caller configured (the `managementClient` option). */
+export class SdkManagementApi implements ManagementApi {
+  constructor(readonly client: ApiGatewayManagementApiClient) {}
+
+  async post(connectionId: string, data: Uint8Array): Promise<void> {
+    const sdk = await managementSdk();
+    await this.client.send(new sdk.PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+  }
+
+  async delete(connectionId: string): Promise<void> {
+    const sdk = await managementSdk();
+    await this.client.send(new sdk.DeleteConnectionCommand({ ConnectionId: connectionId }));
+  }
+}

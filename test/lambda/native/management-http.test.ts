@@ -1,0 +1,142 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  ApiGatewayManagementApiServiceException,
+  ForbiddenException,
+  GoneException,
+  LimitExceededException,
+  PayloadTooLargeException,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { InvalidValueError } from '../../../lambda/errors';
+import { classifyManagementError } from '../../../lambda/native/management';
+import { SignedManagementApi } from '../../../lambda/native/management-http';
+import { LOCAL_AWS } from '../../helpers/dynalite';
+import { LocalManagementServer } from '../../helpers/local-management-server';
+import { setEnv } from '../grip-events';
+
+let server: LocalManagementServer;
+let api: SignedManagementApi;
+let restoreEnv: () => void;
+
+beforeAll(async () => {
+  // As in Lambda: region and credentials from the environment, through the SDK's provider chain.
+  restoreEnv = setEnv({
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+  });
+  server = await LocalManagementServer.start('prod');
+  api = new SignedManagementApi(server.endpoint);
+});
+
+afterAll(async () => {
+  api.destroy();
+  await server.stop();
+  restoreEnv();
+});
+
+beforeEach(() => {
+  server.fault = undefined;
+});
+
+/** The error `promise` rejects with. */
+async function failure(promise: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('SignedManagementApi', () => {
+  test('posts bytes to a connection whose id needs escaping, signed so the server accepts it', async () => {
+    const id = 'L0SM9cOFvHcCIhw=+/';
+    server.addConnection(id);
+    await api.post(id, Buffer.from('héllo'));
+    await api.post(id, new Uint8Array([0, 255]));
+    expect(server.texts(id)[0]).toBe('héllo');
+    expect([...server.payloads(id)[1]]).toEqual([0, 255]);
+    expect(server.refusals).toBe(0);
+  });
+
+  test('a gone connection rejects with the SDK v3 GoneException, $metadata included', async () => {
+    const err = await failure(api.post('never-there', Buffer.from('x')));
+    expect(err).toBeInstanceOf(GoneException);
+    expect(err.name).toBe('GoneException');
+    expect(err.$metadata?.httpStatusCode).toBe(410);
+    expect(classifyManagementError(err)).toBe('gone');
+  });
+
+  test.each([
+    [403, ForbiddenException, 'forbidden'],
+    [429, LimitExceededException, 'retryable'],
+    [413, PayloadTooLargeException, 'fatal'],
+  ] as const)('status %i rejects with the SDK class the SDK would raise', async (status, type, kind) => {
+    server.addConnection('c1');
+    server.fault = () => status;
+    const err = await failure(api.post('c1', Buffer.from('x')));
+    expect(err).toBeInstanceOf(type);
+    expect(err.$metadata?.httpStatusCode).toBe(status);
+    expect(classifyManagementError(err)).toBe(kind);
+  });
+
+  test('a 5xx rejects with a server-fault service exception that is retried', async () => {
+    server.addConnection('c2');
+    server.fault = () => 503;
+    const err = await failure(api.post('c2', Buffer.from('x')));
+    expect(err).toBeInstanceOf(ApiGatewayManagementApiServiceException);
+    expect((err as ApiGatewayManagementApiServiceException).$fault).toBe('server');
+    expect(classifyManagementError(err)).toBe('retryable');
+  });
+
+  test('delete closes the connection; a second delete finds it gone', async () => {
+    server.addConnection('c3');
+    await api.delete('c3');
+    expect(server.state('c3')).toBe('gone');
+    expect(await failure(api.delete('c3'))).toBeInstanceOf(GoneException);
+  });
+
+  test('a wrong secret is refused as AWS refuses it, and not retried', async () => {
+    const restore = setEnv({ AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
+    const other = new SignedManagementApi(server.endpoint);
+    try {
+      server.addConnection('c4');
+      const err = await failure(other.post('c4', Buffer.from('x')));
+      expect(err.name).toBe('InvalidSignatureException');
+      expect(err.$metadata?.httpStatusCode).toBe(403);
+      expect(server.texts('c4')).toEqual([]);
+    } finally {
+      other.destroy();
+      restore();
+    }
+  });
+
+  test.each(['', '.', '..', 'a b', 'x'.repeat(129), 'é'])(
+    'connection id %j is refused before any request',
+    async (id) => {
+      const before = server.requests.POST;
+      await expect(api.post(id, Buffer.from('x'))).rejects.toThrow(InvalidValueError);
+      expect(server.requests.POST).toBe(before);
+    },
+  );
+
+  test('an unanswered call fails with a retryable TimeoutError', async () => {
+    const silent: Server = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const slow = new SignedManagementApi(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/prod`, {
+      requestTimeoutMs: 100,
+    });
+    try {
+      const err = await failure(slow.post('c5', Buffer.from('x')));
+      expect(err.name).toBe('TimeoutError');
+      expect(classifyManagementError(err)).toBe('retryable');
+    } finally {
+      slow.destroy();
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
