@@ -13,7 +13,7 @@ import { loadHandlerModule } from './load-handler';
 import { createConnectionTable, startLocalDynamo } from './local-dynamo';
 import { findPushpin } from './pushpin';
 import { formatHost, startStaticServer } from './static-server';
-import { startWebSocketEmulator } from './websocket-emulator';
+import { startWebSocketEmulator, type WebSocketEmulatorOptions } from './websocket-emulator';
 
 /** The command the chat page sends as its heartbeat (the chat handler answers it with nothing). */
 export const HEARTBEAT_COMMAND = PING_COMMAND;
@@ -121,6 +121,16 @@ function sdkDefaults(): Record<string, string> {
   return env;
 }
 
+/**
+ * The credentials the handlers sign management API calls with, when known here (the placeholders, or keys in
+ * the environment): the emulator then checks every signature as API Gateway would.
+ */
+function signingCredentials(sdkEnv: Readonly<Record<string, string>>): WebSocketEmulatorOptions['credentials'] {
+  const accessKeyId = sdkEnv.AWS_ACCESS_KEY_ID ?? process.env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = sdkEnv.AWS_SECRET_ACCESS_KEY ?? process.env.AWS_SECRET_ACCESS_KEY;
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
+}
+
 async function loadHandler(handler: DevServerOptions['handler']): Promise<LambdaHandler> {
   if (typeof handler === 'function') return handler;
   if (typeof handler === 'string') return loadHandlerModule(handler);
@@ -162,10 +172,18 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     const dynamo = await startLocalDynamo({ host });
     stoppers.push(dynamo.stop);
     const tableName = await createConnectionTable(dynamo.endpoint, `faas-grip-local-${randomBytes(4).toString('hex')}`);
-    const emulator = await startWebSocketEmulator({ handler, host, port: options.wsPort ?? 0, functionName, onError });
+    const sdkEnv = sdkDefaults();
+    const emulator = await startWebSocketEmulator({
+      handler,
+      host,
+      port: options.wsPort ?? 0,
+      functionName,
+      onError,
+      credentials: signingCredentials(sdkEnv),
+    });
     stoppers.push(emulator.stop);
     const env: Record<string, string> = {
-      ...sdkDefaults(),
+      ...sdkEnv,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_LAMBDA: emulator.lambdaEndpoint,
       AWS_LAMBDA_FUNCTION_NAME: functionName,

@@ -5,7 +5,9 @@
  * (API Gateway refuses posts while `$connect` runs); posts over 128 KB get 413 PayloadTooLargeException.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SigningCredentials } from '../lambda/native/sigv4';
 import { readBody, sendJson } from './http-io';
+import { verifySigV4 } from './sigv4-verify';
 
 /** API Gateway's limit on a message posted to a connection. */
 export const MAX_POST_BYTES = 128 * 1024;
@@ -28,6 +30,8 @@ export interface ManagedConnection {
 export interface ManagementApiTarget {
   readonly stage: string;
   lookup(connectionId: string): ManagedConnection | undefined;
+  /** When set, every request must be SigV4-signed with these credentials, as on AWS (403 otherwise). */
+  readonly credentials?: Pick<SigningCredentials, 'accessKeyId' | 'secretAccessKey'>;
 }
 
 function error(res: ServerResponse, status: number, type: string, message: string): void {
@@ -62,6 +66,14 @@ export async function handleManagementRequest(
   if (method === 'POST' && body === undefined) {
     error(res, 413, 'PayloadTooLargeException', `Message too long: the limit is ${MAX_POST_BYTES} bytes`);
     return true;
+  }
+  if (target.credentials) {
+    const received = { method, path, headers: req.headers, body: body ?? Buffer.alloc(0) };
+    const refusal = verifySigV4(received, target.credentials);
+    if (refusal) {
+      error(res, refusal.status, refusal.type, refusal.message);
+      return true;
+    }
   }
   if (!connection?.open) {
     error(res, 410, 'GoneException', `connection ${connectionId} is not connected`);

@@ -51,6 +51,11 @@ export interface WebSocketEmulatorOptions extends LocalFunctionInfo {
   readonly maxConnectionAge?: number;
   /** Largest client message in bytes (AWS: 32 KB frames; browsers send one frame per message); default 32 KiB. */
   readonly maxMessageBytes?: number;
+  /**
+   * Credentials the management API checks SigV4 signatures against, as API Gateway does.
+   * @default - requests are not checked
+   */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Called with handler and authorizer errors; default `console.error`. */
   readonly onError?: (error: unknown) => void;
 }
@@ -160,7 +165,14 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
 
   const server: Server = createServer((req, res) => {
     const answer = async () => {
-      if (await handleManagementRequest(req, res, { stage, lookup: (id) => connections.get(id) })) return;
+      if (
+        await handleManagementRequest(req, res, {
+          stage,
+          lookup: (id) => connections.get(id),
+          credentials: options.credentials,
+        })
+      )
+        return;
       const target = {
         functionName: options.functionName,
         invoke: (event: unknown) => invoke(options.handler, event),

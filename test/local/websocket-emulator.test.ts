@@ -9,11 +9,11 @@ import { startWebSocketEmulator, type WebSocketEmulator } from '../../local/webs
 import { EventRecorder } from './event-recorder';
 import { connect, connectRefused } from './ws-client';
 
-function managementClient(emulator: WebSocketEmulator): ApiGatewayManagementApiClient {
+function managementClient(emulator: WebSocketEmulator, secretAccessKey = 'local'): ApiGatewayManagementApiClient {
   return new ApiGatewayManagementApiClient({
     endpoint: emulator.managementEndpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: { accessKeyId: 'local', secretAccessKey },
     maxAttempts: 1,
   });
 }
@@ -46,7 +46,12 @@ describe('startWebSocketEmulator', () => {
       if (event.body === 'explode') throw new Error('message failed');
       return { statusCode: 200 };
     });
-    emulator = await startWebSocketEmulator({ handler: recorder.handler, routes: ['chat'], onError: () => {} });
+    emulator = await startWebSocketEmulator({
+      handler: recorder.handler,
+      routes: ['chat'],
+      onError: () => {},
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     management = managementClient(emulator);
   });
   afterAll(async () => {
@@ -59,6 +64,30 @@ describe('startWebSocketEmulator', () => {
     const id = idOf(await recorder.waitFor((e) => e.requestContext.routeKey === '$connect' && tagOf(e) === tag));
     return { client, id };
   }
+
+  it('refuses management calls signed with the wrong secret or not signed, as API Gateway does', async () => {
+    const { client, id } = await open('signatures');
+    const wrong = managementClient(emulator, 'not-local');
+    try {
+      await expect(wrong.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'forged' }))).rejects.toMatchObject(
+        {
+          name: 'InvalidSignatureException',
+          $metadata: { httpStatusCode: 403 },
+        },
+      );
+    } finally {
+      wrong.destroy();
+    }
+    const unsigned = await fetch(`${emulator.managementEndpoint}/@connections/${encodeURIComponent(id)}`, {
+      method: 'POST',
+      body: 'unsigned',
+    });
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+    await management.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'signed' }));
+    expect(await client.nextMessage()).toBe('signed');
+    await client.close();
+  });
 
   it('selects the route from $request.body.action and falls back to $default', async () => {
     const { client, id } = await open('routes');
