@@ -60,7 +60,7 @@ export {
   parseHttpEvent,
   toHttpResult,
 } from './grip/http-event';
-export { MAX_META_BYTES, MAX_META_VALUE_BYTES } from './grip/meta';
+export { type EncodedMetaChanges, MAX_META_BYTES, MAX_META_VALUE_BYTES, type MetaChanges } from './grip/meta';
 export {
   encodePublishBody,
   MAX_PUBLISH_BODY_BYTES,

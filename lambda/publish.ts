@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Env, MetricName } from './contract';
 import { FaasGripError, GripConfigError, PublishError, type PublishFailure } from './errors';
 import type { Format } from './grip/formats';
-import { loadGripConfig, reloadGripConfig } from './grip/grip-config';
+import { gripPrefix, loadGripConfig, reloadGripConfig } from './grip/grip-config';
 import { type PublishItem, publishToProxies } from './grip/publisher';
 import { logger } from './logger';
 import { countMetric, flushMetrics } from './metrics';
@@ -116,7 +116,8 @@ async function publishNow(
   formats: readonly Format[],
   options: PublishOptions,
 ): Promise<PublishResult> {
-  const fullChannel = (process.env[Env.GRIP_PREFIX] ?? '') + channel;
+  // Not from the loaded configuration: native subscribers are reached even when the GRIP configuration fails.
+  const fullChannel = gripPrefix() + channel;
   const item: PublishItem = { channel: fullChannel, formats, ...options };
   const deps = tracker.getStore()?.nativeDeps ?? {};
   const grip = GRIP_SETTINGS.some((name) => process.env[name]?.trim());

@@ -4,16 +4,14 @@
  * WebSocket API, and failures are mapped to answers in one place.
  */
 import { MetricName } from './contract';
-import { GripSignatureError, NotWebSocketOverHttpError, WebSocketEventDecodeError } from './errors';
-import { loadGripConfig } from './grip/grip-config';
-import { verifyGripSignature } from './grip/grip-sig';
+import { NotWebSocketOverHttpError, WebSocketEventDecodeError } from './errors';
 import {
   EventVersion,
   getGripWebSocketContext,
   type HttpRequest,
   type HttpResult,
   parseHttpEvent,
-  toHttpResult,
+  plainTextResult,
 } from './grip/http-event';
 import type { WebSocketContext } from './grip/websocket-context';
 import { logger } from './logger';
@@ -23,6 +21,7 @@ import type { NativeDeps } from './native/native-deps';
 import { isNativeEvent } from './native/native-event';
 import type { PendingDeliveryResult } from './native/pending';
 import { withPublishTracking } from './publish';
+import { verifyGripRequest } from './verify-grip-request';
 
 /** The user's code: reads and acts on the connection through `ws`. May be async; its result is ignored. */
 export type WebSocketHandlerFunction<E = unknown> = (ws: WebSocketContext, event: E) => void | Promise<void>;
@@ -101,33 +100,22 @@ async function handleHttp<E>(
       return pending.deliverPending(event, deps);
     }
     logger.warn('event is neither an HTTP nor an API Gateway WebSocket event', { error });
-    return plain(EventVersion.REST_V1, 400, 'Not a WebSocket-over-HTTP request\n');
+    return plainTextResult(EventVersion.REST_V1, 400, 'Not a WebSocket-over-HTTP request\n');
   }
-  let prefix: string;
-  try {
-    const config = await loadGripConfig();
-    verifyGripSignature(req.headers['grip-sig'], config.verify);
-    prefix = config.prefix;
-  } catch (error) {
-    if (error instanceof GripSignatureError) {
-      countMetric(MetricName.SIGNATURE_REJECTED);
-      logger.warn('request refused: Grip-Sig missing or invalid', { reason: error.message, path: req.path });
-      return plain(req.version, 401, 'Grip-Sig missing or invalid: only the GRIP proxy may call this function\n');
-    }
-    logger.error('GRIP configuration cannot be used', { error });
-    return plain(req.version, 500, 'server configuration error: see the function logs\n');
-  }
+  const verification = await verifyGripRequest(req);
+  if (!verification.ok) return verification.refusal;
+  const { prefix } = verification.config;
   let ws: WebSocketContext;
   try {
     ws = getGripWebSocketContext(req, { prefix });
   } catch (error) {
     if (error instanceof NotWebSocketOverHttpError) {
       logger.warn('not a WebSocket-over-HTTP request', { reason: error.message, path: req.path });
-      return plain(req.version, 400, 'Not a WebSocket-over-HTTP request\n'); // the seed's answer
+      return plainTextResult(req.version, 400, 'Not a WebSocket-over-HTTP request\n'); // the seed's answer
     }
     if (!(error instanceof WebSocketEventDecodeError)) throw error;
     logger.warn('malformed WebSocket-over-HTTP request', { error });
-    return plain(req.version, 400, `${error.message}\n`);
+    return plainTextResult(req.version, 400, `${error.message}\n`);
   }
   countInbound(ws);
   try {
@@ -198,8 +186,4 @@ function handlerFailed(error: unknown, ws: WebSocketContext): void {
 
 function countInbound(ws: WebSocketContext): void {
   countMetric(MetricName.MESSAGES_HANDLED, ws.inbound.filter((e) => e.type === 'TEXT' || e.type === 'BINARY').length);
-}
-
-function plain(version: EventVersion, statusCode: number, body: string): HttpResult {
-  return toHttpResult(version, { statusCode, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body });
 }

@@ -3,6 +3,7 @@
  * control API expects under `formats.<name>`.
  */
 import { InvalidValueError } from '../errors';
+import { validateClose } from './close-frame';
 
 /** A publish format: its name (`ws-message`, `http-stream`, `http-response`) and its JSON form. */
 export abstract class Format {
@@ -12,23 +13,16 @@ export abstract class Format {
   abstract export(): Record<string, unknown>;
 }
 
-/** Longest WebSocket close reason: a close frame's payload is at most 125 bytes, 2 of them the code. */
-const MAX_CLOSE_REASON_BYTES = 123;
-
 /** A message to WebSocket subscribers: text, binary, or a close of their connections. */
 export class WebSocketMessageFormat extends Format {
   /**
-   * A format that closes every subscribed connection with a code (1000-4999) and optional reason.
+   * A format that closes every subscribed connection with a code (1000-1003, 1007-1014 or 3000-4999, see
+   * RFC 6455) and optional reason.
    *
-   * @throws InvalidValueError for a code outside 1000-4999 or a reason over 123 UTF-8 bytes.
+   * @throws InvalidValueError for a code that cannot be sent or a reason over 123 UTF-8 bytes.
    */
   static close(code = 1000, reason?: string): WebSocketMessageFormat {
-    if (!Number.isInteger(code) || code < 1000 || code > 4999 || code === 1005 || code === 1006 || code === 1015) {
-      throw new InvalidValueError(`close code ${code} is not valid: use 1000-4999 (not 1005, 1006 or 1015)`);
-    }
-    if (reason !== undefined && Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
-      throw new InvalidValueError(`close reason is ${Buffer.byteLength(reason)} bytes: keep it within 123 bytes`);
-    }
+    validateClose(code, reason);
     const format = new WebSocketMessageFormat('');
     format.#close = { code, reason };
     return format;

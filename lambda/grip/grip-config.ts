@@ -3,9 +3,9 @@
  * GRIP_SIG_VERIFY, GRIP_PREFIX) or from a Secrets Manager secret (GRIP_SECRET_ARN), cached for a bounded
  * time. The Secrets Manager client is loaded only when a secret is configured.
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Env } from '../contract';
 import { GripConfigError, SecretNotSetError } from '../errors';
+import { readSecret } from '../secrets';
 import type { SignatureVerification, TrustedKey } from './grip-sig';
 import { type GripProxy, type GripUrlOverrides, parseGripProxies, parseGripUrl } from './grip-url';
 import { FASTLY_ISS_PREFIX, fastlyFanoutVerifyKey, loadVerifyKey } from './keys';
@@ -41,7 +41,6 @@ interface CacheEntry<T> {
 
 let asyncCache: CacheEntry<Promise<GripConfig>> | undefined;
 let syncCache: CacheEntry<GripConfig> | undefined;
-const clients = new Map<string, SecretsManagerClient>();
 
 /**
  * Loads the GRIP configuration, reading the secret named by GRIP_SECRET_ARN when set (its value is a
@@ -58,7 +57,8 @@ export function loadGripConfig(env: NodeJS.ProcessEnv = process.env): Promise<Gr
     return asyncCache.value;
   }
   const arn = setting(env, Env.GRIP_SECRET_ARN);
-  const value = (async () => buildConfig(env, arn === undefined ? undefined : { arn, value: await readSecret(arn) }))();
+  const value = (async () =>
+    buildConfig(env, arn === undefined ? undefined : { arn, value: await readGripSecret(arn) }))();
   const entry = { fingerprint, expiresAt: now + GRIP_CONFIG_TTL_MS, value };
   asyncCache = entry;
   value.catch(() => {
@@ -94,6 +94,14 @@ export function reloadGripConfig(): void {
   syncCache = undefined;
 }
 
+/**
+ * The channel prefix (GRIP_PREFIX, else ''), the same as a loaded configuration's `prefix`. For code that needs the
+ * prefix without loading the configuration (a native-only publish, the native context).
+ */
+export function gripPrefix(env: NodeJS.ProcessEnv = process.env): string {
+  return env[Env.GRIP_PREFIX] ?? '';
+}
+
 function buildConfig(env: NodeJS.ProcessEnv, secret: { arn: string; value: string } | undefined): GripConfig {
   const overrides: GripUrlOverrides = {
     verifyKey: setting(env, Env.GRIP_VERIFY_KEY),
@@ -106,7 +114,7 @@ function buildConfig(env: NodeJS.ProcessEnv, secret: { arn: string; value: strin
     ...(list === undefined ? [] : parseGripProxies(list, overrides)),
     ...(secret === undefined ? [] : parseSecretValue(secret.arn, secret.value, overrides)),
   ];
-  return { proxies, verify: verificationOf(env, proxies, overrides), prefix: env[Env.GRIP_PREFIX] ?? '' };
+  return { proxies, verify: verificationOf(env, proxies, overrides), prefix: gripPrefix(env) };
 }
 
 function verificationOf(
@@ -162,17 +170,11 @@ function parseSecretObject(label: string, text: string, overrides: GripUrlOverri
   ];
 }
 
-async function readSecret(arn: string): Promise<string> {
-  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const region = arn.startsWith('arn:') ? arn.split(':')[3] || undefined : undefined;
-  let client = clients.get(region ?? '');
-  if (client === undefined) {
-    client = new SecretsManagerClient(region === undefined ? {} : { region });
-    clients.set(region ?? '', client);
-  }
-  let output: { SecretString?: string; SecretBinary?: Uint8Array };
+async function readGripSecret(arn: string): Promise<string> {
+  let value: string | undefined;
   try {
-    output = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+    // The configuration cache decides when the secret is read again; this only shares a read in flight.
+    value = await readSecret(arn, { maxAgeMs: 0 });
   } catch (error) {
     const { name = '', message = '' } = (typeof error === 'object' && error !== null ? error : {}) as Partial<Error>;
     if (name === 'ResourceNotFoundException' && /secret value|staging label/i.test(message)) {
@@ -184,7 +186,6 @@ async function readSecret(arn: string): Promise<string> {
       { cause: error },
     );
   }
-  const value = output.SecretString ?? (output.SecretBinary && Buffer.from(output.SecretBinary).toString('utf8'));
   if (value === undefined || value.trim() === '') {
     throw notSet(arn, 'its value is empty');
   }

@@ -4,7 +4,7 @@
  */
 import { OutputLimitError } from '../errors';
 import { encodeControlMessage, subscribeMessage, unsubscribeMessage } from './control-message';
-import { metaHeaders } from './meta';
+import { setMetaHeaders } from './meta';
 import type { OutgoingOperation, WebSocketContext, WebSocketFinisher } from './websocket-context';
 import {
   encodeCloseContent,
@@ -64,7 +64,7 @@ export function buildGripResponse(ctx: WebSocketContext): GripResponse {
   }
   const headers: Record<string, string> = { 'Content-Type': WEBSOCKET_EVENTS_CONTENT_TYPE };
   if (ctx.accepted) headers['Sec-WebSocket-Extensions'] = 'grip';
-  Object.assign(headers, metaHeaders(ctx.metaChanges()));
+  Object.assign(headers, setMetaHeaders(ctx.metaChanges()));
   return { statusCode: 200, headers, body };
 }
 

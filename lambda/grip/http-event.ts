@@ -112,6 +112,11 @@ export function toHttpResult(
   return { statusCode: r.statusCode, headers, body: base64, isBase64Encoded: true };
 }
 
+/** A `text/plain; charset=utf-8` result for an event of `version`: refusals and errors answered without a body format. */
+export function plainTextResult(version: EventVersion, statusCode: number, body: string): HttpResult {
+  return toHttpResult(version, { statusCode, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body });
+}
+
 /**
  * True for a WebSocket-over-HTTP request: POST, Content-Type `application/websocket-events` (parameters and
  * spaces ignored) and a Connection-Id header.

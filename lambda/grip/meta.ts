@@ -17,6 +17,12 @@ export interface MetaChanges {
   readonly removed: readonly string[];
 }
 
+/** Meta changes already validated, with the header encoding ({@link encodeMetaValue}) of each value in `set`. */
+export interface EncodedMetaChanges extends MetaChanges {
+  /** The encoded value of each name in `set`. */
+  readonly encoded: Readonly<Record<string, string>>;
+}
+
 const NAME = /^[a-z0-9][a-z0-9_-]*$/;
 /** Printable ASCII without leading or trailing spaces (which header parsing would trim). */
 const PLAIN = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
@@ -85,23 +91,28 @@ export function normalizeMeta(
   received: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  let total = 0;
-  for (const [key, value] of Object.entries(meta)) {
-    if (value === undefined) continue;
-    const name = Object.hasOwn(received, key) && received[key] === value ? key : normalizeMetaName(key);
-    if (typeof value !== 'string') {
-      throw new MetaError(`meta.${key} must be a string, got ${value === null ? 'null' : typeof value}: use String()`);
-    }
-    if (Object.hasOwn(out, name)) {
-      throw new MetaError(`meta names ${JSON.stringify(key)} and ${JSON.stringify(name)} collide once lower-cased`);
-    }
-    out[name] = value;
-    total += name.length + encodedSize(name, value);
-  }
-  if (total > MAX_META_BYTES) {
-    throw new MetaError(`meta totals ${total} bytes encoded, over the ${MAX_META_BYTES}-byte limit: store less in it`);
-  }
+  for (const [name, { value }] of normalizedEntries(meta, received)) out[name] = value;
   return out;
+}
+
+/**
+ * What changed between the meta the request came with (`received`) and the meta as user code left it, checked as
+ * {@link normalizeMeta} does; each value is validated and encoded once.
+ */
+export function diffMeta(
+  meta: Readonly<Record<string, unknown>>,
+  received: Readonly<Record<string, string>>,
+): EncodedMetaChanges {
+  const current = normalizedEntries(meta, received);
+  const set: Record<string, string> = {};
+  const encoded: Record<string, string> = {};
+  for (const [name, entry] of current) {
+    if (received[name] === entry.value) continue;
+    set[name] = entry.value;
+    encoded[name] = entry.encoded;
+  }
+  const removed = Object.keys(received).filter((name) => !current.has(name));
+  return { set, removed, encoded };
 }
 
 /**
@@ -109,39 +120,70 @@ export function normalizeMeta(
  * `removed`. Throws MetaError for a bad name, a value over MAX_META_VALUE_BYTES or a total over MAX_META_BYTES.
  */
 export function metaHeaders(changes: MetaChanges): Record<string, string> {
-  const headers: Record<string, string> = {};
+  const set: Record<string, string> = {};
+  const encoded: Record<string, string> = {};
   let total = 0;
   for (const [key, value] of Object.entries(changes.set)) {
     const name = normalizeMetaName(key);
-    const encoded = encodeMetaValue(value);
-    checkValueSize(name, encoded);
-    total += name.length + encoded.length;
-    headers[`Set-Meta-${name}`] = encoded;
+    set[name] = value;
+    encoded[name] = encodeChecked(name, value);
+    total += name.length + encoded[name].length;
   }
-  if (total > MAX_META_BYTES) {
-    throw new MetaError(`meta totals ${total} bytes encoded, over the ${MAX_META_BYTES}-byte limit: store less in it`);
-  }
-  for (const key of changes.removed) {
+  checkTotal(total);
+  const removed = changes.removed.map((key) => {
     const name = normalizeMetaName(key);
-    if (Object.hasOwn(headers, `Set-Meta-${name}`)) {
-      throw new MetaError(`meta ${JSON.stringify(name)} is both set and removed`);
-    }
-    headers[`Set-Meta-${name}`] = '';
-  }
+    if (Object.hasOwn(set, name)) throw new MetaError(`meta ${JSON.stringify(name)} is both set and removed`);
+    return name;
+  });
+  return setMetaHeaders({ set, removed, encoded });
+}
+
+/** `Set-Meta-<name>` headers of changes already validated and encoded (by {@link diffMeta}): no check repeated. */
+export function setMetaHeaders(changes: EncodedMetaChanges): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of Object.keys(changes.set)) headers[`Set-Meta-${name}`] = changes.encoded[name];
+  for (const name of changes.removed) headers[`Set-Meta-${name}`] = '';
   return headers;
 }
 
-function encodedSize(name: string, value: string): number {
-  const encoded = encodeMetaValue(value);
-  checkValueSize(name, encoded);
-  return encoded.length;
+/** The normalized entries of a meta object, each with its encoded value; the checks of {@link normalizeMeta}. */
+function normalizedEntries(
+  meta: Readonly<Record<string, unknown>>,
+  received: Readonly<Record<string, string>>,
+): Map<string, { readonly value: string; readonly encoded: string }> {
+  const out = new Map<string, { readonly value: string; readonly encoded: string }>();
+  let total = 0;
+  for (const [key, value] of Object.entries(meta)) {
+    if (value === undefined) continue;
+    const name = Object.hasOwn(received, key) && received[key] === value ? key : normalizeMetaName(key);
+    if (typeof value !== 'string') {
+      throw new MetaError(`meta.${key} must be a string, got ${value === null ? 'null' : typeof value}: use String()`);
+    }
+    if (out.has(name)) {
+      throw new MetaError(`meta names ${JSON.stringify(key)} and ${JSON.stringify(name)} collide once lower-cased`);
+    }
+    const encoded = encodeChecked(name, value);
+    out.set(name, { value, encoded });
+    total += name.length + encoded.length;
+  }
+  checkTotal(total);
+  return out;
 }
 
-function checkValueSize(name: string, encoded: string): void {
+function checkTotal(total: number): void {
+  if (total > MAX_META_BYTES) {
+    throw new MetaError(`meta totals ${total} bytes encoded, over the ${MAX_META_BYTES}-byte limit: store less in it`);
+  }
+}
+
+/** Encodes a value, refusing it when the encoding is over MAX_META_VALUE_BYTES. */
+function encodeChecked(name: string, value: string): string {
+  const encoded = encodeMetaValue(value);
   if (encoded.length > MAX_META_VALUE_BYTES) {
     throw new MetaError(
       `meta.${name} is ${encoded.length} bytes encoded, over the ${MAX_META_VALUE_BYTES}-byte limit per value: ` +
         'keep an id in meta and the data elsewhere',
     );
   }
+  return encoded;
 }

@@ -4,8 +4,9 @@
  * or commits it through API Gateway's management API.
  */
 import { InvalidValueError, TransportNotSupportedError, WebSocketStateError } from '../errors';
+import { validateClose } from './close-frame';
 import { detachMessage, encodeControlMessage, validateChannel } from './control-message';
-import { normalizeMeta } from './meta';
+import { diffMeta, type EncodedMetaChanges } from './meta';
 import { decodeCloseContent, type WebSocketEvent } from './websocket-events';
 
 /** Which system holds the connection. */
@@ -60,8 +61,6 @@ export interface WebSocketContextInit {
 
 /** Largest ping payload: a WebSocket control frame carries at most 125 bytes. */
 const MAX_PING_BYTES = 125;
-/** Largest close reason: 125 bytes minus the 2-byte code. */
-const MAX_CLOSE_REASON_BYTES = 123;
 const READABLE = new Set(['TEXT', 'BINARY', 'CLOSE', 'DISCONNECT']);
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -137,26 +136,11 @@ export class WebSocketContext {
   }
 
   /**
-   * Closes the connection with a code (default 1000; 1000-4999 except the reserved 1004, 1005, 1006 and 1015)
-   * and an optional reason of at most 123 UTF-8 bytes.
+   * Closes the connection with a code (default 1000; 1000-1003, 1007-1014 or 3000-4999, see RFC 6455) and an
+   * optional reason of at most 123 UTF-8 bytes.
    */
   close(code = 1000, reason?: string): void {
-    if (!Number.isInteger(code) || code < 1000 || code > 4999 || [1004, 1005, 1006, 1015].includes(code)) {
-      throw new InvalidValueError(
-        `close code ${code} cannot be sent: use 1000 (normal) or another code from 1000 to 4999 ` +
-          'except the reserved 1004, 1005, 1006 and 1015 (4000-4999 are for applications)',
-      );
-    }
-    if (reason !== undefined) {
-      if (typeof reason !== 'string')
-        throw new InvalidValueError(`close reason must be a string, got ${typeof reason}`);
-      const bytes = utf8Encoder.encode(reason).length;
-      if (bytes > MAX_CLOSE_REASON_BYTES) {
-        throw new InvalidValueError(
-          `close reason is ${bytes} bytes in UTF-8, over the WebSocket limit of ${MAX_CLOSE_REASON_BYTES}: shorten it`,
-        );
-      }
-    }
+    validateClose(code, reason);
     if (this.isOpening() && !this.acceptedFlag) {
       throw new WebSocketStateError('close() on an opening request that was not accepted: accept() first, or reject()');
     }
@@ -277,15 +261,12 @@ export class WebSocketContext {
     return this.events;
   }
 
-  /** Meta the handler set or changed, and names it removed. MetaError for bad names, non-strings or over the caps. */
-  metaChanges(): { readonly set: Readonly<Record<string, string>>; readonly removed: readonly string[] } {
-    const current = normalizeMeta(this.meta, this.originalMeta);
-    const set: Record<string, string> = {};
-    for (const [name, value] of Object.entries(current)) {
-      if (this.originalMeta[name] !== value) set[name] = value;
-    }
-    const removed = Object.keys(this.originalMeta).filter((name) => !Object.hasOwn(current, name));
-    return { set, removed };
+  /**
+   * Meta the handler set or changed (with each value's header encoding), and names it removed. MetaError for bad
+   * names, non-strings or over the caps.
+   */
+  metaChanges(): EncodedMetaChanges {
+    return diffMeta(this.meta, this.originalMeta);
   }
 
   /** The transport's synchronous result (GRIP proxy response). */

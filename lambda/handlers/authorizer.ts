@@ -10,6 +10,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Env } from '../contract';
 import { logger } from '../logger';
+import { readSecret } from '../secrets';
 
 /** The fields of an API Gateway WebSocket REQUEST authorizer event this handler reads. */
 export interface ConnectAuthorizerEvent {
@@ -30,9 +31,7 @@ export interface AuthorizerResult {
   };
 }
 
-const SECRET_TTL_MS = 5 * 60 * 1000;
 const PRINCIPAL = 'faas-grip-client';
-let secretCache: { readonly arn: string; readonly token: string; readonly expires: number } | undefined;
 
 function policy(effect: 'Allow' | 'Deny', resource: string): AuthorizerResult {
   return {
@@ -42,18 +41,6 @@ function policy(effect: 'Allow' | 'Deny', resource: string): AuthorizerResult {
       Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }],
     },
   };
-}
-
-async function readSecret(arn: string): Promise<string> {
-  if (secretCache && secretCache.arn === arn && secretCache.expires > Date.now()) {
-    return secretCache.token;
-  }
-  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const client = new SecretsManagerClient({});
-  const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
-  const token = out.SecretString ?? '';
-  secretCache = { arn, token, expires: Date.now() + SECRET_TTL_MS };
-  return token;
 }
 
 async function expectedToken(): Promise<string | undefined> {

@@ -2,6 +2,7 @@
  * The chat's pure logic: turning one received message into a command, validating it, and the exact reply
  * texts clients rely on. No I/O; the handler (chat.ts) applies the result to the connection.
  */
+import { CHANNEL_NAME_RULE, isValidChannel } from './channel-name';
 
 /** The chat's heartbeat command (the chat page sends it inside API Gateway's 10-minute idle limit). */
 export const PING_COMMAND = '/ping';
@@ -18,7 +19,6 @@ export const CHANNEL_META = 'channel';
 /** Name shown for a connection that has not set a nickname. */
 export const ANONYMOUS = 'anonymous';
 
-const CHANNEL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 // C0 and C1 control characters (CR, LF, TAB, NUL, ...): they would break one-line chat output.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -50,11 +50,6 @@ export function joinedReply(channel: string): string {
 /** The line published for a message: `<nick>: <text>`. */
 export function broadcastLine(nick: string, text: string): string {
   return `${nick}: ${text}`;
-}
-
-/** True for a channel name the chat accepts: 1 to 64 letters, digits, `-`, `_` or `.`. */
-export function isValidChannel(channel: string): boolean {
-  return CHANNEL_NAME.test(channel);
 }
 
 /** The connection's channel from its meta; the default channel when unset or not a valid name. */
@@ -90,7 +85,7 @@ function parseJoin(channel: string): ChatCommand {
     const shown = [...channel].slice(0, MAX_NICK_LENGTH).join('').replace(CONTROL, '?');
     return {
       kind: 'invalid',
-      reply: `error: invalid channel name [${shown}]; use 1 to 64 letters, digits, '-', '_' or '.'`,
+      reply: `error: invalid channel name [${shown}]; use ${CHANNEL_NAME_RULE}`,
     };
   }
   return { kind: 'join', channel };

@@ -2,14 +2,19 @@
  * Shared by the HTTP hold examples (stream, long-poll): read the event, verify `Grip-Sig`, pick the channel, and
  * shape the answer for the event's format.
  */
-import { MetricName } from '../contract';
-import { GripSignatureError } from '../errors';
-import { loadGripConfig } from '../grip/grip-config';
-import { verifyGripSignature } from '../grip/grip-sig';
 import type { HoldResult } from '../grip/hold';
-import { EventVersion, type HttpRequest, type HttpResult, parseHttpEvent, toHttpResult } from '../grip/http-event';
+import {
+  EventVersion,
+  type HttpRequest,
+  type HttpResult,
+  parseHttpEvent,
+  plainTextResult,
+  toHttpResult,
+} from '../grip/http-event';
 import { logger } from '../logger';
-import { countMetric, flushMetrics } from '../metrics';
+import { flushMetrics } from '../metrics';
+import { verifyGripRequest } from '../verify-grip-request';
+import { CHANNEL_NAME_RULE, isValidChannel } from './channel-name';
 
 /** A verified GET request and the channel (prefix included) it asks for. */
 export interface HoldRequest {
@@ -17,8 +22,6 @@ export interface HoldRequest {
   /** `?channel=`, else the last path segment, else `fallback`; with GRIP_PREFIX added. */
   readonly channel: string;
 }
-
-const CHANNEL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * Wraps a hold builder into a Lambda handler: 401 for a bad `Grip-Sig` (counted as `SignatureRejected`), 405 for
@@ -43,38 +46,19 @@ async function answer(event: unknown, fallback: string, build: (hold: HoldReques
     request = parseHttpEvent(event);
   } catch (error) {
     logger.warn('not an HTTP event', { error });
-    return plain(EventVersion.REST_V1, 400, 'not an HTTP request\n');
+    return plainTextResult(EventVersion.REST_V1, 400, 'not an HTTP request\n');
   }
-  let prefix: string;
-  try {
-    const config = await loadGripConfig();
-    verifyGripSignature(request.headers['grip-sig'], config.verify);
-    prefix = config.prefix;
-  } catch (error) {
-    if (error instanceof GripSignatureError) {
-      countMetric(MetricName.SIGNATURE_REJECTED);
-      logger.warn('request refused: Grip-Sig missing or invalid', { reason: error.message, path: request.path });
-      return plain(request.version, 401, 'Grip-Sig missing or invalid: only the GRIP proxy may call this function\n');
-    }
-    logger.error('GRIP configuration cannot be used', { error });
-    return plain(request.version, 500, 'server configuration error: see the function logs\n');
-  }
+  const verification = await verifyGripRequest(request);
+  if (!verification.ok) return verification.refusal;
   if (request.method !== 'GET') {
-    return { ...plain(request.version, 405, `method ${request.method} not allowed: use GET\n`), headers: allowGet() };
+    const refusal = plainTextResult(request.version, 405, `method ${request.method} not allowed: use GET\n`);
+    return { ...refusal, headers: { ...refusal.headers, Allow: 'GET' } };
   }
   const segments = request.path.split('/').filter((s) => s !== '');
   const name = request.query.channel || segments[segments.length - 1] || fallback;
-  if (!CHANNEL_NAME.test(name)) {
-    return plain(request.version, 400, "invalid channel name: use 1 to 64 letters, digits, '-', '_' or '.'\n");
+  if (!isValidChannel(name)) {
+    return plainTextResult(request.version, 400, `invalid channel name: use ${CHANNEL_NAME_RULE}\n`);
   }
-  const hold = build({ request, channel: prefix + name });
+  const hold = build({ request, channel: verification.config.prefix + name });
   return toHttpResult(request.version, hold);
-}
-
-function allowGet(): Record<string, string> {
-  return { 'Content-Type': 'text/plain; charset=utf-8', Allow: 'GET' };
-}
-
-function plain(version: EventVersion, statusCode: number, body: string): HttpResult {
-  return toHttpResult(version, { statusCode, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body });
 }

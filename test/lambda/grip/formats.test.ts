@@ -11,9 +11,10 @@ describe('WebSocketMessageFormat', () => {
   });
 
   test('refuses invalid close codes and long reasons', () => {
-    for (const code of [0, 999, 1005, 1006, 5000, 1000.5]) {
+    for (const code of [0, 999, 1004, 1005, 1006, 1015, 2000, 5000, 1000.5]) {
       expect(() => WebSocketMessageFormat.close(code)).toThrow(InvalidValueError);
     }
+    expect(() => WebSocketMessageFormat.close(1004)).toThrow(/close code 1004 cannot be sent/);
     expect(() => WebSocketMessageFormat.close(1000, 'é'.repeat(62))).toThrow(/124 bytes/);
   });
 });

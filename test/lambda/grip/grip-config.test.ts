@@ -8,6 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { GripConfigError, SecretNotSetError } from '../../../lambda/errors';
 import {
   GRIP_CONFIG_TTL_MS,
+  gripPrefix,
   loadGripConfig,
   loadGripConfigSync,
   reloadGripConfig,
@@ -36,6 +37,15 @@ describe('loadGripConfig from the environment', () => {
     expect(config.prefix).toBe('app-');
     expect(config.verify.keys).toHaveLength(1);
     expect(config.verify.keys[0]!.key.algorithm).toBe('HS256');
+  });
+
+  test('gripPrefix gives the prefix a loaded configuration has, without loading it', async () => {
+    const broken = { GRIP_PREFIX: 'app-', GRIP_URL: 'not a url' };
+
+    expect(gripPrefix({})).toBe((await loadGripConfig({})).prefix);
+    expect(gripPrefix({ GRIP_PREFIX: 'app-' })).toBe((await loadGripConfig({ GRIP_PREFIX: 'app-' })).prefix);
+    expect(gripPrefix(broken)).toBe('app-');
+    await expect(loadGripConfig(broken)).rejects.toThrow(GripConfigError);
   });
 
   test('applies GRIP_VERIFY_KEY and GRIP_VERIFY_ISS over the URL', async () => {

@@ -180,7 +180,7 @@ describe('meta', () => {
       expect(sent).toMatch(/^[\x20-\x7e]*$/); // printable ASCII only
       const next = request('TEXT 1\r\ny\r\n', { 'meta-nick': sent }); // the proxy sends it back as Meta-nick
       expect(next.meta.nick).toBe(value);
-      expect(next.metaChanges()).toEqual({ set: {}, removed: [] });
+      expect(next.metaChanges()).toEqual({ set: {}, removed: [], encoded: {} });
     },
   );
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { MetaError } from '../../../lambda/errors';
 import {
   decodeMetaValue,
+  diffMeta,
   encodeMetaValue,
   MAX_META_BYTES,
   MAX_META_VALUE_BYTES,
@@ -9,6 +10,7 @@ import {
   metaHeaders,
   normalizeMeta,
   normalizeMetaName,
+  setMetaHeaders,
 } from '../../../lambda/grip/meta';
 
 /** What an HTTP header value may contain without breaking the header: visible ASCII and inner spaces. */
@@ -138,5 +140,38 @@ describe('normalizeMeta', () => {
     const meta: Record<string, string> = {};
     for (let i = 0; i < 5; i++) meta[`k${i}`] = 'x'.repeat(900);
     expect(() => normalizeMeta(meta)).toThrow(new RegExp(`over the ${MAX_META_BYTES}-byte limit`));
+  });
+});
+
+describe('diffMeta', () => {
+  test('reports changed values with their encoding and removed names; unchanged ones are left out', () => {
+    const changes = diffMeta({ keep: 'k', Nick: 'Zoë', room: 'b' }, { keep: 'k', room: 'a', user: 'alice' });
+
+    expect(changes).toEqual({
+      set: { nick: 'Zoë', room: 'b' },
+      removed: ['user'],
+      encoded: { nick: '=?utf-8?b?Wm/Dqw==?=', room: 'b' },
+    });
+  });
+
+  test('checks the whole meta as normalizeMeta does', () => {
+    const meta: Record<string, string> = {};
+    for (let i = 0; i < 5; i++) meta[`k${i}`] = 'x'.repeat(900);
+
+    expect(() => diffMeta(meta, meta)).toThrow(new RegExp(`over the ${MAX_META_BYTES}-byte limit`));
+    expect(() => diffMeta({ 'bad name': 'x' }, {})).toThrow(MetaError);
+    expect(() => diffMeta({ count: 3 }, {})).toThrow(/meta.count must be a string/);
+  });
+
+  test('its headers equal those metaHeaders builds from the same changes', () => {
+    const changes = diffMeta({ nick: 'a\r\nInjected: yes', room: 'b', blank: '' }, { room: 'a', old: 'x' });
+
+    expect(setMetaHeaders(changes)).toEqual(metaHeaders(changes));
+    expect(setMetaHeaders(changes)).toEqual({
+      'Set-Meta-nick': encodeMetaValue('a\r\nInjected: yes'),
+      'Set-Meta-room': 'b',
+      'Set-Meta-blank': '=?utf-8?b??=',
+      'Set-Meta-old': '',
+    });
   });
 });

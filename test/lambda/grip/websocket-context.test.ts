@@ -81,8 +81,14 @@ describe('close()', () => {
     expect(ws.closing).toEqual({ code, reason: 'why' });
   });
 
-  test.each([0, 999, 1004, 1005, 1006, 1015, 5000, 1000.5])('refuses code %d', (code) => {
+  test.each([0, 999, 1004, 1005, 1006, 1015, 2000, 5000, 1000.5])('refuses code %d', (code) => {
     expect(() => context('TEXT 1\r\nx\r\n').close(code)).toThrow(InvalidValueError);
+  });
+
+  test('refuses the reserved 1004, showing the code, and stays open', () => {
+    const ws = context('TEXT 1\r\nx\r\n');
+    expect(() => ws.close(1004)).toThrow(/close code 1004 cannot be sent/);
+    expect(ws.closing).toBeUndefined();
   });
 
   test('limits the reason to 123 UTF-8 bytes', () => {
@@ -213,13 +219,17 @@ describe('metaChanges()', () => {
     ws.meta.room = 'b';
     delete ws.meta.user;
     ws.meta.Nick = 'Zoë';
-    expect(ws.metaChanges()).toEqual({ set: { room: 'b', nick: 'Zoë' }, removed: ['user'] });
+    expect(ws.metaChanges()).toEqual({
+      set: { room: 'b', nick: 'Zoë' },
+      removed: ['user'],
+      encoded: { room: 'b', nick: '=?utf-8?b?Wm/Dqw==?=' },
+    });
   });
 
   test('meta received under a name we would not accept is kept, not refused', () => {
     const ws = context('TEXT 1\r\nx\r\n', { meta: { 'odd.name': 'v' } });
     ws.meta.user = 'alice';
-    expect(ws.metaChanges()).toEqual({ set: { user: 'alice' }, removed: [] });
+    expect(ws.metaChanges()).toEqual({ set: { user: 'alice' }, removed: [], encoded: { user: 'alice' } });
     ws.meta['odd.name'] = 'changed';
     expect(() => ws.metaChanges()).toThrow(MetaError);
   });
@@ -227,7 +237,7 @@ describe('metaChanges()', () => {
   test('an undefined value counts as removed; a non-string throws MetaError', () => {
     const ws = context('TEXT 1\r\nx\r\n', { meta: { user: 'alice' } });
     (ws.meta as Record<string, unknown>).user = undefined;
-    expect(ws.metaChanges()).toEqual({ set: {}, removed: ['user'] });
+    expect(ws.metaChanges()).toEqual({ set: {}, removed: ['user'], encoded: {} });
     (ws.meta as Record<string, unknown>).count = 1;
     expect(() => ws.metaChanges()).toThrow(MetaError);
   });

@@ -1,35 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Env } from '../../../lambda/contract';
 import { handler, tokensMatch } from '../../../lambda/handlers/authorizer';
 import { captureConsole, setEnv } from '../grip-events';
+import { SecretsManagerEndpoint } from '../secrets-manager-endpoint';
 
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/$connect';
-
-/** A Secrets Manager API on loopback (GetSecretValue only): secrets by ARN, unknown ARNs are not found. */
-async function startSecretsManager(secrets: Record<string, string>): Promise<{ server: Server; calls: string[] }> {
-  const calls: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      const { SecretId } = JSON.parse(body) as { SecretId: string };
-      calls.push(`${req.headers['x-amz-target']} ${SecretId}`);
-      const value = secrets[SecretId];
-      res.setHeader('content-type', 'application/x-amz-json-1.1');
-      if (value === undefined) {
-        res.writeHead(400, { 'x-amzn-errortype': 'ResourceNotFoundException' });
-        res.end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'not found' }));
-        return;
-      }
-      res.end(JSON.stringify({ ARN: SecretId, Name: 'token', SecretString: value }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, calls };
-}
 
 function connectEvent(token?: string) {
   return { methodArn: METHOD_ARN, queryStringParameters: token === undefined ? null : { token } };
@@ -90,26 +64,23 @@ test('denies everything, loudly, when no token is configured', async () => {
 });
 
 describe('with FAAS_GRIP_AUTHORIZER_TOKEN_SECRET_ARN', () => {
-  let secrets: { server: Server; calls: string[] };
+  let secrets: SecretsManagerEndpoint;
   let restore: () => void;
   const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ws-token';
 
   beforeAll(async () => {
-    secrets = await startSecretsManager({ [arn]: 'from-the-secret' });
+    secrets = await SecretsManagerEndpoint.start({ [arn]: 'from-the-secret' });
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => secrets.server.close(resolve));
+    await secrets.stop();
   });
 
   beforeEach(() => {
     restore = setEnv({
       [Env.AUTHORIZER_TOKEN]: 'ignored-when-a-secret-is-set',
       [Env.AUTHORIZER_TOKEN_SECRET_ARN]: arn,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secrets.server.address() as AddressInfo).port}`,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      ...secrets.env,
     });
   });
 
@@ -120,7 +91,7 @@ describe('with FAAS_GRIP_AUTHORIZER_TOKEN_SECRET_ARN', () => {
     expect(effectOf(await handler(connectEvent('ignored-when-a-secret-is-set')))).toBe('Deny');
     expect(effectOf(await handler(connectEvent('from-the-secret')))).toBe('Allow');
 
-    expect(secrets.calls).toEqual([`secretsmanager.GetSecretValue ${arn}`]);
+    expect(secrets.calls).toEqual([{ secretId: arn, region: 'us-east-1' }]);
   });
 
   test('denies when the secret cannot be read', async () => {

@@ -1,0 +1,13 @@
+/**
+ * The channel names the example handlers accept from clients: short, and safe in `Grip-Channel` and in logs.
+ */
+
+/** What a valid channel name is, in the words the handlers' refusals use. */
+export const CHANNEL_NAME_RULE = "1 to 64 letters, digits, '-', '_' or '.'";
+
+const CHANNEL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** True for a channel name the examples accept: 1 to 64 letters, digits, `-`, `_` or `.`. */
+export function isValidChannel(channel: string): boolean {
+  return CHANNEL_NAME.test(channel);
+}

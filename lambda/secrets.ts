@@ -1,0 +1,72 @@
+/**
+ * Reading Secrets Manager secrets from a function: the client is imported on first use (bundles stay small and
+ * cold starts fast when no secret is configured), one client per region serves the whole container, concurrent
+ * reads of a secret share one request, and values are reused for a bounded time.
+ */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+/** How long a secret's value is reused by default before it is read again. */
+export const SECRET_TTL_MS = 5 * 60 * 1000;
+
+/** Options of {@link readSecret}. */
+export interface ReadSecretOptions {
+  /**
+   * Longest time a value read earlier may be reused, in milliseconds; `0` always reads again (a read in flight
+   * is still shared).
+   * @default SECRET_TTL_MS
+   */
+  readonly maxAgeMs?: number;
+}
+
+interface Entry {
+  readonly value: Promise<string | undefined>;
+  /** When the read completed; undefined while it is in flight. */
+  readAt?: number;
+}
+
+const entries = new Map<string, Entry>();
+const clients = new Map<string, SecretsManagerClient>();
+
+/**
+ * The value of a secret, by ARN or name: its `SecretString`, else its `SecretBinary` as UTF-8, else undefined.
+ * A full ARN's region is used for the call, so a secret of another region can be read.
+ *
+ * @throws the Secrets Manager client's error as is (callers word it for their setting); failures are not cached.
+ */
+export function readSecret(arn: string, options: ReadSecretOptions = {}): Promise<string | undefined> {
+  const { maxAgeMs = SECRET_TTL_MS } = options;
+  const cached = entries.get(arn);
+  if (cached !== undefined && (cached.readAt === undefined || isFresh(cached.readAt, maxAgeMs))) {
+    return cached.value;
+  }
+  const entry: Entry = { value: fetchSecret(arn) };
+  entries.set(arn, entry);
+  entry.value.then(
+    () => {
+      entry.readAt = Date.now();
+    },
+    () => {
+      if (entries.get(arn) === entry) entries.delete(arn);
+    },
+  );
+  return entry.value;
+}
+
+/** A value read at `readAt` is fresh when younger than `maxAgeMs`; a clock that went back makes it stale. */
+function isFresh(readAt: number, maxAgeMs: number): boolean {
+  const age = Date.now() - readAt;
+  return age >= 0 && age < maxAgeMs;
+}
+
+async function fetchSecret(arn: string): Promise<string | undefined> {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const region = arn.startsWith('arn:') ? arn.split(':')[3] || undefined : undefined;
+  let client = clients.get(region ?? '');
+  if (client === undefined) {
+    client = new SecretsManagerClient(region === undefined ? {} : { region });
+    clients.set(region ?? '', client);
+  }
+  const output = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+  if (output.SecretString !== undefined) return output.SecretString;
+  return output.SecretBinary && Buffer.from(output.SecretBinary).toString('utf8');
+}
