@@ -1,5 +1,5 @@
-import { Env } from '../contract';
 import { OutputLimitError, PublishError, TransportNotSupportedError, WebSocketStateError } from '../errors';
+import { gripPrefix } from '../grip/grip-config';
 import { type OutgoingOperation, Transport, WebSocketContext, type WebSocketFinisher } from '../grip/websocket-context';
 import type { WebSocketEvent } from '../grip/websocket-events';
 import { type PendingMessage, type PendingSend, payloadOf } from './connection-items';
@@ -33,7 +33,7 @@ export async function createNativeContext(event: unknown, deps: NativeDeps = {})
     transport: Transport.NATIVE,
     meta: record?.meta ?? {},
     events: [inboundEvent(native)],
-    prefix: deps.prefix ?? process.env[Env.GRIP_PREFIX] ?? '',
+    prefix: deps.prefix ?? gripPrefix(),
     finisher: new NativeFinisher(native, record, deps),
   });
 }
