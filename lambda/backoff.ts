@@ -16,8 +16,10 @@ export function backoffDelay(attempt: number, baseMs: number, capMs: number): nu
 
 /**
  * Runs `work` for every item with at most `limit` calls in flight and waits for all of them. `work`
- * must not reject (callers record failures themselves); items are taken in order. When reading `items`
- * fails, the calls already started are awaited before the error propagates.
+ * must not reject (callers record failures themselves); items are taken in order. Pages of an async source
+ * are read one ahead, so the next page loads while the current one is worked on and the calls in flight do
+ * not drain at each page boundary. When reading `items` fails, the calls already started are awaited before
+ * the error propagates.
  */
 export async function forEachBounded<T>(
   items: AsyncIterable<readonly T[]> | Iterable<T>,
@@ -37,11 +39,39 @@ export async function forEachBounded<T>(
   };
   try {
     if (Symbol.asyncIterator in items) {
-      for await (const page of items) for (const item of page) await start(item);
+      for await (const page of readAhead(items)) for (const item of page) await start(item);
     } else {
       for (const item of items) await start(item);
     }
   } finally {
     await Promise.all(running);
+  }
+}
+
+/**
+ * Yields `source`'s values while the following one is already being read. A read that fails is reported
+ * where its value would have been yielded (never as an unhandled rejection); stopping early closes `source`
+ * once the read in progress has settled.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let next = iterator.next();
+  let done = false;
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done) {
+        done = true;
+        return;
+      }
+      next = iterator.next();
+      next.catch(() => {}); // awaited on the next turn; this only keeps an early stop from leaving it unhandled
+      yield result.value;
+    }
+  } finally {
+    if (!done) {
+      await next.catch(() => undefined);
+      await iterator.return?.();
+    }
   }
 }

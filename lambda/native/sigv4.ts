@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * AWS Signature Version 4 for the few requests the native transport makes (PostToConnection,
@@ -65,7 +65,8 @@ export function signRequest(request: SigV4Request): Record<string, string> {
     `${signedHeaders}\n${sha256Hex(request.body)}`;
   const scope = `${day}/${request.region}/${request.service}/aws4_request`;
   const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
-  const signature = createHmac('sha256', signingKey(request.credentials.secretAccessKey, day, request))
+  const signature = crypto
+    .createHmac('sha256', signingKey(request.credentials.secretAccessKey, day, request))
     .update(stringToSign)
     .digest('hex');
   added.authorization =
@@ -133,9 +134,13 @@ function signingKey(secret: string, day: string, request: SigV4Request): Buffer 
 }
 
 function hmac(key: string | Buffer, data: string): Buffer {
-  return createHmac('sha256', key).update(data).digest();
+  return crypto.createHmac('sha256', key).update(data).digest();
 }
 
+/** One-shot `crypto.hash` where Node has it (20.12+, about twice as fast), else a Hash object. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string })
+  .hash;
+
 function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return oneShotHash ? oneShotHash('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
 }
