@@ -8,9 +8,8 @@ import { loggerOf, managementOf, type NativeDeps, storeOf } from './native-deps'
 /**
  * Default number of PostToConnection calls in flight during a fan-out. Every post counts against the
  * account's API Gateway throttle (10,000 requests/s, burst 5,000, shared by every REST, HTTP, WebSocket and
- * callback API of the account and region), and the SDK opens at most 50 sockets per origin by default.
- * 50 in flight gives roughly 1,000-2,500 posts/s per invocation at 20-50 ms per post: fast for rooms of
- * thousands, yet leaves most of the account budget to other invocations and never queues on sockets.
+ * callback API of the account and region). 50 in flight gives roughly 1,000-2,500 posts/s per invocation at
+ * 20-50 ms per post: fast for rooms of thousands, yet leaves most of the account budget to other invocations.
  */
 export const DEFAULT_FANOUT_CONCURRENCY = 50;
 
