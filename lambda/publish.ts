@@ -7,7 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Env, MetricName } from './contract';
 import { FaasGripError, GripConfigError, PublishError, type PublishFailure } from './errors';
-import type { Format } from './grip/formats';
+import { type Format, WebSocketMessageFormat } from './grip/formats';
 import { gripPrefix, loadGripConfig, reloadGripConfig } from './grip/grip-config';
 import { type PublishItem, publishToProxies } from './grip/publisher';
 import { logger } from './logger';
@@ -173,28 +173,31 @@ async function reloadedProxies() {
   return (await loadGripConfig()).proxies;
 }
 
-/** The native subscribers get the ws-message format: its text, or its bytes (`content-bin`). */
+/** The native subscribers get the ws-message format: its text or its bytes. */
 async function publishNative(channel: string, formats: readonly Format[], deps: NativeDeps) {
-  const message = formats.find((format) => format.name === 'ws-message')?.export();
-  if (message === undefined) {
+  const format = formats.find((f) => f.name === 'ws-message');
+  if (format === undefined) {
     return undefined;
   }
-  if (message.action !== undefined && message.action !== 'send') {
-    logger.warn(`ws-message action '${String(message.action)}' is not supported for native subscribers; skipped`, {
-      channel,
-    });
+  const data = format instanceof WebSocketMessageFormat ? format.message : messageOf(format.export());
+  if (data === undefined) {
+    logger.warn('a ws-message close or other action is not supported for native subscribers; skipped', { channel });
     return undefined;
   }
-  const data =
-    typeof message['content-bin'] === 'string'
-      ? new Uint8Array(Buffer.from(message['content-bin'], 'base64'))
-      : String(message.content ?? '');
   const { fanOut } = await import('./native/fan-out');
   const result = await fanOut(channel, data, deps);
   countMetric(MetricName.FANOUT_DELIVERED, result.delivered);
   countMetric(MetricName.FANOUT_GONE, result.gone);
   countMetric(MetricName.FANOUT_FAILED, result.failed);
   return result;
+}
+
+/** The message of a ws-message format of another class, from its exported fields. */
+function messageOf(exported: Record<string, unknown>): string | Uint8Array | undefined {
+  if (exported.action !== undefined && exported.action !== 'send') return undefined;
+  return typeof exported['content-bin'] === 'string'
+    ? new Uint8Array(Buffer.from(exported['content-bin'], 'base64'))
+    : String(exported.content ?? '');
 }
 
 function failuresOf(reason: unknown, target: string): PublishFailure[] {

@@ -38,6 +38,11 @@ export class WebSocketMessageFormat extends Format {
     this.#content = content;
   }
 
+  /** The message, text or bytes; undefined when this format is a close. */
+  get message(): string | Uint8Array | undefined {
+    return this.#close === undefined ? this.#content : undefined;
+  }
+
   /** `{content}` for text, `{"content-bin"}` (base64) for bytes, `{action: "close", code, reason}` for a close. */
   export(): Record<string, unknown> {
     if (this.#close !== undefined) {

@@ -226,6 +226,18 @@ describe('one room across transports', () => {
     expect(emf.FanOutGone).toBeUndefined();
   });
 
+  test('binary messages reach native subscribers byte for byte; a close goes to GRIP only', async () => {
+    const bytes = new Uint8Array([0, 1, 254, 255]);
+    const sent = await withPublishTracking(() => publish('room', new WebSocketMessageFormat(bytes)), deps);
+    expect(sent).toEqual({ proxies: 1, native: { delivered: 2, gone: 0, failed: 0 } });
+    expect([...(api.payloads('n1').at(-1) ?? [])]).toEqual([0, 1, 254, 255]);
+
+    const before = api.payloads('n1').length;
+    const closed = await withPublishTracking(() => publish('room', WebSocketMessageFormat.close(4000)), deps);
+    expect(closed).toEqual({ proxies: 1 });
+    expect(api.payloads('n1')).toHaveLength(before);
+  });
+
   test('formats without ws-message go to GRIP only', async () => {
     const result = await withPublishTracking(() => publish('room', new HttpStreamFormat('stream only\n')), deps);
 
