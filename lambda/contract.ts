@@ -4,6 +4,12 @@
  * module both sides import; it has no dependencies.
  */
 
+/**
+ * The media type of WebSocket-over-HTTP bodies: the runtime answers with it, and GripApi registers it as a
+ * binary media type so API Gateway passes the bodies through byte for byte.
+ */
+export const WEBSOCKET_EVENTS_CONTENT_TYPE = 'application/websocket-events';
+
 /** Environment variables the runtime reads and the constructs set. */
 export const Env = {
   /** A GRIP_URL: `<control uri>?iss=..&key=..&verify-iss=..&verify-key=..` (the seed's variable). */

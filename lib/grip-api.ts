@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DEFAULT_METRICS_NAMESPACE, Env, MetricName } from '../lambda/contract';
+import { DEFAULT_METRICS_NAMESPACE, Env, MetricName, WEBSOCKET_EVENTS_CONTENT_TYPE } from '../lambda/contract';
 import type { CustomDomain } from './custom-domain';
 import { GripSettings, type GripSettingsBinding } from './grip-settings';
 import { HandlerBundle, HandlerFunction } from './handler-function';
@@ -16,7 +16,6 @@ import { runtimeMetric } from './private/runtime-metric';
 import { checkChannelPrefix, checkMetricsNamespace, checkNumber, checkStageName } from './private/validate';
 
 /** The content type of WebSocket-over-HTTP bodies; API Gateway must treat it as binary. */
-const WEBSOCKET_EVENTS = 'application/websocket-events';
 
 /** Properties of a {@link GripApi}. */
 export interface GripApiProps {
@@ -168,7 +167,7 @@ export class GripApi extends Construct {
       integrationOptions: { allowTestInvoke: false },
       cloudWatchRole: false,
       endpointTypes: [endpointType],
-      binaryMediaTypes: [WEBSOCKET_EVENTS],
+      binaryMediaTypes: [WEBSOCKET_EVENTS_CONTENT_TYPE],
       description: 'GRIP origin (WebSocket-over-HTTP, HTTP streaming and long-polling) defined by faas-grip-cdk',
       deployOptions: {
         stageName,

@@ -5,12 +5,13 @@
  * (API Gateway refuses posts while `$connect` runs); posts over 128 KB get 413 PayloadTooLargeException.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MAX_NATIVE_MESSAGE_BYTES } from '../lambda/native/fan-out';
 import type { SigningCredentials } from '../lambda/native/sigv4';
 import { readBody, sendJson } from './http-io';
 import { verifySigV4 } from './sigv4-verify';
 
-/** API Gateway's limit on a message posted to a connection. */
-export const MAX_POST_BYTES = 128 * 1024;
+/** API Gateway's limit on a message posted to a connection (the runtime's). */
+export const MAX_POST_BYTES = MAX_NATIVE_MESSAGE_BYTES;
 
 /** A connection as the management API sees it. */
 export interface ManagedConnection {

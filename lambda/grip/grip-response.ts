@@ -2,6 +2,7 @@
  * Turns a WebSocketContext into the WebSocket-over-HTTP response a GRIP proxy expects: status 200,
  * `Content-Type: application/websocket-events` and the events, or a plain HTTP refusal of the handshake.
  */
+import { WEBSOCKET_EVENTS_CONTENT_TYPE } from '../contract';
 import { OutputLimitError } from '../errors';
 import { encodeControlMessage, subscribeMessage, unsubscribeMessage } from './control-message';
 import { setMetaHeaders } from './meta';
@@ -14,7 +15,7 @@ import {
 } from './websocket-events';
 
 /** The content type of WebSocket-over-HTTP bodies; Pushpin requires it exactly, without parameters. */
-export const WEBSOCKET_EVENTS_CONTENT_TYPE = 'application/websocket-events';
+export { WEBSOCKET_EVENTS_CONTENT_TYPE };
 
 /** The prefix Pushpin strips from messages to relay when the `grip` extension is on (the default `message-prefix`). */
 export const MESSAGE_PREFIX = 'm:';
