@@ -6,7 +6,6 @@
 import { request } from 'node:http';
 import type { WebSocketContext } from '../../lambda/grip/websocket-context';
 import type { LambdaHandler } from '../../local/lambda-context';
-import { gripSig as signGripSig } from '../lambda/grip-events';
 import { loadFresh } from './e2e-support';
 
 /** The body of a Lambda proxy event (REST v1, HTTP API v2 and Function URL use the same two fields). */
@@ -44,11 +43,6 @@ export function freshWebSocketHandler(fn: (ws: WebSocketContext) => void | Promi
     () => require('../../lambda/websocket-handler') as typeof import('../../lambda/websocket-handler'),
   );
   return webSocketHandler(fn) as unknown as LambdaHandler;
-}
-
-/** @deprecated Use `gripSig({ key, iss })` of test/lambda/grip-events.ts; kept until test/reliability switches. */
-export function gripSig(key: string, iss: string, expiresInSeconds = 3600): string {
-  return signGripSig({ key, iss, expiresInSeconds });
 }
 
 /** An answer to a direct request. */

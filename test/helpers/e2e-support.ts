@@ -6,7 +6,6 @@
 import type { LambdaHandler } from '../../local/lambda-context';
 import type { PayloadFormat } from '../../local/proxy-event';
 import { findPushpin } from '../../local/pushpin';
-import { setEnv } from '../lambda/grip-events';
 
 export type { PayloadFormat } from '../../local/proxy-event';
 
@@ -24,9 +23,6 @@ export class HandlerSlot {
   /** A stable function for the servers that forwards to `current`. */
   readonly invoke: LambdaHandler = ((event: never, context: never) => this.current(event, context)) as LambdaHandler;
 }
-
-/** @deprecated The old name of `setEnv` (test/lambda/grip-events.ts), kept until test/reliability switches. */
-export const applyEnv: (vars: EnvVars) => () => void = setEnv;
 
 /** Requires `load` inside a fresh module registry, so the runtime re-reads the environment. */
 export function loadFresh<T>(load: () => T): T {

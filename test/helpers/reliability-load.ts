@@ -12,8 +12,9 @@ import { Env } from '../../lambda/contract';
 import { handler as chatHandler } from '../../lambda/handlers/chat';
 import type { LambdaHandler } from '../../local/lambda-context';
 import { localDynamoClient } from '../../local/local-dynamo';
+import { setEnv } from '../lambda/grip-events';
 import { type NativeParts, startGripParts, startNativeParts } from './e2e-parts';
-import { applyEnv, HandlerSlot } from './e2e-support';
+import { HandlerSlot } from './e2e-support';
 import { LoadPool, type PoolStats } from './reliability-load-clients';
 import { type LedgerCounts, LoadLedger, type LoadShape } from './reliability-load-ledger';
 
@@ -135,7 +136,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       transport === 'grip'
         ? await startGripParts({ shape: 'rest-v1', slot, onError }, stops)
         : await startNativeParts(slot, stops, onError);
-    restoreEnv = applyEnv({ ...CLEAN_ENV, ...parts.vars, POWERTOOLS_METRICS_DISABLED: 'true' });
+    restoreEnv = setEnv({ ...CLEAN_ENV, ...parts.vars, POWERTOOLS_METRICS_DISABLED: 'true' });
     slot.current = options.loadHandler?.() ?? (chatHandler as unknown as LambdaHandler);
     const url = transport === 'grip' ? `${parts.wsUrl}/chat` : parts.wsUrl;
     phase('start');

@@ -1,6 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { PublishError } from '../../lambda/errors';
 import { logger, scrub } from '../../lambda/logger';
+import { setEnv } from './grip-events';
 
 afterEach(() => jest.restoreAllMocks());
 
@@ -54,15 +55,13 @@ test('errors keep their name, message, failures and cause', () => {
 });
 
 test('respects AWS_LAMBDA_LOG_LEVEL', () => {
-  const saved = process.env.AWS_LAMBDA_LOG_LEVEL;
-  process.env.AWS_LAMBDA_LOG_LEVEL = 'WARN';
+  const restore = setEnv({ AWS_LAMBDA_LOG_LEVEL: 'WARN' });
   const lines: string[] = [];
   jest.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)));
 
   logger.info('hidden');
   logger.debug('hidden too');
-  if (saved === undefined) delete process.env.AWS_LAMBDA_LOG_LEVEL;
-  else process.env.AWS_LAMBDA_LOG_LEVEL = saved;
+  restore();
 
   expect(lines).toEqual([]);
 });

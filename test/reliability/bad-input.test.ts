@@ -10,9 +10,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { WebSocketContext } from '../../lambda/grip/websocket-context';
 import { ConnectionTable, CustomDomain, GripApi, GripSettings, NativeWebSocketApi, TransportAlarms } from '../../lib';
 import { describeWithPushpin, type E2eEnv, startE2eEnv } from '../helpers/e2e-env';
-import { freshWebSocketHandler, gripSig, postWebSocketEvents } from '../helpers/e2e-grip-tools';
+import { freshWebSocketHandler, postWebSocketEvents } from '../helpers/e2e-grip-tools';
 import { E2eClient, terminateAll } from '../helpers/e2e-ws-client';
 import { wellFormed } from '../helpers/reliability-fuzz-config';
+import { gripSig } from '../lambda/grip-events';
 
 const START_TIMEOUT_MS = 60_000;
 const SAFE_HEADER_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
@@ -30,7 +31,7 @@ describeWithPushpin('bad input to the chat, through Pushpin', () => {
   const direct = (body: string, headers: Record<string, string> = {}) => {
     const { sigKey, sigIss } = env.grip!.pushpin;
     return postWebSocketEvents(`${env.grip!.frontDoor.url}/chat`, body, {
-      'Grip-Sig': gripSig(sigKey, sigIss),
+      'Grip-Sig': gripSig({ key: sigKey, iss: sigIss }),
       ...headers,
     });
   };

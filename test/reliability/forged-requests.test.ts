@@ -14,8 +14,9 @@ import { GripApi } from '../../lib';
 import type { PayloadFormat } from '../../local/proxy-event';
 import { type RestFrontDoor, startRestFrontDoor } from '../../local/rest-front-door';
 import { freshWebSocketHandler, postWebSocketEvents } from '../helpers/e2e-grip-tools';
-import { applyEnv, EVENT_SHAPES } from '../helpers/e2e-support';
+import { EVENT_SHAPES } from '../helpers/e2e-support';
 import { captureConsole, claims, epoch, hmacWithText, signed, unsigned } from '../helpers/reliability-support';
+import { setEnv } from '../lambda/grip-events';
 
 const SECRET = randomBytes(24).toString('hex');
 const SERVICE = 'fastly:SU1Z0isxPaozGVKXdv0eY';
@@ -63,7 +64,7 @@ const doors = new Map<PayloadFormat, RestFrontDoor>();
 const reached: string[] = [];
 
 beforeAll(async () => {
-  restoreEnv = applyEnv({ ...CLEAN_ENV, [Env.GRIP_PROXIES]: PROXIES });
+  restoreEnv = setEnv({ ...CLEAN_ENV, [Env.GRIP_PROXIES]: PROXIES });
   for (const shape of EVENT_SHAPES) {
     const handler = freshWebSocketHandler((ws) => {
       reached.push(ws.id);
@@ -131,7 +132,7 @@ describe('the GripApi construct decides whether the function verifies', () => {
     ['verifySignature: false lets it through, with a warning in the log', { verifySignature: false }, 200, true],
   ] as const)('%s', async (_name, props, status, runs) => {
     const setting = synthesizedSetting(props);
-    const restore = applyEnv({ [Env.GRIP_SIG_VERIFY]: setting });
+    const restore = setEnv({ [Env.GRIP_SIG_VERIFY]: setting });
     const handler = freshWebSocketHandler((ws) => {
       reached.push(ws.id);
       ws.accept();

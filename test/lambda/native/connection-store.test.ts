@@ -4,6 +4,7 @@ import { CONNECTION_TTL_SECONDS, Env } from '../../../lambda/contract';
 import { ConnectionStoreError, GripConfigError } from '../../../lambda/errors';
 import { ConnectionStore, type ConnectionStoreOptions } from '../../../lambda/native/connection-store';
 import { injectDynamoFaults, type LocalDynamo, startDynalite } from '../../helpers/dynalite';
+import { setEnv } from '../grip-events';
 
 let dynamo: LocalDynamo;
 let tables = 0;
@@ -229,13 +230,12 @@ describe('ConnectionStore', () => {
   });
 
   test('fails without a table name, and names a missing table', async () => {
-    const saved = process.env[Env.CONNECTION_TABLE];
-    delete process.env[Env.CONNECTION_TABLE];
+    const restore = setEnv({ [Env.CONNECTION_TABLE]: undefined });
     try {
       expect(() => new ConnectionStore()).toThrow(GripConfigError);
       expect(() => new ConnectionStore()).toThrow(/FAAS_GRIP_CONNECTION_TABLE/);
     } finally {
-      if (saved !== undefined) process.env[Env.CONNECTION_TABLE] = saved;
+      restore();
     }
     const missing = new ConnectionStore({ tableName: 'no-such-table', client: dynamo.newDocumentClient() });
     await expect(missing.getConnection('c')).rejects.toThrow(/connection table "no-such-table" not found/);

@@ -14,29 +14,28 @@ import {
 import type { NativeDeps } from '../../../lambda/native/native-deps';
 import { LOCAL_AWS, type LocalDynamo, startDynalite } from '../../helpers/dynalite';
 import { LocalManagementServer } from '../../helpers/local-management-server';
+import { setEnv } from '../grip-events';
 
-const ENV_KEYS = ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', Env.MANAGEMENT_ENDPOINT];
-const savedEnv: Record<string, string | undefined> = {};
+let restoreEnv: () => void;
 let dynamo: LocalDynamo;
 let api: LocalManagementServer;
 let tables = 0;
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
 beforeAll(async () => {
-  for (const key of ENV_KEYS) savedEnv[key] = process.env[key];
-  // The default management client reads region and credentials from the environment, as in Lambda.
-  process.env.AWS_REGION = LOCAL_AWS.region;
-  process.env.AWS_ACCESS_KEY_ID = LOCAL_AWS.credentials.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = LOCAL_AWS.credentials.secretAccessKey;
+  // The default management sender reads region and credentials from the environment, as in Lambda.
+  restoreEnv = setEnv({
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+    [Env.MANAGEMENT_ENDPOINT]: process.env[Env.MANAGEMENT_ENDPOINT],
+  });
   dynamo = await startDynalite();
 });
 
 afterAll(async () => {
   await dynamo.stop();
-  for (const key of ENV_KEYS) {
-    if (savedEnv[key] === undefined) delete process.env[key];
-    else process.env[key] = savedEnv[key];
-  }
+  restoreEnv();
 });
 
 beforeEach(async () => {

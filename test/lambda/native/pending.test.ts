@@ -13,6 +13,7 @@ import {
 } from '../../../lambda/native/pending';
 import { LOCAL_AWS, type LocalDynamo, startDynalite } from '../../helpers/dynalite';
 import { LocalManagementServer } from '../../helpers/local-management-server';
+import { setEnv } from '../grip-events';
 import { connectEvent, disconnectEvent, messageEvent } from './native-events';
 
 /** A loopback stand-in for Lambda's Invoke API that records asynchronous invocations. */
@@ -152,12 +153,11 @@ test('deliverPending waits until the connection opens, then delivers each messag
 
 test('without a function name, the first message delivers them before its own sends', async () => {
   deps = { ...deps, functionName: undefined };
-  const saved = process.env.AWS_LAMBDA_FUNCTION_NAME;
-  delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+  const restore = setEnv({ AWS_LAMBDA_FUNCTION_NAME: undefined });
   try {
     await connectSending('c1', ['welcome', 'rules']);
   } finally {
-    if (saved !== undefined) process.env.AWS_LAMBDA_FUNCTION_NAME = saved;
+    restore();
   }
   expect(lambda.invocations).toEqual([]);
   expect(logged).toContain('no function name to invoke: pending messages go with the first message');
@@ -232,13 +232,11 @@ test('a close() during $connect closes the connection after its pending messages
 });
 
 test('schedulePendingDelivery invokes the running version and reports a failed invoke', async () => {
-  const saved = process.env.AWS_LAMBDA_FUNCTION_VERSION;
-  process.env.AWS_LAMBDA_FUNCTION_VERSION = '7';
+  const restore = setEnv({ AWS_LAMBDA_FUNCTION_VERSION: '7' });
   try {
     expect(await schedulePendingDelivery('c1', deps)).toBe(true);
   } finally {
-    if (saved === undefined) delete process.env.AWS_LAMBDA_FUNCTION_VERSION;
-    else process.env.AWS_LAMBDA_FUNCTION_VERSION = saved;
+    restore();
   }
   expect(lambda.invocations[0]).toMatchObject({ qualifier: '7', type: 'Event' });
 
