@@ -12,6 +12,28 @@ import { LoadLedger, type LoadResult, runLoad } from '../helpers/reliability-loa
 
 const RUN_TIMEOUT_MS = 110_000;
 
+/**
+ * Runs the load with its progress recorded, and fails with that record shortly before the test's timeout: a run
+ * that stalls then says in which phase, instead of a bare jest timeout.
+ */
+async function runRecorded(options: Parameters<typeof runLoad>[0]): Promise<LoadResult> {
+  const started = Date.now();
+  const progress: string[] = [];
+  const onProgress = (message: string) => progress.push(`${((Date.now() - started) / 1000).toFixed(1)} s ${message}`);
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`load run stalled; progress so far:\n${progress.join('\n') || '(none)'}`)),
+      RUN_TIMEOUT_MS - 5_000,
+    );
+  });
+  try {
+    return await Promise.race([runLoad({ ...options, onProgress }), stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The run's figures in one object, so a failure shows all of them. */
 function figures(result: LoadResult) {
   const { expected, delivered, lost, duplicated, outOfOrder, misrouted, invocationErrors } = result;
@@ -61,7 +83,7 @@ describeWithPushpin('load through Pushpin (bounded)', () => {
   it(
     'GRIP: 100 clients in 4 rooms x 5 messages = 12,500 deliveries, none lost or duplicated, each sender in order',
     async () => {
-      const result = await runLoad({
+      const result = await runRecorded({
         transport: 'grip',
         clients: 100,
         roomSize: 25,
@@ -70,8 +92,14 @@ describeWithPushpin('load through Pushpin (bounded)', () => {
         loadHandler: loadChatHandler,
       });
 
-      expect(result.subscriptionsLive).toBe(true);
-      expect(figures(result)).toMatchObject({ ...clean, expected: 12_500, delivered: 12_500, outOfOrder: 0 });
+      // The whole figure set on failure, so a red run says what went wrong (not only "false").
+      expect({ subscriptionsLive: result.subscriptionsLive, ...figures(result), pool: result.pool }).toMatchObject({
+        subscriptionsLive: true,
+        ...clean,
+        expected: 12_500,
+        delivered: 12_500,
+        outOfOrder: 0,
+      });
       expect(result.pool.chatErrors).toBe(0);
     },
     RUN_TIMEOUT_MS,
@@ -82,7 +110,7 @@ describe('load through the API Gateway WebSocket emulator (bounded)', () => {
   it(
     'native: 40 clients in 2 rooms x 5 messages = 4,000 deliveries, none lost or duplicated, no state left',
     async () => {
-      const result = await runLoad({
+      const result = await runRecorded({
         transport: 'native',
         clients: 40,
         roomSize: 20,
@@ -91,8 +119,12 @@ describe('load through the API Gateway WebSocket emulator (bounded)', () => {
         loadHandler: loadChatHandler,
       });
 
-      expect(result.subscriptionsLive).toBe(true);
-      expect(figures(result)).toMatchObject({ ...clean, expected: 4_000, delivered: 4_000 });
+      expect({ subscriptionsLive: result.subscriptionsLive, ...figures(result), pool: result.pool }).toMatchObject({
+        subscriptionsLive: true,
+        ...clean,
+        expected: 4_000,
+        delivered: 4_000,
+      });
       // Every client closed: each $disconnect removed its connection and memberships.
       expect(result.leftoverItems).toBe(0);
       expect(result.pool.chatErrors).toBe(0);
