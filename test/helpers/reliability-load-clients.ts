@@ -27,6 +27,8 @@ export interface PoolStats {
   readonly refused: Record<number, number>;
   connectFailures: number;
   joinFailures: number;
+  /** `/join` sent again because its reply did not come in time. */
+  joinRetries: number;
   /** `error: ...` replies of the chat (a refused or undeliverable message). */
   chatErrors: number;
   /** Lines that are none of the chat's known replies. */
@@ -59,6 +61,7 @@ export class LoadPool {
     refused: {},
     connectFailures: 0,
     joinFailures: 0,
+    joinRetries: 0,
     chatErrors: 0,
     unexpected: 0,
     sendFailures: 0,
@@ -200,10 +203,19 @@ export class LoadPool {
     });
   }
 
+  /**
+   * Joins the client's room, sending `/join` again (it is idempotent) when no reply came within a third of
+   * the reply timeout, as a chat client would: a starved proxy can drop one WebSocket-over-HTTP request.
+   */
   private async join(i: number, socket: WebSocket): Promise<boolean> {
     const joined = new Promise<boolean>((resolve) => this.joinWaiters.set(i, () => resolve(true)));
-    socket.send(`/join r${this.options.ledger.roomOf(i)}`);
-    const ok = await within(joined, this.options.replyTimeoutMs ?? 30_000, false);
+    const attempts = 3;
+    let ok = false;
+    for (let attempt = 1; attempt <= attempts && !ok && socket.readyState === WebSocket.OPEN; attempt++) {
+      if (attempt > 1) this.stats.joinRetries++;
+      socket.send(`/join r${this.options.ledger.roomOf(i)}`);
+      ok = await within(joined, (this.options.replyTimeoutMs ?? 30_000) / attempts, false);
+    }
     this.joinWaiters.delete(i);
     return ok;
   }
