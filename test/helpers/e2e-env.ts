@@ -19,7 +19,7 @@ export const E2E_START_TIMEOUT_MS = 90_000;
 export const E2E_TEST_TIMEOUT_MS = 60_000;
 
 /** Variables of the other transport and of other configuration sources, removed so nothing leaks in. */
-const CLEAN: EnvVars = {
+export const CLEAN_ENV: EnvVars = {
   [Env.GRIP_URL]: undefined,
   [Env.GRIP_PROXIES]: undefined,
   [Env.GRIP_SECRET_ARN]: undefined,
@@ -93,7 +93,7 @@ export async function startE2eEnv(kind: E2eEnvKind): Promise<E2eEnv> {
         ? undefined
         : await startGripParts({ shape: kind.shape, slot, onError: (e) => errors.push(e) }, stops);
     const native = kind.kind === 'grip' ? undefined : await startNativeParts(slot, stops, (e) => errors.push(e));
-    restore = setEnv({ ...CLEAN, ...grip?.vars, ...native?.vars });
+    restore = setEnv({ ...CLEAN_ENV, ...grip?.vars, ...native?.vars });
     const env: E2eEnv = {
       slot,
       grip,

@@ -8,11 +8,11 @@
 import { performance } from 'node:perf_hooks';
 import { format } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { Env } from '../../lambda/contract';
 import { handler as chatHandler } from '../../lambda/handlers/chat';
 import type { LambdaHandler } from '../../local/lambda-context';
 import { localDynamoClient } from '../../local/local-dynamo';
 import { setEnv } from '../lambda/grip-events';
+import { CLEAN_ENV } from './e2e-env';
 import { type NativeParts, startGripParts, startNativeParts } from './e2e-parts';
 import { HandlerSlot } from './e2e-support';
 import { LoadPool, type PoolStats } from './reliability-load-clients';
@@ -56,19 +56,6 @@ export interface LoadResult extends LedgerCounts {
   readonly logSamples: readonly string[];
   readonly phasesMs: Readonly<Record<'start' | 'connect' | 'probe' | 'send' | 'drain' | 'close', number>>;
 }
-
-/** Variables of other configuration sources, removed so nothing leaks into a run. */
-const CLEAN_ENV: Readonly<Record<string, undefined>> = {
-  [Env.GRIP_URL]: undefined,
-  [Env.GRIP_PROXIES]: undefined,
-  [Env.GRIP_SECRET_ARN]: undefined,
-  [Env.GRIP_VERIFY_KEY]: undefined,
-  [Env.GRIP_VERIFY_ISS]: undefined,
-  [Env.GRIP_SIG_VERIFY]: undefined,
-  [Env.GRIP_PREFIX]: undefined,
-  [Env.CONNECTION_TABLE]: undefined,
-  [Env.MANAGEMENT_ENDPOINT]: undefined,
-};
 
 /** Counts console output (the runtime's JSON log lines) instead of printing it; returns the restore function. */
 function quietConsole(seen: { warnings: number; samples: string[] }): () => void {

@@ -13,6 +13,7 @@ import { Env } from '../../lambda/contract';
 import { GripApi } from '../../lib';
 import type { PayloadFormat } from '../../local/proxy-event';
 import { type RestFrontDoor, startRestFrontDoor } from '../../local/rest-front-door';
+import { CLEAN_ENV } from '../helpers/e2e-env';
 import { freshWebSocketHandler, postWebSocketEvents } from '../helpers/e2e-grip-tools';
 import { EVENT_SHAPES } from '../helpers/e2e-support';
 import { captureConsole, claims, epoch, hmacWithText, signed, unsigned } from '../helpers/reliability-support';
@@ -48,17 +49,6 @@ const PROXIES = JSON.stringify([
   `http://127.0.0.1:5561/?verify-iss=pushpin&verify-key=${q(SECRET)}`,
   `${FASTLY}&verify-key=${q(OWN_PEM)}`,
 ]);
-const CLEAN_ENV = {
-  [Env.GRIP_URL]: undefined,
-  [Env.GRIP_SECRET_ARN]: undefined,
-  [Env.GRIP_VERIFY_KEY]: undefined,
-  [Env.GRIP_VERIFY_ISS]: undefined,
-  [Env.GRIP_SIG_VERIFY]: undefined,
-  [Env.GRIP_PREFIX]: undefined,
-  [Env.CONNECTION_TABLE]: undefined,
-  [Env.MANAGEMENT_ENDPOINT]: undefined,
-};
-
 let restoreEnv: () => void;
 const doors = new Map<PayloadFormat, RestFrontDoor>();
 const reached: string[] = [];
