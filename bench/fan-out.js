@@ -62,40 +62,38 @@ async function run(ctx) {
     const bare = [];
     const viaSdk = [];
     const sdkCpuPerPost = [];
+    /** One checked fanOut() to every member: wall ms and CPU ms per post of this process. */
+    const timedFanOut = async (message, fanOutDeps, what) => {
+      const before = await postCount(mgmt.info.port);
+      const start = nowMs();
+      const cpu0 = process.cpuUsage();
+      const result = await fanOut(channel, message, fanOutDeps);
+      const ms = nowMs() - start;
+      const cpu = process.cpuUsage(cpu0);
+      const posted = (await postCount(mgmt.info.port)) - before;
+      if (result.delivered !== members || posted !== members) {
+        throw new Error(
+          `${what} delivered ${result.delivered} (server saw ${posted}) of ${members}; failed ${result.failed}`,
+        );
+      }
+      return { ms, cpuPerPost: (cpu.user + cpu.system) / 1000 / members };
+    };
     for (let rep = 0; rep < reps; rep++) {
       t = nowMs();
       let listed = 0;
       for await (const page of store.members(channel)) listed += page.length;
       listing.push(nowMs() - t);
       if (listed !== members) throw new Error(`listed ${listed} members, seeded ${members}`);
-      const before = await postCount(mgmt.info.port);
-      t = nowMs();
-      const cpu0 = process.cpuUsage();
-      const result = await fanOut(channel, `hello ${rep}`, deps);
-      runs.push(nowMs() - t);
-      const cpu = process.cpuUsage(cpu0);
-      cpuPerPost.push((cpu.user + cpu.system) / 1000 / members);
-      const posted = (await postCount(mgmt.info.port)) - before;
-      if (result.delivered !== members || posted !== members) {
-        throw new Error(
-          `fan-out delivered ${result.delivered} (server saw ${posted}) of ${members}; failed ${result.failed}`,
-        );
-      }
+      const own = await timedFanOut(`hello ${rep}`, deps, 'fan-out');
+      runs.push(own.ms);
+      cpuPerPost.push(own.cpuPerPost);
       t = nowMs();
       for (let i = 0; i < sample; i++) await api.post(`bench${String(i).padStart(7, '0')}=`, Buffer.from(`seq ${rep}`));
       seqPerCall.push((nowMs() - t) / sample);
       bare.push(await barePosts(mgmt.info.endpoint, members, concurrency));
-      const sdkBefore = await postCount(mgmt.info.port);
-      t = nowMs();
-      const sdkCpu0 = process.cpuUsage();
-      const sdkResult = await fanOut(channel, `sdk ${rep}`, sdkDeps);
-      viaSdk.push(nowMs() - t);
-      const sdkCpu = process.cpuUsage(sdkCpu0);
-      sdkCpuPerPost.push((sdkCpu.user + sdkCpu.system) / 1000 / members);
-      const sdkPosted = (await postCount(mgmt.info.port)) - sdkBefore;
-      if (sdkResult.delivered !== members || sdkPosted !== members) {
-        throw new Error(`fan-out through the SDK client delivered ${sdkResult.delivered} (server saw ${sdkPosted})`);
-      }
+      const sdk = await timedFanOut(`sdk ${rep}`, sdkDeps, 'fan-out through the SDK client');
+      viaSdk.push(sdk.ms);
+      sdkCpuPerPost.push(sdk.cpuPerPost);
       ctx.log(
         `  rep ${rep + 1}: fan-out ${fmt(runs.at(-1))} ms (CPU ${fmt(cpuPerPost.at(-1), 3)} ms/post), ` +
           `listing ${fmt(listing.at(-1))} ms, sequential ${fmt(seqPerCall.at(-1), 2)} ms/call, ` +

@@ -15,9 +15,12 @@ export interface ManagementApi {
 /** The SDK module of the management API. */
 export type ManagementSdk = typeof import('@aws-sdk/client-apigatewaymanagementapi');
 
+let sdkModule: Promise<ManagementSdk> | undefined;
+
 /** The SDK module, loaded on first use (never at import: GRIP-only functions do not need it). */
 export function managementSdk(): Promise<ManagementSdk> {
-  return import('@aws-sdk/client-apigatewaymanagementapi');
+  sdkModule ??= import('@aws-sdk/client-apigatewaymanagementapi');
+  return sdkModule;
 }
 
 /** The calls sent through an `ApiGatewayManagementApiClient` the caller configured (the `managementClient` option). */

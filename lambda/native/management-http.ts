@@ -38,6 +38,7 @@ interface SdkParts {
 export class SignedManagementApi implements ManagementApi {
   private readonly url: URL;
   private readonly basePath: string;
+  private readonly transport: typeof http | typeof https;
   private readonly agent: http.Agent;
   private readonly requestTimeoutMs: number;
   private parts?: SdkParts;
@@ -50,8 +51,8 @@ export class SignedManagementApi implements ManagementApi {
   ) {
     this.url = new URL(endpoint);
     this.basePath = this.url.pathname.replace(/\/+$/, '');
-    const transport = this.url.protocol === 'https:' ? https : http;
-    this.agent = new transport.Agent({ keepAlive: true });
+    this.transport = this.url.protocol === 'https:' ? https : http;
+    this.agent = new this.transport.Agent({ keepAlive: true });
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   }
 
@@ -116,7 +117,7 @@ export class SignedManagementApi implements ManagementApi {
     body: Uint8Array,
   ): Promise<Answer | undefined> {
     return new Promise((resolve, reject) => {
-      const req = (this.url.protocol === 'https:' ? https : http).request(
+      const req = this.transport.request(
         {
           method,
           host: this.url.hostname,
