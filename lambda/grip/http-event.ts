@@ -118,8 +118,8 @@ export function plainTextResult(version: EventVersion, statusCode: number, body:
 }
 
 /**
- * True for a WebSocket-over-HTTP request: POST, Content-Type `application/websocket-events` (parameters and
- * spaces ignored) and a Connection-Id header.
+ * True for a WebSocket-over-HTTP request: POST, a Content-Type of exactly the bytes the proxies send (see
+ * {@link isProxyWebSocketEventsType}) and a Connection-Id header.
  */
 export function isWebSocketOverHttp(req: HttpRequest): boolean {
   return whyNotWebSocketOverHttp(req).length === 0;
@@ -146,13 +146,28 @@ export function getGripWebSocketContext(req: HttpRequest, options: { prefix?: st
   });
 }
 
+/**
+ * True only for the exact Content-Type value the GRIP proxies send on WebSocket-over-HTTP requests:
+ * `application/websocket-events`, lower case, no parameters, no spaces. Pushpin writes that literal on every such
+ * request (src/proxy/websocketoverhttp.cpp, `doRequest()`), and Fastly Fanout and Fanout Cloud run Pushpin.
+ *
+ * Anything looser is a forgery route: Pushpin refuses a client's own WebSocket-over-HTTP request only when the type,
+ * cut at the first `;`, is exactly that literal (src/proxy/proxysession.cpp), and forwards every other spelling
+ * (`Application/WebSocket-Events`, `application/websocket-events ; x`) with a genuine Grip-Sig and the client's own
+ * Connection-Id and Meta-* headers. A request the proxy forwards for a WebSocket client always carries the exact type.
+ */
+export function isProxyWebSocketEventsType(contentType: string | undefined): boolean {
+  return contentType === WEBSOCKET_EVENTS_CONTENT_TYPE;
+}
+
 function whyNotWebSocketOverHttp(req: HttpRequest): string[] {
   const problems: string[] = [];
   if (req.method !== 'POST') problems.push(`method is ${req.method}, expected POST`);
-  const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (contentType !== WEBSOCKET_EVENTS_CONTENT_TYPE) {
+  if (!isProxyWebSocketEventsType(req.headers['content-type'])) {
     const shown = req.headers['content-type'] === undefined ? 'missing' : JSON.stringify(req.headers['content-type']);
-    problems.push(`Content-Type is ${shown}, expected ${WEBSOCKET_EVENTS_CONTENT_TYPE}`);
+    problems.push(
+      `Content-Type is ${shown}, expected exactly ${WEBSOCKET_EVENTS_CONTENT_TYPE} (as the proxy sends it)`,
+    );
   }
   if (!req.headers['connection-id']) problems.push('Connection-Id header is missing');
   return problems;

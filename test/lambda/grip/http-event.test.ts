@@ -104,9 +104,23 @@ describe('isWebSocketOverHttp', () => {
   });
   const woh = { 'content-type': 'application/websocket-events', 'connection-id': 'c1' };
 
-  test('accepts Content-Type with parameters and spaces (#26)', () => {
-    expect(isWebSocketOverHttp(request({ ...woh, 'content-type': 'application/websocket-events ; x=y' }))).toBe(true);
-    expect(isWebSocketOverHttp(request({ ...woh, 'content-type': ' application/websocket-events' }))).toBe(true);
+  test('accepts only the exact Content-Type the proxies send: no other case, parameters or spaces', () => {
+    expect(isWebSocketOverHttp(request(woh))).toBe(true);
+    for (const contentType of [
+      'application/websocket-events ; x=y',
+      'application/websocket-events; charset=utf-8',
+      'application/websocket-events;',
+      ' application/websocket-events',
+      'application/websocket-events ',
+      'Application/WebSocket-Events',
+      'APPLICATION/WEBSOCKET-EVENTS',
+      'application/websocket-events,application/websocket-events',
+    ]) {
+      expect({ contentType, accepted: isWebSocketOverHttp(request({ ...woh, 'content-type': contentType })) }).toEqual({
+        contentType,
+        accepted: false,
+      });
+    }
   });
 
   test('needs POST, the content type and a Connection-Id', () => {
@@ -118,7 +132,7 @@ describe('isWebSocketOverHttp', () => {
   test('getGripWebSocketContext says everything that is missing', () => {
     expect(() => getGripWebSocketContext(request({}, 'GET'))).toThrow(
       'not a WebSocket-over-HTTP request: method is GET, expected POST; Content-Type is missing, ' +
-        'expected application/websocket-events; Connection-Id header is missing',
+        'expected exactly application/websocket-events (as the proxy sends it); Connection-Id header is missing',
     );
   });
 });
