@@ -8,9 +8,9 @@ import {
   FASTLY_ISS_PREFIX,
   fastlyFanoutVerifyKey,
   loadVerifyKey,
-  secretVerifyKey,
   type VerifyKey,
   type VerifyKeyInput,
+  verifyKeyFromBytes,
 } from './keys';
 
 /** One GRIP proxy: where to publish, how to authenticate, and how to verify its `Grip-Sig`. */
@@ -184,7 +184,8 @@ function buildProxy(raw: RawProxy, label: string): GripProxy {
     // Fastly signs with its own ES256 key, whatever the publish credentials are.
     verifyKey = fastlyFanoutVerifyKey();
   } else if (raw.controlIss !== undefined && key !== undefined) {
-    verifyKey = secretVerifyKey(key, `${label} key`);
+    // The realm key verifies Grip-Sig; key bytes that hold a public key load as that key, never as a secret.
+    verifyKey = verifyKeyFromBytes(key, `${label} key`);
   }
   return {
     controlUri: raw.controlUri,

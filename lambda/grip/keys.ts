@@ -1,7 +1,8 @@
 /**
  * Key loading for GRIP: the bytes of a shared secret (`key=` of a GRIP_URL) and the keys that verify
  * `Grip-Sig` (shared secret, `base64:...`, PEM, JWK). The verification algorithm is fixed by the key's
- * type here, once, so a token can never choose it.
+ * type here, once, so a token can never choose it, and a public key can never become an HMAC secret: key bytes
+ * (a byte array, or `base64:` text) that hold a PEM, a JWK or a DER public key load as that key, or are refused.
  */
 import { createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { GripConfigError } from '../errors';
@@ -84,25 +85,69 @@ export function secretVerifyKey(secret: Uint8Array, label = 'verify key'): Verif
  */
 export function loadVerifyKey(input: VerifyKeyInput, label = 'verify key'): VerifyKey {
   if (input instanceof Uint8Array) {
-    return secretVerifyKey(input, label);
+    return verifyKeyFromBytes(input, label);
   }
   if (typeof input !== 'string') {
     return jwkVerifyKey(input, label);
   }
+  return textVerifyKey(input, label, 'is') ?? verifyKeyFromBytes(decodeSecret(input, label), label);
+}
+
+/**
+ * A verify key from key bytes (a byte array, the decoded `base64:` text, a GRIP_URL's `key`): the text of a PEM
+ * or JWK, or the DER of a public key (SPKI), loads as that key; other bytes are a shared secret (HS256).
+ *
+ * @throws GripConfigError when the bytes hold a PEM or JWK that cannot be loaded or has an unsupported type.
+ */
+export function verifyKeyFromBytes(bytes: Uint8Array, label = 'verify key'): VerifyKey {
+  const text = utf8Text(bytes);
+  const fromText = text === undefined ? undefined : textVerifyKey(text, label, 'decodes to');
+  if (fromText !== undefined) return fromText;
+  const der = spkiPublicKey(bytes);
+  if (der !== undefined) return publicVerifyKey(() => der, label, 'decodes to', 'DER');
+  return secretVerifyKey(bytes, label);
+}
+
+/** A PEM or JWK given as text; undefined for other text (a shared secret, `base64:...`). */
+function textVerifyKey(input: string, label: string, verb: 'is' | 'decodes to'): VerifyKey | undefined {
   const text = input.trim();
   if (text.startsWith('-----BEGIN')) {
-    return publicVerifyKey(() => createPublicKey(text), label, 'PEM');
+    return publicVerifyKey(() => createPublicKey(text), label, verb, 'PEM');
   }
   if (text.startsWith('{')) {
     let jwk: JsonWebKey;
     try {
       jwk = JSON.parse(text) as JsonWebKey;
     } catch {
-      throw new GripConfigError(`${label} starts with '{' but is not valid JSON: give the JWK as JSON text`);
+      throw new GripConfigError(
+        `${label} ${verb === 'is' ? 'starts' : 'decodes to text starting'} with '{' but is not valid JSON: ` +
+          'give the JWK as JSON text',
+      );
     }
-    return jwkVerifyKey(jwk, label);
+    return jwkVerifyKey(jwk, label, verb);
   }
-  return secretVerifyKey(decodeSecret(input, label), label);
+  return undefined;
+}
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+function utf8Text(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8Strict.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The public key whose DER (SubjectPublicKeyInfo) the bytes are; undefined for other bytes. */
+function spkiPublicKey(bytes: Uint8Array): KeyObject | undefined {
+  // A DER SubjectPublicKeyInfo is a SEQUENCE (0x30); other secrets are not parsed at all.
+  if (bytes[0] !== 0x30) return undefined;
+  try {
+    return createPublicKey({ key: Buffer.from(bytes), format: 'der', type: 'spki' });
+  } catch {
+    return undefined;
+  }
 }
 
 /** Fastly Fanout's built-in verify key (ES256). */
@@ -110,9 +155,11 @@ export function fastlyFanoutVerifyKey(): VerifyKey {
   return jwkVerifyKey(FASTLY_FANOUT_JWK, 'Fastly Fanout public key');
 }
 
-function jwkVerifyKey(jwk: JsonWebKey, label: string): VerifyKey {
-  if (jwk === null || typeof jwk !== 'object') {
-    throw new GripConfigError(`${label} is not a JWK object: give a JWK with 'kty'`);
+function jwkVerifyKey(jwk: JsonWebKey, label: string, verb: 'is' | 'decodes to' = 'is'): VerifyKey {
+  if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) {
+    throw new GripConfigError(
+      `${label} ${verb === 'is' ? 'is not' : 'decodes to JSON that is not'} a JWK object: give a JWK with 'kty'`,
+    );
   }
   if (jwk.kty === 'oct') {
     if (typeof jwk.k !== 'string') {
@@ -122,17 +169,17 @@ function jwkVerifyKey(jwk: JsonWebKey, label: string): VerifyKey {
   }
   // Only the public part is kept, even when a private JWK is given.
   const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = jwk;
-  return publicVerifyKey(() => createPublicKey({ key: publicJwk, format: 'jwk' }), label, 'JWK');
+  return publicVerifyKey(() => createPublicKey({ key: publicJwk, format: 'jwk' }), label, verb, 'JWK');
 }
 
-function publicVerifyKey(create: () => KeyObject, label: string, kind: string): VerifyKey {
+function publicVerifyKey(create: () => KeyObject, label: string, verb: 'is' | 'decodes to', kind: string): VerifyKey {
   let keyObject: KeyObject;
   try {
     keyObject = create();
   } catch (error) {
-    throw new GripConfigError(`${label} is not a usable ${kind} public key: give an EC P-256 or RSA public key`, {
-      cause: error,
-    });
+    const what =
+      verb === 'is' ? `is not a usable ${kind} public key` : `decodes to a ${kind} that is not a usable public key`;
+    throw new GripConfigError(`${label} ${what}: give an EC P-256 or RSA public key`, { cause: error });
   }
   if (keyObject.asymmetricKeyType === 'ec') {
     const curve = keyObject.asymmetricKeyDetails?.namedCurve;

@@ -24,6 +24,9 @@ const SERVICE = 'fastly:SU1Z0isxPaozGVKXdv0eY';
 const own = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const OWN_PEM = own.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+/** A third signer whose public key is configured the way js-grip users write it: `base64:<PEM>`. */
+const B64_ISS = 'base64-proxy';
+const STRANGER_PEM = stranger.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 /** Each case: the Grip-Sig to send (undefined: none) and whether user code must run. */
 const MATRIX: ReadonlyArray<readonly [string, () => string | undefined, boolean]> = [
@@ -36,6 +39,12 @@ const MATRIX: ReadonlyArray<readonly [string, () => string | undefined, boolean]
   ['HS512 with the right secret', () => signed(claims('pushpin'), SECRET, 'HS512'), false],
   ['alg none', () => unsigned(claims('pushpin')), false],
   ['HS256 signed with the text of the configured public key', () => hmacWithText(claims(SERVICE), OWN_PEM), false],
+  [
+    'HS256 signed with the text of a public key configured as base64:<PEM>',
+    () => hmacWithText(claims(B64_ISS), STRANGER_PEM),
+    false,
+  ],
+  ['a valid ES256 token of the base64:<PEM> key', () => signed(claims(B64_ISS), stranger.privateKey, 'ES256'), true],
   ['ES256 signed by another key pair', () => signed(claims(SERVICE), stranger.privateKey, 'ES256'), false],
   ['ES256 with the right key but the Pushpin iss', () => signed(claims('pushpin'), own.privateKey, 'ES256'), false],
   ['HS256 with the right secret but the Fastly iss', () => signed(claims(SERVICE), SECRET, 'HS256'), false],
@@ -48,6 +57,7 @@ const FASTLY = `https://api.fastly.com/service/${SERVICE.slice(7)}?key=${q('api-
 const PROXIES = JSON.stringify([
   `http://127.0.0.1:5561/?verify-iss=pushpin&verify-key=${q(SECRET)}`,
   `${FASTLY}&verify-key=${q(OWN_PEM)}`,
+  `http://127.0.0.1:5562/?verify-iss=${B64_ISS}&verify-key=${q(`base64:${Buffer.from(STRANGER_PEM).toString('base64')}`)}`,
 ]);
 let restoreEnv: () => void;
 const doors = new Map<PayloadFormat, RestFrontDoor>();
