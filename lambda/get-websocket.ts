@@ -12,12 +12,14 @@ import { isNativeEvent } from './native/native-event';
 
 /**
  * The context of a WebSocket-over-HTTP request (REST v1, HTTP API v2 or function URL event), configured from
- * the environment (GRIP_URL, GRIP_PROXIES, GRIP_PREFIX...). When a verify key is known (from GRIP_URL or
- * GRIP_VERIFY_KEY), `Grip-Sig` is verified first. `ws.toResponse()` gives the Lambda result.
+ * the environment (GRIP_URL, GRIP_PROXIES, GRIP_PREFIX...). `Grip-Sig` is always verified first, as every entry
+ * point does (configure a verify key, or set GRIP_SIG_VERIFY=off explicitly). `ws.toResponse()` gives the Lambda
+ * result.
  *
  * @throws NotWebSocketOverHttpError when the event is not a WebSocket-over-HTTP request.
  * @throws GripSignatureError when `Grip-Sig` is missing or invalid (answer 401).
- * @throws GripConfigError when the configuration is malformed or uses GRIP_SECRET_ARN (use getWebSocket()).
+ * @throws GripConfigError when the configuration is malformed, uses GRIP_SECRET_ARN (use getWebSocket()), or
+ *   verification is on and no verify key is configured.
  * @example
  * exports.handler = async (event) => {
  *   let ws;
@@ -31,9 +33,7 @@ import { isNativeEvent } from './native/native-event';
 export function lambdaGetWebSocket(event: unknown): WebSocketContext {
   const req = parseHttpEvent(event);
   const config = loadGripConfigSync();
-  if (!config.verify.enabled || config.verify.keys.length > 0) {
-    verifyGripSignature(req.headers['grip-sig'], config.verify);
-  }
+  verifyGripSignature(req.headers['grip-sig'], config.verify);
   return getGripWebSocketContext(req, { prefix: config.prefix });
 }
 

@@ -40,13 +40,29 @@ describe('lambdaGetWebSocket (the seed API, synchronous)', () => {
     expect(() => lambdaGetWebSocket(wohEvent('http-v2', { sig: null }))).toThrow(GripSignatureError);
   });
 
-  test('works without a signature when no verify key is configured, as the seed did', () => {
+  test('refuses when verification is on (the default) and no verify key is configured, saying why', () => {
     const restore = setEnv({ [Env.GRIP_URL]: 'http://127.0.0.1:5561/' });
+    try {
+      for (const sig of [null, gripSig()]) {
+        const event = wohEvent('function-url', { sig, metaHeaders: { user: 'admin' } });
+        expect(() => lambdaGetWebSocket(event)).toThrow(GripConfigError);
+        expect(() => lambdaGetWebSocket(event)).toThrow(/no verify key is configured.*GRIP_SIG_VERIFY=off/);
+      }
+    } finally {
+      restore();
+    }
+  });
 
-    const ws = lambdaGetWebSocket(wohEvent('function-url', { sig: null, events: [{ type: 'TEXT', content: 'hi' }] }));
-    restore();
-
-    expect(ws.recv()).toBe('hi');
+  test('works without a signature only when verification is explicitly off', () => {
+    const restore = setEnv({ [Env.GRIP_URL]: 'http://127.0.0.1:5561/', [Env.GRIP_SIG_VERIFY]: 'off' });
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const ws = lambdaGetWebSocket(wohEvent('function-url', { sig: null, events: [{ type: 'TEXT', content: 'hi' }] }));
+      expect(ws.recv()).toBe('hi');
+    } finally {
+      warn.mockRestore();
+      restore();
+    }
   });
 
   test('throws NotWebSocketOverHttpError for other requests, so the seed answers 400', () => {
