@@ -7,8 +7,8 @@ import { Env } from '../contract';
 import { GripConfigError, SecretNotSetError } from '../errors';
 import { readSecret } from '../secrets';
 import type { SignatureVerification, TrustedKey } from './grip-sig';
-import { type GripProxy, type GripUrlOverrides, parseGripProxies, parseGripUrl } from './grip-url';
-import { FASTLY_ISS_PREFIX, fastlyFanoutVerifyKey, loadVerifyKey } from './keys';
+import { type GripProxy, type GripUrlOverrides, parseGripProxies, parseGripUrl, sharesPublishKey } from './grip-url';
+import { FASTLY_ISS_PREFIX, fastlyFanoutVerifyKey, loadVerifyKey, type VerifyKey } from './keys';
 
 /** Everything the runtime needs to talk to GRIP proxies. */
 export interface GripConfig {
@@ -126,13 +126,19 @@ function verificationOf(
   if (mode !== 'on' && mode !== 'off') {
     throw new GripConfigError(`GRIP_SIG_VERIFY is '${mode}': use 'on' (the default) or 'off'`);
   }
-  const keys: TrustedKey[] = proxies.flatMap((p) => (p.verifyKey ? [{ key: p.verifyKey, iss: p.verifyIss }] : []));
+  const keys: TrustedKey[] = proxies.flatMap((p) => (p.verifyKey ? [trustedKeyOf(p, p.verifyKey)] : []));
   if (proxies.length === 0 && overrides.verifyKey !== undefined) {
     keys.push({ key: loadVerifyKey(overrides.verifyKey, 'GRIP_VERIFY_KEY'), iss: overrides.verifyIss });
   } else if (proxies.length === 0 && overrides.verifyIss?.startsWith(FASTLY_ISS_PREFIX)) {
     keys.push({ key: fastlyFanoutVerifyKey(), iss: overrides.verifyIss });
   }
   return { enabled: mode === 'on', keys };
+}
+
+/** A proxy's Grip-Sig key; when its shared key also signs publishes, tokens with the publish issuer are refused. */
+function trustedKeyOf(proxy: GripProxy, key: VerifyKey): TrustedKey {
+  const refusedIss = sharesPublishKey(proxy) ? proxy.controlIss : undefined;
+  return refusedIss === undefined ? { key, iss: proxy.verifyIss } : { key, iss: proxy.verifyIss, refusedIss };
 }
 
 function parseSecretValue(arn: string, value: string, overrides: GripUrlOverrides): GripProxy[] {

@@ -13,6 +13,11 @@ export interface TrustedKey {
   readonly key: VerifyKey;
   /** The required `iss` claim; any issuer is accepted when absent. */
   readonly iss?: string;
+  /**
+   * An issuer whose tokens are refused even when the signature matches: the publish issuer of a proxy whose shared
+   * key also signs this function's publishes, so a publish token never passes as a Grip-Sig.
+   */
+  readonly refusedIss?: string;
 }
 
 /** How incoming `Grip-Sig` tokens are checked. A token is valid when any trusted key verifies it. */
@@ -138,6 +143,12 @@ function checkClaims(claims: Record<string, unknown> | undefined, trusted: Trust
   }
   if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || now + CLOCK_SKEW_SECONDS < claims.nbf)) {
     return { message: 'the token is not valid yet (nbf in the future)', signatureMatched: true };
+  }
+  if (trusted.refusedIss !== undefined && claims.iss === trusted.refusedIss) {
+    return {
+      message: `the issuer is the publish issuer '${trusted.refusedIss}': a control API token is not a Grip-Sig`,
+      signatureMatched: true,
+    };
   }
   if (trusted.iss !== undefined && claims.iss !== trusted.iss) {
     return { message: `the issuer is not the configured '${trusted.iss}'`, signatureMatched: true };

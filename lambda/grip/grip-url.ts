@@ -187,7 +187,7 @@ function buildProxy(raw: RawProxy, label: string): GripProxy {
     // The realm key verifies Grip-Sig; key bytes that hold a public key load as that key, never as a secret.
     verifyKey = verifyKeyFromBytes(key, `${label} key`);
   }
-  return {
+  const proxy: GripProxy = {
     controlUri: raw.controlUri,
     ...defined({
       controlIss: raw.controlIss,
@@ -198,6 +198,23 @@ function buildProxy(raw: RawProxy, label: string): GripProxy {
       verifyKey,
     }),
   };
+  if (sharesPublishKey(proxy) && proxy.verifyIss === proxy.controlIss) {
+    throw new GripConfigError(
+      `${label} has verify-iss '${proxy.verifyIss}', which is the publish iss, with the key that signs publishes: ` +
+        "a publish token would pass as Grip-Sig. Set verify-iss to the proxy's issuer, or give its own verify-key",
+    );
+  }
+  return proxy;
+}
+
+/**
+ * True when the proxy's Grip-Sig key is the shared key that also signs the function's publishes (`iss` + `key`,
+ * Fanout Cloud style): then a publish token (`iss` = `controlIss`) verifies too, and must be refused by issuer.
+ */
+export function sharesPublishKey(proxy: GripProxy): boolean {
+  const { controlIss, key, verifyKey } = proxy;
+  if (controlIss === undefined || key === undefined || verifyKey?.algorithm !== 'HS256') return false;
+  return Buffer.from(key).equals(verifyKey.keyObject.export());
 }
 
 function decode(text: string, label: string, what: string): string {
