@@ -32,10 +32,14 @@ export class WebSocketMessageFormat extends Format {
   readonly #content: string | Uint8Array;
   #close: { code: number; reason?: string } | undefined;
 
-  /** A text message (string) or a binary message (bytes). */
+  /**
+   * A text message (string) or a binary message (bytes).
+   *
+   * @throws InvalidValueError for anything else (plain JavaScript callers).
+   */
   constructor(content: string | Uint8Array) {
     super();
-    this.#content = content;
+    this.#content = checkedContent('WebSocketMessageFormat content', content);
   }
 
   /** The message, text or bytes; undefined when this format is a close. */
@@ -66,10 +70,14 @@ export class HttpStreamFormat extends Format {
   readonly #content: string | Uint8Array;
   #closing = false;
 
-  /** Text or bytes to append to each stream. */
+  /**
+   * Text or bytes to append to each stream.
+   *
+   * @throws InvalidValueError for anything else (plain JavaScript callers).
+   */
   constructor(content: string | Uint8Array) {
     super();
-    this.#content = content;
+    this.#content = checkedContent('HttpStreamFormat content', content);
   }
 
   /** `{content}` for text, `{"content-bin"}` (base64) for bytes, `{action: "close"}` for a close. */
@@ -98,11 +106,12 @@ export class HttpResponseFormat extends Format {
   /**
    * A response from a body (text or bytes) or from `{code, reason, headers, body}`.
    *
-   * @throws InvalidValueError for a bad code, or a reason or header with CR/LF.
+   * @throws InvalidValueError for a bad code, a reason or header with CR/LF, or (from plain JavaScript) an argument,
+   *   field or body of another type.
    */
   constructor(init: string | Uint8Array | HttpResponseInit = {}) {
     super();
-    const given = typeof init === 'string' || init instanceof Uint8Array ? { body: init } : init;
+    const given = typeof init === 'string' || init instanceof Uint8Array ? { body: init } : checkedInit(init);
     // JavaScript callers may pass the code as a numeric string; it is exported as a number.
     const raw: unknown = given.code ?? 200;
     const code = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
@@ -152,6 +161,43 @@ export function validateHeaderValue(what: string, value: string): void {
   if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
     throw new InvalidValueError(`${what} value ${JSON.stringify(value)} contains CR, LF or NUL: remove them`);
   }
+}
+
+/** The value's type as a message shows it: `number`, `null`, `an array`, `Object`... */
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value;
+}
+
+function checkedContent(what: string, content: unknown): string | Uint8Array {
+  if (typeof content === 'string' || content instanceof Uint8Array) return content;
+  throw new InvalidValueError(`${what} must be a string or bytes (Uint8Array), got ${typeName(content)}`);
+}
+
+const INIT_FIELDS: ReadonlySet<string> = new Set(['code', 'reason', 'headers', 'body']);
+
+/** An HttpResponseInit as plain JavaScript may pass it, checked field by field. */
+function checkedInit(init: unknown): HttpResponseInit {
+  if (init === null || typeof init !== 'object' || Array.isArray(init) || init instanceof ArrayBuffer) {
+    throw new InvalidValueError(
+      `HttpResponseFormat got ${typeName(init)}: give a string, bytes or {code, reason, headers, body}`,
+    );
+  }
+  for (const name of Object.keys(init)) {
+    if (!INIT_FIELDS.has(name)) {
+      throw new InvalidValueError(`HttpResponseFormat has no field '${name}': use code, reason, headers and body`);
+    }
+  }
+  const { reason, headers, body } = init as Record<string, unknown>;
+  if (reason !== undefined && typeof reason !== 'string') {
+    throw new InvalidValueError(`http-response reason must be a string, got ${typeName(reason)}`);
+  }
+  if (headers !== undefined && (headers === null || typeof headers !== 'object' || Array.isArray(headers))) {
+    throw new InvalidValueError(`http-response headers must be an object of name: value, got ${typeName(headers)}`);
+  }
+  if (body !== undefined) checkedContent('HttpResponseFormat body', body);
+  return init as HttpResponseInit;
 }
 
 function contentField(content: string | Uint8Array): Record<string, unknown> {
