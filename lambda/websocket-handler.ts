@@ -3,7 +3,7 @@
  * GRIP proxy (WebSocket-over-HTTP through API Gateway REST, HTTP API or a function URL) and by an API Gateway
  * WebSocket API, and failures are mapped to answers in one place.
  */
-import { MetricName } from './contract';
+import { MetricName, WEBSOCKET_EVENTS_CONTENT_TYPE } from './contract';
 import { NotWebSocketOverHttpError, WebSocketEventDecodeError } from './errors';
 import {
   EventVersion,
@@ -12,8 +12,15 @@ import {
   type HttpResult,
   parseHttpEvent,
   plainTextResult,
+  toHttpResult,
 } from './grip/http-event';
 import type { WebSocketContext } from './grip/websocket-context';
+import {
+  decodeWebSocketEvents,
+  encodeCloseContent,
+  encodeWebSocketEvents,
+  type WebSocketEventInput,
+} from './grip/websocket-events';
 import { logger } from './logger';
 import { countMetric, flushMetrics } from './metrics';
 import type { NativeResult } from './native/native-context';
@@ -125,10 +132,37 @@ async function handleHttp<E>(
     }, deps);
   } catch (error) {
     handlerFailed(error, ws);
+    return gripAfterError(req, prefix);
+  }
+}
+
+/**
+ * The answer after a failure on GRIP: a fresh context of the request closed with 1011 (OPEN first on an opening
+ * request). When even that cannot be answered (meta the request came with over the size caps, PONG answers over the
+ * body limit), the bare events are sent without anything the context would add: this path never throws.
+ */
+function gripAfterError(req: HttpRequest, prefix: string): HttpResult {
+  try {
     const fresh = getGripWebSocketContext(req, { prefix });
     if (fresh.isOpening()) fresh.accept();
     if (!fresh.disconnected && !fresh.peerClose) fresh.close(HANDLER_ERROR_CLOSE_CODE, HANDLER_ERROR_REASON);
     return fresh.toResponse() as HttpResult;
+  } catch (error) {
+    logger.error('the request cannot be answered from its context: closing with 1011 without it', { error });
+    let types: string[] = [];
+    try {
+      types = decodeWebSocketEvents(req.body).map((e) => e.type);
+    } catch {
+      // Decoded once already; an empty list closes the connection all the same.
+    }
+    const opening = types[0] === 'OPEN';
+    const events: WebSocketEventInput[] = opening ? [{ type: 'OPEN' }] : [];
+    if (!types.includes('DISCONNECT')) {
+      events.push({ type: 'CLOSE', content: encodeCloseContent(HANDLER_ERROR_CLOSE_CODE, HANDLER_ERROR_REASON) });
+    }
+    const headers: Record<string, string> = { 'Content-Type': WEBSOCKET_EVENTS_CONTENT_TYPE };
+    if (opening) headers['Sec-WebSocket-Extensions'] = 'grip';
+    return toHttpResult(req.version, { statusCode: 200, headers, body: encodeWebSocketEvents(events) });
   }
 }
 
