@@ -1,12 +1,22 @@
 /**
  * Reading Secrets Manager secrets from a function: the client is imported on first use (bundles stay small and
  * cold starts fast when no secret is configured), one client per region serves the whole container, concurrent
- * reads of a secret share one request, and values are reused for a bounded time.
+ * reads of a secret share one request, values are reused for a bounded time, a failed read is remembered briefly
+ * (a flood of requests does not make a read each) and every read ends by its timeout.
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { GetSecretValueCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /** How long a secret's value is reused by default before it is read again. */
 export const SECRET_TTL_MS = 5 * 60 * 1000;
+
+/** How long a failed read is answered from memory by default before the secret is read again. */
+export const SECRET_FAILURE_TTL_MS = 5 * 1000;
+
+/**
+ * The longest one read may take by default, SDK retries included: well inside an API Gateway integration's 29 s, so
+ * the function still answers when Secrets Manager does not.
+ */
+export const SECRET_READ_TIMEOUT_MS = 5 * 1000;
 
 /** Options of {@link readSecret}. */
 export interface ReadSecretOptions {
@@ -16,12 +26,25 @@ export interface ReadSecretOptions {
    * @default SECRET_TTL_MS
    */
   readonly maxAgeMs?: number;
+  /**
+   * How long a failed read is answered from memory, in milliseconds; `0` reads again at once (for callers that
+   * remember failures themselves).
+   * @default SECRET_FAILURE_TTL_MS
+   */
+  readonly failureTtlMs?: number;
+  /**
+   * The longest the read may take, SDK retries included; it then fails with a timeout error.
+   * @default SECRET_READ_TIMEOUT_MS
+   */
+  readonly timeoutMs?: number;
 }
 
 interface Entry {
   readonly value: Promise<string | undefined>;
   /** When the read completed; undefined while it is in flight. */
   readAt?: number;
+  /** Whether the completed read failed. */
+  failed?: boolean;
 }
 
 const entries = new Map<string, Entry>();
@@ -34,19 +57,28 @@ const clients = new Map<string, SecretsManagerClient>();
  * @throws the Secrets Manager client's error as is (callers word it for their setting); failures are not cached.
  */
 export function readSecret(arn: string, options: ReadSecretOptions = {}): Promise<string | undefined> {
-  const { maxAgeMs = SECRET_TTL_MS } = options;
+  const {
+    maxAgeMs = SECRET_TTL_MS,
+    failureTtlMs = SECRET_FAILURE_TTL_MS,
+    timeoutMs = SECRET_READ_TIMEOUT_MS,
+  } = options;
   const cached = entries.get(arn);
-  if (cached !== undefined && (cached.readAt === undefined || isFresh(cached.readAt, maxAgeMs))) {
+  if (
+    cached !== undefined &&
+    (cached.readAt === undefined || isFresh(cached.readAt, cached.failed ? failureTtlMs : maxAgeMs))
+  ) {
     return cached.value;
   }
-  const entry: Entry = { value: fetchSecret(arn) };
+  const entry: Entry = { value: fetchSecret(arn, timeoutMs) };
   entries.set(arn, entry);
   entry.value.then(
     () => {
       entry.readAt = Date.now();
     },
     () => {
-      if (entries.get(arn) === entry) entries.delete(arn);
+      // Remembered as a failure, never as a value: the next read after failureTtlMs asks again.
+      entry.failed = true;
+      entry.readAt = Date.now();
     },
   );
   return entry.value;
@@ -58,7 +90,7 @@ function isFresh(readAt: number, maxAgeMs: number): boolean {
   return age >= 0 && age < maxAgeMs;
 }
 
-async function fetchSecret(arn: string): Promise<string | undefined> {
+async function fetchSecret(arn: string, timeoutMs: number): Promise<string | undefined> {
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   const region = arn.startsWith('arn:') ? arn.split(':')[3] || undefined : undefined;
   let client = clients.get(region ?? '');
@@ -66,7 +98,19 @@ async function fetchSecret(arn: string): Promise<string | undefined> {
     client = new SecretsManagerClient(region === undefined ? {} : { region });
     clients.set(region ?? '', client);
   }
-  const output = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+  let output: GetSecretValueCommandOutput;
+  try {
+    output = await client.send(new GetSecretValueCommand({ SecretId: arn }), {
+      abortSignal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    if ((error as { name?: unknown } | null)?.name === 'TimeoutError' || (error as Error)?.name === 'AbortError') {
+      throw new Error(`reading secret ${arn} timed out after ${timeoutMs} ms (Secrets Manager did not answer)`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
   if (output.SecretString !== undefined) return output.SecretString;
   return output.SecretBinary && Buffer.from(output.SecretBinary).toString('utf8');
 }

@@ -4,7 +4,7 @@
  */
 import { MetricName } from './contract';
 import { GripSignatureError } from './errors';
-import { type GripConfig, loadGripConfig } from './grip/grip-config';
+import { type GripConfig, loadGripConfig, reloadAfterRejectedSignature } from './grip/grip-config';
 import { verifyGripSignature } from './grip/grip-sig';
 import { type HttpRequest, type HttpResult, plainTextResult } from './grip/http-event';
 import { logger } from './logger';
@@ -22,9 +22,7 @@ export type GripRequestVerification =
  */
 export async function verifyGripRequest(req: HttpRequest): Promise<GripRequestVerification> {
   try {
-    const config = await loadGripConfig();
-    verifyGripSignature(req.headers['grip-sig'], config.verify);
-    return { ok: true, config };
+    return { ok: true, config: await verifiedConfig(req.headers['grip-sig']) };
   } catch (error) {
     if (error instanceof GripSignatureError) {
       countMetric(MetricName.SIGNATURE_REJECTED);
@@ -43,5 +41,25 @@ export async function verifyGripRequest(req: HttpRequest): Promise<GripRequestVe
       ok: false,
       refusal: plainTextResult(req.version, 500, 'server configuration error: see the function logs\n'),
     };
+  }
+}
+
+/**
+ * The configuration, once the token verifies with it. A token that does not verify against a configuration read
+ * from a secret is checked once more against the secret read again (rate-limited), so a rotated key works at once.
+ */
+async function verifiedConfig(token: string | undefined): Promise<GripConfig> {
+  const config = await loadGripConfig();
+  try {
+    verifyGripSignature(token, config.verify);
+    return config;
+  } catch (error) {
+    // A request without a token is refused as it is: only a token that might be signed with a new key reloads.
+    const rejectedToken = error instanceof GripSignatureError && token !== undefined && token.trim() !== '';
+    const reloaded = rejectedToken ? reloadAfterRejectedSignature() : undefined;
+    if (reloaded === undefined) throw error;
+    const fresh = await reloaded;
+    verifyGripSignature(token, fresh.verify);
+    return fresh;
   }
 }

@@ -23,6 +23,18 @@ export interface GripConfig {
 /** How long a loaded configuration (and the secret's value) is reused before being read again. */
 export const GRIP_CONFIG_TTL_MS = 5 * 60 * 1000;
 
+/**
+ * How long a configuration that failed to load (an unreadable or unset secret) is answered from memory: a flood of
+ * requests, unauthenticated ones included, makes one secret read per period instead of one each.
+ */
+export const GRIP_CONFIG_FAILURE_TTL_MS = 5 * 1000;
+
+/**
+ * The least time between two reloads of the secret asked for by a `Grip-Sig` that did not verify
+ * ({@link reloadAfterRejectedSignature}): a rotated key is picked up at once, forgeries cannot make a read each.
+ */
+export const GRIP_SIG_RELOAD_INTERVAL_MS = 30 * 1000;
+
 const ENV_NAMES = [
   Env.GRIP_URL,
   Env.GRIP_PROXIES,
@@ -41,6 +53,8 @@ interface CacheEntry<T> {
 
 let asyncCache: CacheEntry<Promise<GripConfig>> | undefined;
 let syncCache: CacheEntry<GripConfig> | undefined;
+/** When a rejected signature last reloaded the secret. */
+let lastSignatureReload: number | undefined;
 
 /**
  * Loads the GRIP configuration, reading the secret named by GRIP_SECRET_ARN when set (its value is a
@@ -62,9 +76,32 @@ export function loadGripConfig(env: NodeJS.ProcessEnv = process.env): Promise<Gr
   const entry = { fingerprint, expiresAt: now + GRIP_CONFIG_TTL_MS, value };
   asyncCache = entry;
   value.catch(() => {
-    if (asyncCache === entry) asyncCache = undefined;
+    // Remembered briefly as a failure, never as a configuration.
+    if (asyncCache === entry) asyncCache = { ...entry, expiresAt: Date.now() + GRIP_CONFIG_FAILURE_TTL_MS };
   });
   return value;
+}
+
+/**
+ * After a `Grip-Sig` that did not verify: when the configuration comes from a secret (GRIP_SECRET_ARN), reads the
+ * secret again so a rotated key is accepted at once, at most once per {@link GRIP_SIG_RELOAD_INTERVAL_MS}.
+ *
+ * @returns the reloaded configuration, or undefined when there is no secret or a reload was made too recently.
+ */
+export function reloadAfterRejectedSignature(env: NodeJS.ProcessEnv = process.env): Promise<GripConfig> | undefined {
+  if (setting(env, Env.GRIP_SECRET_ARN) === undefined) return undefined;
+  const now = Date.now();
+  if (lastSignatureReload !== undefined && isWithin(now - lastSignatureReload, GRIP_SIG_RELOAD_INTERVAL_MS)) {
+    return undefined;
+  }
+  lastSignatureReload = now;
+  asyncCache = undefined;
+  return loadGripConfig(env);
+}
+
+/** True when `age` is within `limitMs`; a clock that went back (a negative age) is not. */
+function isWithin(age: number, limitMs: number): boolean {
+  return age >= 0 && age < limitMs;
 }
 
 /**
@@ -92,6 +129,7 @@ export function loadGripConfigSync(env: NodeJS.ProcessEnv = process.env): GripCo
 export function reloadGripConfig(): void {
   asyncCache = undefined;
   syncCache = undefined;
+  lastSignatureReload = undefined;
 }
 
 /**
@@ -179,8 +217,9 @@ function parseSecretObject(label: string, text: string, overrides: GripUrlOverri
 async function readGripSecret(arn: string): Promise<string> {
   let value: string | undefined;
   try {
-    // The configuration cache decides when the secret is read again; this only shares a read in flight.
-    value = await readSecret(arn, { maxAgeMs: 0 });
+    // The configuration cache decides when the secret is read again (failures included); this only shares a read
+    // in flight.
+    value = await readSecret(arn, { maxAgeMs: 0, failureTtlMs: 0 });
   } catch (error) {
     const { name = '', message = '' } = (typeof error === 'object' && error !== null ? error : {}) as Partial<Error>;
     if (name === 'ResourceNotFoundException' && /secret value|staging label/i.test(message)) {

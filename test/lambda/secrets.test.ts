@@ -105,13 +105,13 @@ test('calls the region of the ARN', async () => {
   expect(endpoint.calls.filter((call) => call.secretId === arn).map((call) => call.region)).toEqual(['eu-west-1']);
 });
 
-test('fails with the client error, and does not cache the failure', async () => {
+test('fails with the client error, and does not cache the failure as a value', async () => {
   const arn = arnOf('late');
 
-  const failure = await readSecret(arn).catch((error: Error) => error);
+  const failure = await readSecret(arn, { failureTtlMs: 0 }).catch((error: Error) => error);
   endpoint.secrets[arn] = 'set now';
 
   expect((failure as Error).name).toBe('ResourceNotFoundException');
-  expect(await readSecret(arn)).toBe('set now');
+  expect(await readSecret(arn, { failureTtlMs: 0 })).toBe('set now');
   expect(callsFor(arn)).toBe(2);
 });

@@ -7,6 +7,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { GripConfigError, SecretNotSetError } from '../../../lambda/errors';
 import {
+  GRIP_CONFIG_FAILURE_TTL_MS,
   GRIP_CONFIG_TTL_MS,
   gripPrefix,
   loadGripConfig,
@@ -146,7 +147,7 @@ describe('loadGripConfig from a secret', () => {
     expect(keyValue.proxies.map((p) => p.controlUri)).toEqual(['http://c:3']);
   });
 
-  test('fails with SecretNotSetError for a secret without value, and does not cache the failure', async () => {
+  test('fails with SecretNotSetError for a secret without value, and remembers the failure only briefly', async () => {
     secrets
       .on(GetSecretValueCommand)
       .rejectsOnce(
@@ -157,19 +158,31 @@ describe('loadGripConfig from a secret', () => {
       )
       .resolves({ SecretString: FANOUT });
 
-    const failure = loadGripConfig({ GRIP_SECRET_ARN: ARN });
-    await expect(failure).rejects.toThrow(SecretNotSetError);
-    await expect(failure).rejects.toThrow(new RegExp(`secret ${ARN} .*Put the GRIP_URL in it`));
-    expect((await loadGripConfig({ GRIP_SECRET_ARN: ARN })).proxies).toHaveLength(1);
+    const t0 = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(t0);
+    try {
+      const failure = loadGripConfig({ GRIP_SECRET_ARN: ARN });
+      await expect(failure).rejects.toThrow(SecretNotSetError);
+      await expect(failure).rejects.toThrow(new RegExp(`secret ${ARN} .*Put the GRIP_URL in it`));
+      clock.mockReturnValue(t0 + GRIP_CONFIG_FAILURE_TTL_MS - 1);
+      await expect(loadGripConfig({ GRIP_SECRET_ARN: ARN })).rejects.toThrow(SecretNotSetError);
+      clock.mockReturnValue(t0 + GRIP_CONFIG_FAILURE_TTL_MS);
+      expect((await loadGripConfig({ GRIP_SECRET_ARN: ARN })).proxies).toHaveLength(1);
+      expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   test('fails with SecretNotSetError for an empty or placeholder value, without showing it', async () => {
     secrets.on(GetSecretValueCommand).resolvesOnce({ SecretString: '  ' }).resolvesOnce({ SecretString: 'TODO-x1' });
 
     await expect(loadGripConfig({ GRIP_SECRET_ARN: ARN })).rejects.toThrow(SecretNotSetError);
+    reloadGripConfig(); // the failure is remembered briefly: read again now
     const placeholder = await loadGripConfig({ GRIP_SECRET_ARN: ARN }).catch((e: Error) => e);
 
     expect(placeholder).toBeInstanceOf(SecretNotSetError);
+    expect((placeholder as Error).message).toMatch(/not a GRIP_URL/);
     expect((placeholder as Error).message).not.toContain('TODO-x1');
   });
 });
