@@ -19,12 +19,14 @@ export function backoffDelay(attempt: number, baseMs: number, capMs: number): nu
  * must not reject (callers record failures themselves); items are taken in order. Pages of an async source
  * are read one ahead, so the next page loads while the current one is worked on and the calls in flight do
  * not drain at each page boundary. When reading `items` fails, the calls already started are awaited before
- * the error propagates.
+ * the error propagates. `stop`, when given, is asked after each page: once it returns true no further page is read
+ * (the source is closed), so a caller can end a long listing at its deadline.
  */
 export async function forEachBounded<T>(
   items: AsyncIterable<readonly T[]> | Iterable<T>,
   limit: number,
   work: (item: T) => Promise<void>,
+  stop?: () => boolean,
 ): Promise<void> {
   const running = new Set<Promise<void>>();
   let slotFreed: (() => void) | undefined;
@@ -39,7 +41,10 @@ export async function forEachBounded<T>(
   };
   try {
     if (Symbol.asyncIterator in items) {
-      for await (const page of readAhead(items)) for (const item of page) await start(item);
+      for await (const page of readAhead(items)) {
+        for (const item of page) await start(item);
+        if (stop?.()) break;
+      }
     } else {
       for (const item of items) await start(item);
     }

@@ -69,10 +69,27 @@ export interface PublishFailure {
   readonly cause: Error;
 }
 
+/** What a publish delivered before it failed, when it got that far (see `PublishResult` in publish.ts). */
+export interface PartialDelivery {
+  /** Number of GRIP proxies that accepted the publish. */
+  readonly proxies: number;
+  /** The native fan-out as far as it went: exactly what was delivered, and what is not known. */
+  readonly native?: {
+    readonly delivered: number;
+    readonly gone: number;
+    readonly failed: number;
+    readonly unknown: number;
+    readonly opening: number;
+    readonly complete: boolean;
+  };
+}
+
 /** A publish that did not reach every target; lists each failed target and its cause. */
 export class PublishError extends FaasGripError {
   override name = 'PublishError';
   readonly failures: readonly PublishFailure[];
+  /** What was delivered all the same, when known: a retry of the whole publish repeats those deliveries. */
+  partial?: PartialDelivery;
   constructor(failures: readonly PublishFailure[]) {
     super(
       `publish failed on ${failures.length} target(s): ${failures
@@ -86,4 +103,18 @@ export class PublishError extends FaasGripError {
 /** A connection store operation that failed after retries. */
 export class ConnectionStoreError extends FaasGripError {
   override name = 'ConnectionStoreError';
+}
+
+/**
+ * An outbound call that did not finish within its timeout or the invocation's deadline. `requestSent` is true when
+ * the whole request had been sent: the call may then have taken effect (a message may have been delivered), so it is
+ * not retried blindly.
+ */
+export class TimeoutError extends FaasGripError {
+  override name = 'TimeoutError';
+  readonly requestSent: boolean;
+  constructor(message: string, options: { readonly requestSent: boolean; readonly cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.requestSent = options.requestSent;
+  }
 }

@@ -12,6 +12,7 @@ import { gripPrefix, loadGripConfig, reloadGripConfig } from './grip/grip-config
 import { type PublishItem, publishToProxies } from './grip/publisher';
 import { logger } from './logger';
 import { countMetric, flushMetrics } from './metrics';
+import type { FanOutResult } from './native/fan-out';
 import type { NativeDeps } from './native/native-deps';
 
 /** Item options of a publish. */
@@ -36,6 +37,12 @@ export interface PublishResult {
     readonly gone: number;
     /** Subscribers the message did not reach. */
     readonly failed: number;
+    /** Subscribers whose post was sent but not answered in time: it may have reached them (never sent twice). */
+    readonly unknown: number;
+    /** Subscribers still opening that refused the post: they joined as it went out (not a failure). */
+    readonly opening: number;
+    /** False when not every subscriber was listed (the listing failed, or the deadline came first). */
+    readonly complete: boolean;
   };
 }
 
@@ -136,23 +143,41 @@ async function publishNow(
   if (proxies.status === 'rejected') failures.push(...failuresOf(proxies.reason, 'grip'));
   if (fanOut.status === 'rejected') failures.push(...failuresOf(fanOut.reason, NATIVE_TARGET));
   const nativeResult = fanOut.status === 'fulfilled' ? fanOut.value : undefined;
-  if (nativeResult !== undefined && nativeResult.failed > 0) {
-    const causes = nativeResult.errors.slice(0, 3).map((e) => e.error.message);
-    const total = nativeResult.delivered + nativeResult.gone + nativeResult.failed;
-    failures.push({
-      target: NATIVE_TARGET,
-      cause: new FaasGripError(`${nativeResult.failed} of ${total} deliveries failed (${causes.join('; ')})`),
-    });
+  const counts = nativeResult === undefined ? undefined : nativeCounts(nativeResult);
+  if (counts !== undefined && (counts.failed > 0 || counts.unknown > 0 || !counts.complete)) {
+    failures.push({ target: NATIVE_TARGET, cause: nativeShortfall(nativeResult as FanOutResult) });
   }
-  if (failures.length > 0) {
-    throw new PublishError(failures);
-  }
-  return {
+  const result: PublishResult = {
     proxies: proxies.status === 'fulfilled' ? proxies.value : 0,
-    ...(nativeResult === undefined
-      ? {}
-      : { native: { delivered: nativeResult.delivered, gone: nativeResult.gone, failed: nativeResult.failed } }),
+    ...(counts === undefined ? {} : { native: counts }),
   };
+  if (failures.length > 0) {
+    const error = new PublishError(failures);
+    error.partial = result;
+    throw error;
+  }
+  return result;
+}
+
+function nativeCounts(r: FanOutResult): NonNullable<PublishResult['native']> {
+  return {
+    delivered: r.delivered,
+    gone: r.gone,
+    failed: r.failed,
+    unknown: r.unknown,
+    opening: r.opening,
+    complete: r.complete,
+  };
+}
+
+/** Says exactly what the native fan-out did not do: a retry of the whole publish repeats what was delivered. */
+function nativeShortfall(r: FanOutResult): FaasGripError {
+  const causes = r.errors.slice(0, 3).map((e) => e.error.message);
+  const listed = r.delivered + r.gone + r.failed + r.unknown + r.opening;
+  let text = `${r.failed} of ${listed} deliveries failed`;
+  if (r.unknown > 0) text += `, ${r.unknown} unknown (sent, not answered in time; not sent again)`;
+  if (!r.complete) text += `, the member listing stopped after ${listed} subscribers`;
+  return new FaasGripError(`${text}; ${r.delivered} delivered (${causes.join('; ')})`);
 }
 
 async function publishGrip(item: PublishItem): Promise<number> {

@@ -4,6 +4,7 @@
  * WebSocket API, and failures are mapped to answers in one place.
  */
 import { MetricName, WEBSOCKET_EVENTS_CONTENT_TYPE } from './contract';
+import { withInvocationDeadline } from './deadline';
 import { NotWebSocketOverHttpError, WebSocketEventDecodeError } from './errors';
 import {
   EventVersion,
@@ -81,16 +82,18 @@ export function webSocketHandler<E = unknown>(
   fn: WebSocketHandlerFunction<E>,
   options: WebSocketHandlerOptions = {},
 ): (event: E, context?: unknown) => Promise<WebSocketHandlerResult> {
-  return async (event: E) => {
-    try {
-      if (isNativeEvent(event)) {
-        return await handleNative(fn, event, options.native ?? {});
+  // Every outbound call made for this event ends by the invocation's deadline (./deadline.ts).
+  return (event: E, context?: unknown) =>
+    withInvocationDeadline(context, async () => {
+      try {
+        if (isNativeEvent(event)) {
+          return await handleNative(fn, event, options.native ?? {});
+        }
+        return await handleHttp(fn, event, options.native ?? {});
+      } finally {
+        flushMetrics();
       }
-      return await handleHttp(fn, event, options.native ?? {});
-    } finally {
-      flushMetrics();
-    }
-  };
+    });
 }
 
 async function handleHttp<E>(

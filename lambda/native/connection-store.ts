@@ -35,6 +35,14 @@ export interface NewConnection {
   readonly pending?: readonly PendingMessage[];
 }
 
+/** What {@link ConnectionStore.removeConnections} could not do. */
+export interface RemovalOutcome {
+  /** Connections not (fully) removed. */
+  readonly notRemoved: readonly string[];
+  /** The first cause, when some were not removed. */
+  readonly error?: unknown;
+}
+
 /** Options of a {@link ConnectionStore}. */
 export interface ConnectionStoreOptions {
   /** @default - the `FAAS_GRIP_CONNECTION_TABLE` environment variable */
@@ -47,6 +55,8 @@ export interface ConnectionStoreOptions {
   readonly maxBatchAttempts?: number;
   /** First backoff delay between those attempts, doubled each time up to 2 s. @default 50 */
   readonly retryBaseMs?: number;
+  /** Longest time one table operation may take; the invocation's deadline cuts it shorter. @default 5000 */
+  readonly callTimeoutMs?: number;
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
 }
@@ -83,12 +93,13 @@ export class ConnectionStore {
     const expiresAt = Math.floor(connectedAt / 1000) + CONNECTION_TTL_SECONDS;
     const pending = init.pending ?? [];
     const item = { ...connectionKey(connectionId), meta: { ...init.meta }, connectedAt, expiresAt };
-    await this.table.call('PutItem', (c, lib) =>
+    await this.table.call('PutItem', (c, lib, o) =>
       c.send(
         new lib.PutCommand({
           TableName: this.table.tableName,
           Item: pending.length > 0 ? { ...item, pending: pending.map(pendingToItem) } : item,
         }),
+        o,
       ),
     );
     await this.subscribe(connectionId, init.channels ?? [], expiresAt);
@@ -97,9 +108,10 @@ export class ConnectionStore {
 
   /** The connection, or undefined when it does not exist or has expired (strongly consistent read). */
   async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
-    const out = await this.table.call('GetItem', (c, lib) =>
+    const out = await this.table.call('GetItem', (c, lib, o) =>
       c.send(
         new lib.GetCommand({ TableName: this.table.tableName, Key: connectionKey(connectionId), ConsistentRead: true }),
+        o,
       ),
     );
     const item = out.Item;
@@ -135,7 +147,7 @@ export class ConnectionStore {
       sets.length ? `SET ${sets.join(', ')}` : '',
       removes.length ? `REMOVE ${removes.join(', ')}` : '',
     ];
-    return this.table.conditional('UpdateItem', (c, lib) =>
+    return this.table.conditional('UpdateItem', (c, lib, o) =>
       c.send(
         new lib.UpdateCommand({
           TableName: this.table.tableName,
@@ -145,6 +157,7 @@ export class ConnectionStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: sets.length ? values : undefined,
         }),
+        o,
       ),
     );
   }
@@ -209,25 +222,42 @@ export class ConnectionStore {
 
   /** Deletes connections and all their memberships, in BatchWriteItem chunks of 25. */
   async deleteConnections(connectionIds: readonly string[]): Promise<void> {
+    const outcome = await this.removeConnections(connectionIds);
+    if (outcome.notRemoved.length > 0) throw outcome.error;
+  }
+
+  /**
+   * Deletes connections and all their memberships as far as possible, and says exactly which were not (fully)
+   * removed: their remaining items expire with their TTL.
+   */
+  async removeConnections(connectionIds: readonly string[]): Promise<RemovalOutcome> {
     const requests: WriteRequest[] = [];
-    const failures: unknown[] = [];
+    const notRemoved = new Set<string>();
+    let error: unknown;
     await forEachBounded(unique(connectionIds), PARALLEL_LOOKUPS, async (id) => {
       try {
         const channels = await this.channelsOf(id);
         requests.push({ DeleteRequest: { Key: connectionKey(id) } });
         for (const channel of channels) requests.push({ DeleteRequest: { Key: membershipKey(channel, id) } });
       } catch (err) {
-        failures.push(err);
+        notRemoved.add(id);
+        error ??= err;
       }
     });
-    await this.table.writeBatches(requests);
-    if (failures.length > 0) throw failures[0];
+    const unwritten = await this.table.writeBatchesReporting(requests);
+    for (const request of unwritten.requests) {
+      const sortKey = String(request.DeleteRequest?.Key?.[S.sortKey] ?? '');
+      notRemoved.add(sortKey.slice(S.connectionPrefix.length));
+    }
+    error ??= unwritten.error;
+    const ids = [...notRemoved];
+    return ids.length > 0 ? { notRemoved: ids, error } : { notRemoved: [] };
   }
 
   /** Takes the pending messages atomically (UpdateItem REMOVE, returning the old value): each caller gets them once. */
   async takePending(connectionId: string): Promise<PendingMessage[]> {
     let taken: PendingMessage[] = [];
-    await this.table.conditional('UpdateItem', async (c, lib) => {
+    await this.table.conditional('UpdateItem', async (c, lib, o) => {
       const out = await c.send(
         new lib.UpdateCommand({
           TableName: this.table.tableName,
@@ -237,6 +267,7 @@ export class ConnectionStore {
           ExpressionAttributeNames: { '#p': 'pending' },
           ReturnValues: 'UPDATED_OLD',
         }),
+        o,
       );
       taken = ((out.Attributes?.pending ?? []) as Record<string, unknown>[]).map(pendingFromItem);
     });
@@ -245,7 +276,7 @@ export class ConnectionStore {
 
   /** Puts messages back in front of the pending list; false when the connection no longer exists. */
   restorePending(connectionId: string, messages: readonly PendingMessage[]): Promise<boolean> {
-    return this.table.conditional('UpdateItem', (c, lib) =>
+    return this.table.conditional('UpdateItem', (c, lib, o) =>
       c.send(
         new lib.UpdateCommand({
           TableName: this.table.tableName,
@@ -255,6 +286,7 @@ export class ConnectionStore {
           ExpressionAttributeNames: { '#p': 'pending', '#pk': S.partitionKey },
           ExpressionAttributeValues: { ':m': messages.map(pendingToItem), ':empty': [] },
         }),
+        o,
       ),
     );
   }

@@ -1,6 +1,7 @@
 import type { BatchWriteCommandInput, DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { backoffDelay, forEachBounded, sleep } from '../backoff';
 import { Env } from '../contract';
+import { callTimeout } from '../deadline';
 import { ConnectionStoreError } from '../errors';
 
 /** The lib-dynamodb module (command classes), loaded on first use. */
@@ -18,6 +19,27 @@ export interface DynamoTableOptions {
   readonly maxBatchAttempts?: number;
   /** First backoff delay between those attempts, doubled each time up to 2 s. @default 50 */
   readonly retryBaseMs?: number;
+  /**
+   * Longest time one operation (the SDK's retries included) may take; the invocation's deadline cuts it shorter.
+   * @default 5000
+   */
+  readonly callTimeoutMs?: number;
+}
+
+/** What each SDK call is sent with: a signal that aborts it at its timeout. */
+export interface CallOptions {
+  readonly abortSignal: AbortSignal;
+}
+
+/** The timeouts of the container's DynamoDB client, per attempt (the SDK retries a timed-out attempt). */
+export const DYNAMO_REQUEST_HANDLER = { connectionTimeout: 1000, requestTimeout: 3000 } as const;
+/** The default budget of one table operation, the SDK's retries included. */
+export const DEFAULT_DYNAMO_CALL_TIMEOUT_MS = 5000;
+
+/** The writes of a {@link DynamoTable.writeBatches} call that were not made, and the first cause. */
+export interface UnwrittenRequests {
+  readonly requests: readonly WriteRequest[];
+  readonly error?: unknown;
 }
 
 const BATCH_SIZE = 25;
@@ -31,7 +53,9 @@ function defaultClient(): Promise<DynamoDBDocumentClient> {
       import('@aws-sdk/client-dynamodb'),
       import('@aws-sdk/lib-dynamodb'),
     ]);
-    return DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+    return DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler: DYNAMO_REQUEST_HANDLER }), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
   })();
   return sharedClient;
 }
@@ -39,7 +63,8 @@ function defaultClient(): Promise<DynamoDBDocumentClient> {
 /**
  * Calls on one DynamoDB table through lib-dynamodb: every failure becomes a {@link ConnectionStoreError}
  * naming the operation and table. Throttling is retried by the SDK (its standard retry strategy);
- * BatchWriteItem leftovers (UnprocessedItems) by a bounded loop with backoff here.
+ * BatchWriteItem leftovers (UnprocessedItems) by a bounded loop with backoff here. Every operation is aborted at
+ * its timeout or the invocation's deadline, whichever comes first (a ConnectionStoreError then).
  */
 export class DynamoTable {
   readonly tableName: string;
@@ -48,14 +73,18 @@ export class DynamoTable {
     this.tableName = options.tableName;
   }
 
-  /** Runs one SDK call; its error is mapped to ConnectionStoreError. */
-  async call<T>(operation: string, run: (client: DynamoDBDocumentClient, lib: LibDynamoDb) => Promise<T>): Promise<T> {
+  /** Runs one SDK call (send it with the given options); its error is mapped to ConnectionStoreError. */
+  async call<T>(
+    operation: string,
+    run: (client: DynamoDBDocumentClient, lib: LibDynamoDb, options: CallOptions) => Promise<T>,
+  ): Promise<T> {
     try {
+      const timeoutMs = callTimeout(undefined, this.options.callTimeoutMs ?? DEFAULT_DYNAMO_CALL_TIMEOUT_MS);
       const [client, lib] = await Promise.all([
         this.options.client ?? defaultClient(),
         import('@aws-sdk/lib-dynamodb'),
       ]);
-      return await run(client, lib);
+      return await run(client, lib, { abortSignal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
       throw this.error(operation, err);
     }
@@ -64,11 +93,11 @@ export class DynamoTable {
   /** Runs a conditional write; false when its condition failed. */
   conditional(
     operation: string,
-    run: (client: DynamoDBDocumentClient, lib: LibDynamoDb) => Promise<unknown>,
+    run: (client: DynamoDBDocumentClient, lib: LibDynamoDb, options: CallOptions) => Promise<unknown>,
   ): Promise<boolean> {
-    return this.call(operation, async (c, lib) => {
+    return this.call(operation, async (c, lib, options) => {
       try {
-        await run(c, lib);
+        await run(c, lib, options);
         return true;
       } catch (err) {
         if ((err as Error).name === 'ConditionalCheckFailedException') return false;
@@ -83,8 +112,8 @@ export class DynamoTable {
   ): AsyncGenerator<Record<string, unknown>[]> {
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.call('Query', (c, lib) =>
-        c.send(new lib.QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start })),
+      const out = await this.call('Query', (c, lib, options) =>
+        c.send(new lib.QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }), options),
       );
       yield out.Items ?? [];
       start = out.LastEvaluatedKey;
@@ -93,29 +122,45 @@ export class DynamoTable {
 
   /** Writes in BatchWriteItem chunks of 25 (a few in parallel); rejects with the first chunk's failure. */
   async writeBatches(requests: readonly WriteRequest[]): Promise<void> {
-    const chunks: WriteRequest[][] = [];
-    for (let i = 0; i < requests.length; i += BATCH_SIZE) chunks.push(requests.slice(i, i + BATCH_SIZE));
-    const failures: unknown[] = [];
-    await forEachBounded(chunks, PARALLEL_BATCHES, async (chunk) => {
-      await this.writeChunk(chunk).catch((err: unknown) => failures.push(err));
-    });
-    if (failures.length > 0) throw failures[0];
+    const unwritten = await this.writeBatchesReporting(requests);
+    if (unwritten.requests.length > 0) throw unwritten.error;
   }
 
-  private async writeChunk(chunk: WriteRequest[]): Promise<void> {
+  /** Like {@link writeBatches}, but resolves with exactly the writes that were not made (none when all were). */
+  async writeBatchesReporting(requests: readonly WriteRequest[]): Promise<UnwrittenRequests> {
+    const chunks: WriteRequest[][] = [];
+    for (let i = 0; i < requests.length; i += BATCH_SIZE) chunks.push(requests.slice(i, i + BATCH_SIZE));
+    const unwritten: WriteRequest[] = [];
+    let error: unknown;
+    await forEachBounded(chunks, PARALLEL_BATCHES, async (chunk) => {
+      const left = await this.writeChunk(chunk);
+      if (left.requests.length > 0) {
+        unwritten.push(...left.requests);
+        error ??= left.error;
+      }
+    });
+    return { requests: unwritten, error };
+  }
+
+  private async writeChunk(chunk: WriteRequest[]): Promise<UnwrittenRequests> {
     const maxAttempts = this.options.maxBatchAttempts ?? 8;
     let left = chunk;
     for (let attempt = 1; ; attempt++) {
-      const out = await this.call('BatchWriteItem', (c, lib) =>
-        c.send(new lib.BatchWriteCommand({ RequestItems: { [this.tableName]: left } })),
-      );
-      left = out.UnprocessedItems?.[this.tableName] ?? [];
-      if (left.length === 0) return;
+      try {
+        const out = await this.call('BatchWriteItem', (c, lib, options) =>
+          c.send(new lib.BatchWriteCommand({ RequestItems: { [this.tableName]: left } }), options),
+        );
+        left = out.UnprocessedItems?.[this.tableName] ?? [];
+      } catch (error) {
+        return { requests: left, error };
+      }
+      if (left.length === 0) return { requests: [] };
       if (attempt >= maxAttempts) {
-        throw new ConnectionStoreError(
+        const error = new ConnectionStoreError(
           `${left.length} of ${chunk.length} write(s) still unprocessed after ${attempt} BatchWriteItem attempts on ` +
             `table "${this.tableName}": the table is throttled; retry later or raise its capacity`,
         );
+        return { requests: left, error };
       }
       await sleep(backoffDelay(attempt, this.options.retryBaseMs ?? 50, 2000));
     }

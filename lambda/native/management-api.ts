@@ -1,4 +1,13 @@
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { callTimeout } from '../deadline';
+
+/** Options of one management API call. */
+export interface CallOptions {
+  /** Epoch milliseconds by which the call must have finished. @default - the invocation's deadline, if known */
+  readonly deadline?: number;
+  /** Timeout of this call. @default - the sender's own (5 s for the signed sender, 10 s for an SDK client) */
+  readonly timeoutMs?: number;
+}
 
 /**
  * The two management API calls the native transport makes. Both reject with the AWS SDK v3 service exceptions
@@ -7,9 +16,9 @@ import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewayma
  */
 export interface ManagementApi {
   /** PostToConnection: resolves when API Gateway accepted the message. */
-  post(connectionId: string, data: Uint8Array): Promise<void>;
+  post(connectionId: string, data: Uint8Array, options?: CallOptions): Promise<void>;
   /** DeleteConnection: closes the connection. */
-  delete(connectionId: string): Promise<void>;
+  delete(connectionId: string, options?: CallOptions): Promise<void>;
 }
 
 /** The SDK module of the management API. */
@@ -27,13 +36,19 @@ export function managementSdk(): Promise<ManagementSdk> {
 export class SdkManagementApi implements ManagementApi {
   constructor(readonly client: ApiGatewayManagementApiClient) {}
 
-  async post(connectionId: string, data: Uint8Array): Promise<void> {
+  async post(connectionId: string, data: Uint8Array, options: CallOptions = {}): Promise<void> {
     const sdk = await managementSdk();
-    await this.client.send(new sdk.PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+    const command = new sdk.PostToConnectionCommand({ ConnectionId: connectionId, Data: data });
+    await this.client.send(command, {
+      abortSignal: AbortSignal.timeout(callTimeout(options.deadline, options.timeoutMs)),
+    });
   }
 
-  async delete(connectionId: string): Promise<void> {
+  async delete(connectionId: string, options: CallOptions = {}): Promise<void> {
     const sdk = await managementSdk();
-    await this.client.send(new sdk.DeleteConnectionCommand({ ConnectionId: connectionId }));
+    const command = new sdk.DeleteConnectionCommand({ ConnectionId: connectionId });
+    await this.client.send(command, {
+      abortSignal: AbortSignal.timeout(callTimeout(options.deadline, options.timeoutMs)),
+    });
   }
 }

@@ -1,27 +1,26 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { callTimeout } from '../deadline';
 import { InvalidValueError } from '../errors';
-import { type ManagementApi, type ManagementSdk, managementSdk } from './management-api';
+import { type HttpAnswer, type HttpTarget, httpCall } from '../http-call';
+import { type CallOptions, type ManagementApi, type ManagementSdk, managementSdk } from './management-api';
 import { signRequest, uriEscape } from './sigv4';
 
 /** Options of {@link SignedManagementApi}. */
 export interface SignedManagementApiOptions {
-  /** A call that has not been answered after this long fails with a retryable `TimeoutError`. @default 10000 */
+  /**
+   * A call not completely answered after this long (or by the call's deadline, if sooner) fails with a
+   * `TimeoutError`; `requestSent` tells whether the message may have been delivered all the same.
+   * @default 5000
+   */
   readonly requestTimeoutMs?: number;
 }
 
-/** What an answer is read up to (API Gateway's error bodies are a few dozen bytes). */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** The default timeout of one management API call. */
+export const DEFAULT_MANAGEMENT_TIMEOUT_MS = 5000;
 const EMPTY = new Uint8Array(0);
 /** Signed on every PostToConnection, as the SDK sends it. */
 const POST_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/octet-stream' };
-
-interface Answer {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
 
 interface SdkParts {
   readonly sdk: ManagementSdk;
@@ -38,8 +37,6 @@ interface SdkParts {
 export class SignedManagementApi implements ManagementApi {
   private readonly url: URL;
   private readonly basePath: string;
-  private readonly transport: typeof http | typeof https;
-  private readonly agent: http.Agent;
   private readonly requestTimeoutMs: number;
   private parts?: SdkParts;
   private loading?: Promise<SdkParts>;
@@ -51,25 +48,26 @@ export class SignedManagementApi implements ManagementApi {
   ) {
     this.url = new URL(endpoint);
     this.basePath = this.url.pathname.replace(/\/+$/, '');
-    this.transport = this.url.protocol === 'https:' ? https : http;
-    this.agent = new this.transport.Agent({ keepAlive: true });
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_MANAGEMENT_TIMEOUT_MS;
   }
 
-  post(connectionId: string, data: Uint8Array): Promise<void> {
-    return this.call('POST', connectionId, data);
+  post(connectionId: string, data: Uint8Array, options?: CallOptions): Promise<void> {
+    return this.call('POST', connectionId, data, options);
   }
 
-  delete(connectionId: string): Promise<void> {
-    return this.call('DELETE', connectionId, EMPTY);
+  delete(connectionId: string, options?: CallOptions): Promise<void> {
+    return this.call('DELETE', connectionId, EMPTY, options);
   }
 
-  /** Closes idle keep-alive sockets (for tests and local runs; a Lambda container simply freezes). */
-  destroy(): void {
-    this.agent.destroy();
-  }
+  /** Kept for callers that closed the sender's sockets; the keep-alive pool is the runtime's (../http-call.ts). */
+  destroy(): void {}
 
-  private async call(method: 'POST' | 'DELETE', connectionId: string, body: Uint8Array): Promise<void> {
+  private async call(
+    method: 'POST' | 'DELETE',
+    connectionId: string,
+    body: Uint8Array,
+    options: CallOptions = {},
+  ): Promise<void> {
     const path = `${this.basePath}/@connections/${uriEscape(checkConnectionId(connectionId))}`;
     const parts = this.parts ?? (await this.load());
     const credentials = await parts.client.config.credentials();
@@ -85,9 +83,10 @@ export class SignedManagementApi implements ManagementApi {
       credentials,
     });
     if (signed) headers['content-type'] = signed['content-type'];
-    headers['content-length'] = String(body.byteLength);
-    const answer = await this.send(method, path, headers, body);
-    if (answer !== undefined) throw serviceError(parts.sdk, answer);
+    const target: HttpTarget = { protocol: this.url.protocol, hostname: this.url.hostname, port: this.url.port, path };
+    const timeoutMs = callTimeout(options.deadline, options.timeoutMs ?? this.requestTimeoutMs);
+    const answer = await httpCall({ method, target, headers, body, timeoutMs });
+    if (answer.status < 200 || answer.status >= 300) throw serviceError(parts.sdk, answer);
   }
 
   private load(): Promise<SdkParts> {
@@ -108,54 +107,6 @@ export class SignedManagementApi implements ManagementApi {
       );
     return this.loading;
   }
-
-  /** Resolves undefined for a 2xx answer, else the answer (its body read up to a limit). */
-  private send(
-    method: string,
-    path: string,
-    headers: Record<string, string>,
-    body: Uint8Array,
-  ): Promise<Answer | undefined> {
-    return new Promise((resolve, reject) => {
-      const req = this.transport.request(
-        {
-          method,
-          host: this.url.hostname,
-          port: this.url.port,
-          path,
-          agent: this.agent,
-          headers,
-        },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) {
-            res
-              .on('end', () => resolve(undefined))
-              .on('error', reject)
-              .resume();
-            return;
-          }
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            if (size < MAX_ERROR_BODY_BYTES) chunks.push(chunk);
-            size += chunk.length;
-          });
-          res.on('end', () => {
-            resolve({ status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
-          });
-          res.on('error', reject);
-        },
-      );
-      req.setTimeout(this.requestTimeoutMs, () => {
-        const err = new Error(`management API call not answered within ${this.requestTimeoutMs} ms`);
-        err.name = 'TimeoutError';
-        req.destroy(err);
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
 }
 
 /** A connection id as API Gateway issues it: 1 to 128 printable ASCII characters, not a dot segment. */
@@ -175,7 +126,7 @@ function checkConnectionId(id: string): string {
 }
 
 /** The SDK exception for an error answer, as the SDK's own deserializer would build it. */
-function serviceError(sdk: ManagementSdk, answer: Answer): Error {
+function serviceError(sdk: ManagementSdk, answer: HttpAnswer): Error {
   const $metadata = {
     httpStatusCode: answer.status,
     requestId: header(answer.headers, 'x-amzn-requestid'),
@@ -220,7 +171,7 @@ function knownError(sdk: ManagementSdk, name: string): ErrorClass | undefined {
   }
 }
 
-function header(headers: http.IncomingHttpHeaders, name: string): string | undefined {
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -1,15 +1,21 @@
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { backoffDelay, sleep } from '../backoff';
 import { Env } from '../contract';
-import { GripConfigError } from '../errors';
+import { invocationDeadline } from '../deadline';
+import { GripConfigError, PublishError } from '../errors';
+import { requestWasSent } from '../http-call';
 import { type ManagementApi, SdkManagementApi } from './management-api';
 import { SignedManagementApi } from './management-http';
 
 /** How a management API call failed, as far as a sender cares. */
-export type ManagementErrorKind = 'gone' | 'forbidden' | 'retryable' | 'fatal';
+export type ManagementErrorKind = 'gone' | 'forbidden' | 'retryable' | 'unknown' | 'fatal';
 
 /** Retry policy of {@link postWithRetry}. */
 export interface PostRetryOptions {
+  /** Epoch milliseconds by which every attempt must have finished. @default - the invocation's deadline, if known */
+  readonly deadline?: number;
+  /** Timeout of each attempt. @default - the sender's (5 s for the default signed sender) */
+  readonly timeoutMs?: number;
   /** Total attempts for throttling (LimitExceededException, 429), 5xx and network errors. @default 3 */
   readonly attempts?: number;
   /** First backoff delay, doubled per retry up to 1 s. @default 50 */
@@ -66,7 +72,9 @@ export function sdkManagementApi(client: ApiGatewayManagementApiClient): SdkMana
 /**
  * Classifies an SDK v3 error: v3 errors carry `name` and `$metadata.httpStatusCode` (never `statusCode`).
  * 410 GoneException: the connection is gone. 403: forbidden (IAM, endpoint, or a connection still opening).
- * LimitExceededException / 429, 5xx and transient network errors: retry. Anything else: fatal.
+ * LimitExceededException / 429, 5xx, a timeout before the request was sent and transient network errors: retry.
+ * A timeout or network error after the whole request was sent (or a call aborted by its deadline): unknown, the
+ * message may have been delivered, so it is not retried. Anything else: fatal.
  */
 export function classifyManagementError(err: unknown): ManagementErrorKind {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
@@ -74,6 +82,7 @@ export function classifyManagementError(err: unknown): ManagementErrorKind {
   if (e?.name === 'GoneException' || status === 410) return 'gone';
   if (e?.name === 'ForbiddenException' || status === 403) return 'forbidden';
   if (e?.name === 'LimitExceededException' || e?.name === 'ThrottlingException' || status === 429) return 'retryable';
+  if (status === undefined && (requestWasSent(err) || e?.name === 'AbortError')) return 'unknown';
   if ((status !== undefined && status >= 500) || e?.name === 'TimeoutError') return 'retryable';
   if (status === undefined && e?.code && TRANSIENT_NETWORK_CODES.has(e.code)) return 'retryable';
   return 'fatal';
@@ -85,8 +94,10 @@ export function messageBytes(data: string | Uint8Array): Uint8Array {
 }
 
 /**
- * Posts one message, retrying throttling, 5xx and network errors with bounded backoff. Resolves
- * `'delivered'` or `'gone'` (410); rejects with the last error otherwise.
+ * Posts one message, retrying throttling, 5xx and network errors with bounded backoff, never past the deadline.
+ * Resolves `'delivered'` or `'gone'` (410); rejects with the last error otherwise. A post whose request was sent
+ * but whose answer did not come in time is not retried (it may have been delivered: retrying could deliver it
+ * twice); its error classifies as `'unknown'`.
  */
 export async function postWithRetry(
   api: ManagementApi,
@@ -96,23 +107,47 @@ export async function postWithRetry(
 ): Promise<'delivered' | 'gone'> {
   const bytes = messageBytes(data);
   const attempts = Math.max(1, options.attempts ?? 3);
+  const deadline = options.deadline ?? invocationDeadline();
   for (let attempt = 1; ; attempt++) {
     try {
-      await api.post(connectionId, bytes);
+      await api.post(connectionId, bytes, { deadline, timeoutMs: options.timeoutMs });
       return 'delivered';
     } catch (err) {
       const kind = classifyManagementError(err);
       if (kind === 'gone') return 'gone';
       if (kind !== 'retryable' || attempt >= attempts) throw err;
-      await sleep(backoffDelay(attempt, options.retryBaseMs ?? 50, 1000));
+      const delay = backoffDelay(attempt, options.retryBaseMs ?? 50, 1000);
+      if (deadline !== undefined && Date.now() + delay >= deadline) throw err;
+      await sleep(delay);
     }
   }
 }
 
-/** Closes a connection (DeleteConnection); resolves false when it was already gone. */
-export async function deleteRemoteConnection(api: ManagementApi, connectionId: string): Promise<boolean> {
+/**
+ * Posts one message to one connection with {@link postWithRetry}, a failure wrapped as the {@link PublishError} of
+ * that connection (a cause classified `'unknown'` may have been delivered).
+ */
+export async function postOrThrow(
+  api: ManagementApi,
+  connectionId: string,
+  data: string | Uint8Array,
+  options?: PostRetryOptions,
+): Promise<'delivered' | 'gone'> {
   try {
-    await api.delete(connectionId);
+    return await postWithRetry(api, connectionId, data, options);
+  } catch (err) {
+    throw new PublishError([{ target: `native connection ${connectionId}`, cause: err as Error }]);
+  }
+}
+
+/** Closes a connection (DeleteConnection); resolves false when it was already gone. */
+export async function deleteRemoteConnection(
+  api: ManagementApi,
+  connectionId: string,
+  deadline?: number,
+): Promise<boolean> {
+  try {
+    await api.delete(connectionId, { deadline });
     return true;
   } catch (err) {
     if (classifyManagementError(err) === 'gone') return false;

@@ -1,17 +1,25 @@
-import { OutputLimitError, PublishError, TransportNotSupportedError, WebSocketStateError } from '../errors';
+import { ConnectionTableSchema } from '../contract';
+import { InvalidValueError, OutputLimitError, TransportNotSupportedError, WebSocketStateError } from '../errors';
 import { gripPrefix } from '../grip/grip-config';
 import { type OutgoingOperation, Transport, WebSocketContext, type WebSocketFinisher } from '../grip/websocket-context';
 import type { WebSocketEvent } from '../grip/websocket-events';
 import { type PendingMessage, type PendingSend, payloadOf } from './connection-items';
 import type { ConnectionRecord } from './connection-store';
 import { checkNativeMessageSize } from './fan-out';
-import { deleteRemoteConnection, postWithRetry } from './management';
+import { deleteRemoteConnection, postOrThrow } from './management';
 import { loggerOf, managementOf, type NativeDeps, storeOf } from './native-deps';
 import { type NativeEvent, readNativeEvent } from './native-event';
 import { deliverTakenPending, schedulePendingDelivery } from './pending';
 
 /** Largest total of messages sent during `$connect` (they wait on the connection's item, 400 KB at most). */
 export const MAX_PENDING_BYTES = 300 * 1024;
+
+/**
+ * Longest channel name (with its prefix, UTF-8 bytes) a native connection can join: a membership item carries it
+ * as `CHAN#<channel>`, which the table's `reverse` index uses as its sort key, and DynamoDB caps sort keys at
+ * 1,024 bytes.
+ */
+export const MAX_NATIVE_CHANNEL_BYTES = 1024 - ConnectionTableSchema.channelPrefix.length;
 
 /** The Lambda result of an API Gateway WebSocket route. */
 export interface NativeResult {
@@ -28,14 +36,37 @@ export interface NativeResult {
 export async function createNativeContext(event: unknown, deps: NativeDeps = {}): Promise<WebSocketContext> {
   const native = readNativeEvent(event);
   const record = native.type === 'CONNECT' ? undefined : await storeOf(deps).getConnection(native.connectionId);
-  return new WebSocketContext({
+  const prefix = deps.prefix ?? gripPrefix();
+  return new NativeWebSocketContext(prefix, {
     id: native.connectionId,
     transport: Transport.NATIVE,
     meta: record?.meta ?? {},
     events: [inboundEvent(native)],
-    prefix: deps.prefix ?? gripPrefix(),
+    prefix,
     finisher: new NativeFinisher(native, record, deps),
   });
+}
+
+/** The context of a native connection: subscribe() also checks the name against the table's key limit. */
+class NativeWebSocketContext extends WebSocketContext {
+  constructor(
+    private readonly channelPrefix: string,
+    init: ConstructorParameters<typeof WebSocketContext>[0],
+  ) {
+    super(init);
+  }
+
+  /** Subscribes the connection to a channel; InvalidValueError for a bad name or one over the native limit. */
+  override subscribe(channel: string): void {
+    const bytes = typeof channel === 'string' ? Buffer.byteLength(this.channelPrefix + channel, 'utf8') : 0;
+    if (bytes > MAX_NATIVE_CHANNEL_BYTES) {
+      throw new InvalidValueError(
+        `channel name of ${bytes} bytes (with its prefix) is over the ${MAX_NATIVE_CHANNEL_BYTES}-byte limit of ` +
+          'API Gateway WebSocket connections (the connection table keys it): use a shorter name, e.g. a hash',
+      );
+    }
+    super.subscribe(channel);
+  }
 }
 
 function inboundEvent(native: NativeEvent): WebSocketEvent {
@@ -79,7 +110,7 @@ class NativeFinisher implements WebSocketFinisher {
     const id = ctx.id;
     await storeOf(this.deps).putConnection(id, { meta: set, channels: netSubscriptions(ctx.outgoing).add, pending });
     if (pending.length > 0) await schedulePendingDelivery(id, this.deps);
-    const protocol = this.event.headers['sec-websocket-protocol']?.split(',')[0]?.trim();
+    const protocol = selectedSubprotocol(this.event.headers['sec-websocket-protocol'], this.deps.subprotocols);
     return protocol ? { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': protocol } } : { statusCode: 200 };
   }
 
@@ -127,12 +158,7 @@ class NativeFinisher implements WebSocketFinisher {
   private async sendAndClose(ctx: WebSocketContext, sends: readonly PendingSend[]): Promise<void> {
     const client = await managementOf(this.deps);
     for (const m of sends) {
-      let outcome: 'delivered' | 'gone';
-      try {
-        outcome = await postWithRetry(client, ctx.id, payloadOf(m), this.deps.postRetry);
-      } catch (err) {
-        throw new PublishError([{ target: `native connection ${ctx.id}`, cause: err as Error }]);
-      }
+      const outcome = await postOrThrow(client, ctx.id, payloadOf(m), this.deps.postRetry);
       if (outcome === 'gone') {
         loggerOf(this.deps).info('connection left while answering it', { connectionId: ctx.id });
         return;
@@ -140,6 +166,17 @@ class NativeFinisher implements WebSocketFinisher {
     }
     if (ctx.closing) await deleteRemoteConnection(client, ctx.id);
   }
+}
+
+/**
+ * The subprotocol to answer `$connect` with: the first of the handler's `supported` ones that the client offered,
+ * else none. API Gateway leaves the choice to the handler and sends whatever the route answers, so an offered
+ * protocol the handler does not speak is never echoed.
+ */
+function selectedSubprotocol(offered: string | undefined, supported: readonly string[] = []): string | undefined {
+  if (!offered) return undefined;
+  const list = offered.split(',').map((p) => p.trim());
+  return supported.find((p) => list.includes(p));
 }
 
 /** The text and binary sends, in order. */

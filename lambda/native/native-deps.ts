@@ -38,8 +38,19 @@ export interface NativeDeps {
   readonly prefix?: string;
   /** Retries of each PostToConnection. @default - 3 attempts from 50 ms */
   readonly postRetry?: PostRetryOptions;
+  /**
+   * Time budget of a fan-out started outside an invocation whose deadline is known (inside `webSocketHandler` the
+   * invocation's remaining time, less a safety margin, bounds it). @default 25000
+   */
+  readonly budgetMs?: number;
   /** How long a pending delivery waits for a new connection to accept posts. @default 5000 */
   readonly pendingDeadlineMs?: number;
+  /**
+   * Subprotocols the handler speaks, preferred first: `$connect` answers with the first one the client offered in
+   * `Sec-WebSocket-Protocol`. A client that offers only others gets no subprotocol (browsers then fail the
+   * handshake, as they should). @default - none: no offered subprotocol is echoed
+   */
+  readonly subprotocols?: readonly string[];
   /** @default - the runtime's logger (lambda/logger.ts) */
   readonly logger?: NativeLogger;
 }

@@ -10,9 +10,15 @@
  * cannot deliver by its deadline go back to the store for the first message; only when the connection no
  * longer exists are they dropped, and that is logged and counted. Ordering between the two paths is best
  * effort: a first message handled while the invocation is still retrying may be answered first.
+ *
+ * The self-invocation is tried a bounded number of times, each with a timeout, within the `$connect`
+ * invocation's deadline. When it cannot be started the `$connect` fails (PublishError): the handshake is refused
+ * and nothing is stored, rather than accepting a connection whose messages would wait for a client that may never
+ * speak. A post sent but not answered in time is not sent again (it may have been delivered).
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { backoffDelay, sleep } from '../backoff';
+import { callTimeout, invocationDeadline } from '../deadline';
 import { PublishError } from '../errors';
 import { type PendingMessage, payloadOf } from './connection-items';
 import { classifyManagementError, deleteRemoteConnection, messageBytes, postWithRetry } from './management';
@@ -32,10 +38,17 @@ export interface PendingDeliveryResult {
   readonly restored: number;
   /** Messages dropped (connection gone or message refused); each is logged. */
   readonly lost: number;
+  /** Messages sent whose answer did not come in time: they may have been delivered, so they are not sent again. */
+  readonly unknown: number;
 }
 
 /** How long {@link deliverPending} waits for a new connection to accept posts, by default. */
 export const DEFAULT_PENDING_DEADLINE_MS = 5000;
+
+/** Attempts of the self-invocation (Lambda Invoke, InvocationType Event) before the `$connect` fails. */
+export const PENDING_INVOKE_ATTEMPTS = 3;
+/** Timeout of one Invoke attempt. */
+export const INVOKE_TIMEOUT_MS = 3000;
 
 let sharedLambda: Promise<LambdaClient> | undefined;
 
@@ -47,8 +60,9 @@ export function isPendingDeliveryEvent(event: unknown): event is PendingDelivery
 
 /**
  * Invokes this function asynchronously (InvocationType `Event`, same version) to deliver the connection's
- * pending messages. Resolves false, and logs, when that is not possible (no function name outside Lambda,
- * or the invoke failed): the connection's first message then delivers them.
+ * pending messages, up to {@link PENDING_INVOKE_ATTEMPTS} times within the invocation's deadline. Resolves false,
+ * and logs, when there is no function to invoke (outside Lambda): the connection's first message then delivers
+ * them. Rejects with {@link PublishError} when every attempt failed.
  */
 export async function schedulePendingDelivery(connectionId: string, deps: NativeDeps = {}): Promise<boolean> {
   const functionName = deps.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
@@ -59,25 +73,44 @@ export async function schedulePendingDelivery(connectionId: string, deps: Native
   }
   const version = process.env.AWS_LAMBDA_FUNCTION_VERSION;
   const payload: PendingDeliveryEvent = { faasGripDeliverPending: { connectionId } };
-  try {
-    const [client, { InvokeCommand }] = await Promise.all([lambdaOf(deps), import('@aws-sdk/client-lambda')]);
-    await client.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        Qualifier: version && version !== '$LATEST' ? version : undefined,
-        InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify(payload)),
-      }),
-    );
-    return true;
-  } catch (err) {
-    log.warn('invoking the function for pending messages failed: they go with the first message', {
-      connectionId,
-      functionName,
-      error: err,
-    });
-    return false;
+  const [client, { InvokeCommand }] = await Promise.all([lambdaOf(deps), import('@aws-sdk/client-lambda')]);
+  const command = new InvokeCommand({
+    FunctionName: functionName,
+    Qualifier: version && version !== '$LATEST' ? version : undefined,
+    InvocationType: 'Event',
+    Payload: Buffer.from(JSON.stringify(payload)),
+  });
+  // At most half the invocation's remaining time: the rest answers, or undoes the $connect when this fails.
+  const known = invocationDeadline();
+  const deadline = known === undefined ? undefined : Date.now() + (known - Date.now()) / 2;
+  let error: unknown;
+  for (let attempt = 1; attempt <= PENDING_INVOKE_ATTEMPTS; attempt++) {
+    try {
+      const abortSignal = AbortSignal.timeout(callTimeout(deadline, INVOKE_TIMEOUT_MS));
+      await client.send(command, { abortSignal });
+      return true;
+    } catch (err) {
+      error = err;
+      const delay = backoffDelay(attempt, 100, 1000);
+      if (attempt === PENDING_INVOKE_ATTEMPTS || (deadline !== undefined && Date.now() + delay >= deadline)) break;
+      await sleep(delay);
+    }
   }
+  log.error('invoking the function for pending messages failed: the $connect fails', {
+    connectionId,
+    functionName,
+    error,
+  });
+  throw new PublishError([
+    {
+      target: `native connection ${connectionId}`,
+      cause: new Error(
+        `messages sent during $connect cannot be delivered: invoking ${functionName} to deliver them failed ` +
+          `(${(error as Error)?.name}: ${(error as Error)?.message})`,
+        { cause: error },
+      ),
+    },
+  ]);
 }
 
 /**
@@ -93,14 +126,19 @@ export async function deliverPending(
   const log = loggerOf(deps);
   const client = await managementOf(deps);
   const messages = await store.takePending(connectionId);
-  if (messages.length === 0) return { delivered: 0, restored: 0, lost: 0 };
-  const deadline = Date.now() + (deps.pendingDeadlineMs ?? DEFAULT_PENDING_DEADLINE_MS);
+  if (messages.length === 0) return { delivered: 0, restored: 0, lost: 0, unknown: 0 };
+  const own = Date.now() + (deps.pendingDeadlineMs ?? DEFAULT_PENDING_DEADLINE_MS);
+  const deadline = Math.min(own, invocationDeadline() ?? own);
   let delivered = 0;
   let lost = 0;
+  let unknown = 0;
   for (let i = 0; i < messages.length; i++) {
-    const outcome = await untilOpen(() => perform(client, connectionId, messages[i]), deadline);
+    const outcome = await untilOpen((d) => perform(client, connectionId, messages[i], d), deadline);
     if (outcome === 'done') {
       delivered++;
+    } else if (outcome === 'unknown') {
+      unknown++;
+      log.warn('a pending message was sent but not answered in time: it may have been delivered', { connectionId });
     } else if (outcome === 'timeout') {
       const rest = messages.slice(i);
       if (await store.restorePending(connectionId, rest)) {
@@ -108,22 +146,23 @@ export async function deliverPending(
           connectionId,
           restored: rest.length,
         });
-        return { delivered, restored: rest.length, lost };
+        return { delivered, restored: rest.length, lost, unknown };
       }
       log.error('pending messages lost: the connection is gone', { connectionId, lost: lost + rest.length });
-      return { delivered, restored: 0, lost: lost + rest.length };
+      return { delivered, restored: 0, lost: lost + rest.length, unknown };
     } else {
       lost++;
       log.error('a pending message was refused and dropped', { connectionId, kind: messages[i].kind, error: outcome });
     }
   }
-  return { delivered, restored: 0, lost };
+  return { delivered, restored: 0, lost, unknown };
 }
 
 /**
  * Delivers pending messages taken by the connection's first message, before anything else: the
  * connection is open, so the usual retries apply. A gone connection drops them (logged); any other
- * failure puts the rest back and rejects with PublishError.
+ * failure puts the rest back (not the failed message itself when it may have been delivered) and rejects with
+ * PublishError.
  */
 export async function deliverTakenPending(
   connectionId: string,
@@ -148,20 +187,30 @@ export async function deliverTakenPending(
         return;
       }
     } catch (err) {
-      await storeOf(deps).restorePending(connectionId, messages.slice(i));
+      const maybeDelivered = classifyManagementError(err) === 'unknown';
+      await storeOf(deps).restorePending(connectionId, messages.slice(maybeDelivered ? i + 1 : i));
       throw new PublishError([{ target: `native connection ${connectionId}`, cause: err as Error }]);
     }
   }
 }
 
-/** Retries `work` while the connection may still be opening; an Error when it was refused for good. */
-async function untilOpen(work: () => Promise<void>, deadline: number): Promise<'done' | 'timeout' | Error> {
+/**
+ * Retries `work` while the connection may still be opening; `'unknown'` when a call was sent but not answered in
+ * time (not retried), an Error when it was refused for good.
+ */
+async function untilOpen(
+  work: (deadline: number) => Promise<void>,
+  deadline: number,
+): Promise<'done' | 'timeout' | 'unknown' | Error> {
   for (let attempt = 1; ; attempt++) {
+    if (Date.now() >= deadline) return 'timeout';
     try {
-      await work();
+      await work(deadline);
       return 'done';
     } catch (err) {
-      if (classifyManagementError(err) === 'fatal') return err as Error;
+      const kind = classifyManagementError(err);
+      if (kind === 'fatal') return err as Error;
+      if (kind === 'unknown') return 'unknown';
       const delay = backoffDelay(attempt, 50, 500);
       if (Date.now() + delay > deadline) return 'timeout';
       await sleep(delay);
@@ -169,12 +218,16 @@ async function untilOpen(work: () => Promise<void>, deadline: number): Promise<'
   }
 }
 
-function perform(api: ManagementApi, id: string, message: PendingMessage): Promise<void> {
-  return message.kind === 'close' ? api.delete(id) : api.post(id, messageBytes(payloadOf(message)));
+function perform(api: ManagementApi, id: string, message: PendingMessage, deadline: number): Promise<void> {
+  return message.kind === 'close'
+    ? api.delete(id, { deadline })
+    : api.post(id, messageBytes(payloadOf(message)), { deadline });
 }
 
 function lambdaOf(deps: NativeDeps): Promise<LambdaClient> {
   if (deps.lambdaClient) return Promise.resolve(deps.lambdaClient);
-  sharedLambda ??= import('@aws-sdk/client-lambda').then((sdk) => new sdk.LambdaClient({}));
+  sharedLambda ??= import('@aws-sdk/client-lambda').then(
+    (sdk) => new sdk.LambdaClient({ requestHandler: { connectionTimeout: 1000, requestTimeout: INVOKE_TIMEOUT_MS } }),
+  );
   return sharedLambda;
 }

@@ -6,6 +6,13 @@ import { LOCAL_AWS } from './dynalite';
 /** State of a connection on the local management API. */
 export type LocalConnectionState = 'opening' | 'open' | 'gone';
 
+/**
+ * What a fault injector makes of a call: an error status, or a way of answering badly. `hang`: read the request,
+ * never answer. `trickle`: accept the message, then send the 200 answer's body a byte at a time, forever.
+ * `slow`: accept the message (it is delivered), then answer 200 only after {@link LocalManagementServer.slowMs}.
+ */
+export type InjectedFault = number | 'hang' | 'trickle' | 'slow';
+
 /** A call the server is about to answer; a fault injector may fail it with a status. */
 export interface ManagementCall {
   readonly method: string;
@@ -32,8 +39,14 @@ export class LocalManagementServer {
   readonly endpoint: string;
   /** Delay before each answer, milliseconds. */
   latencyMs = 0;
-  /** Returns a status (500, 429...) to fail a call with, or undefined to answer normally. */
-  fault: ((call: ManagementCall) => number | undefined) | undefined;
+  /** Returns a status (500, 429...) or a bad way to answer (see {@link InjectedFault}), or undefined for normal. */
+  fault: ((call: ManagementCall) => InjectedFault | undefined) | undefined;
+  /** How late a `slow` call is answered, milliseconds. */
+  slowMs = 2000;
+  /** Requests being handled right now (a hanging one counts until the client gives up). */
+  get openRequests(): number {
+    return this.inFlight;
+  }
   /** Number of requests refused for a missing or wrong signature. */
   refusals = 0;
   /** Number of calls answered with an injected fault. */
@@ -128,17 +141,27 @@ export class LocalManagementServer {
     const attempt = (this.attempts.get(key) ?? 0) + 1;
     this.attempts.set(key, attempt);
     const injected = this.fault?.({ method, connectionId, attempt });
+    if (injected !== undefined) this.faults++;
+    if (injected === 'hang') return;
+    if (injected === 'trickle' || injected === 'slow') {
+      this.record(connectionId, Buffer.concat(chunks));
+      if (injected === 'slow') {
+        setTimeout(() => res.writeHead(200).end(), this.slowMs);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => res.write(' '), 20);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     if (injected !== undefined) {
-      this.faults++;
       return this.fail(res, injected, ERROR_NAMES[injected] ?? 'InternalServerErrorException', 'injected fault');
     }
     const state = this.states.get(connectionId);
     if (state === undefined || state === 'gone') return this.fail(res, 410, 'GoneException', 'gone');
     if (state === 'opening') return this.fail(res, 403, 'ForbiddenException', 'connection not open yet');
     if (method === 'POST') {
-      const list = this.messages.get(connectionId) ?? [];
-      list.push(Buffer.concat(chunks));
-      this.messages.set(connectionId, list);
+      this.record(connectionId, Buffer.concat(chunks));
       res.writeHead(200).end();
     } else if (method === 'DELETE') {
       this.states.set(connectionId, 'gone');
@@ -148,6 +171,12 @@ export class LocalManagementServer {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ConnectedAt: at, LastActiveAt: at, Identity: { SourceIp: '127.0.0.1' } }));
     }
+  }
+
+  private record(connectionId: string, message: Buffer): void {
+    const list = this.messages.get(connectionId) ?? [];
+    list.push(message);
+    this.messages.set(connectionId, list);
   }
 
   private fail(res: ServerResponse, status: number, name: string, message: string): void {

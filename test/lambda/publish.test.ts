@@ -185,7 +185,10 @@ describe('one room across transports', () => {
   test('a publish reaches the GRIP proxy and the native subscribers of the channel', async () => {
     const result = await withPublishTracking(() => publish('room', new WebSocketMessageFormat('both')), deps);
 
-    expect(result).toEqual({ proxies: 1, native: { delivered: 2, gone: 0, failed: 0 } });
+    expect(result).toEqual({
+      proxies: 1,
+      native: { delivered: 2, gone: 0, failed: 0, unknown: 0, opening: 0, complete: true },
+    });
     expect(good.wsMessages('room')).toEqual(['both']);
     expect(api.texts('n1')).toEqual(['both']);
     expect(api.texts('n2')).toEqual(['both']);
@@ -229,7 +232,10 @@ describe('one room across transports', () => {
   test('binary messages reach native subscribers byte for byte; a close goes to GRIP only', async () => {
     const bytes = new Uint8Array([0, 1, 254, 255]);
     const sent = await withPublishTracking(() => publish('room', new WebSocketMessageFormat(bytes)), deps);
-    expect(sent).toEqual({ proxies: 1, native: { delivered: 2, gone: 0, failed: 0 } });
+    expect(sent).toEqual({
+      proxies: 1,
+      native: { delivered: 2, gone: 0, failed: 0, unknown: 0, opening: 0, complete: true },
+    });
     expect([...(api.payloads('n1').at(-1) ?? [])]).toEqual([0, 1, 254, 255]);
 
     const before = api.payloads('n1').length;

@@ -2,7 +2,7 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachBounded } from '../../../lambda/backoff';
 import { CONNECTION_TTL_SECONDS, Env } from '../../../lambda/contract';
-import { FaasGripError, GripConfigError, OutputLimitError, PublishError } from '../../../lambda/errors';
+import { GripConfigError, OutputLimitError, PublishError } from '../../../lambda/errors';
 import { ConnectionStore } from '../../../lambda/native/connection-store';
 import {
   fanOut,
@@ -127,7 +127,16 @@ describe('fanOut', () => {
 
     const result = await fanOut('room', 'hello room', depsFor(t.store));
 
-    expect(result).toEqual({ delivered: 2700, gone: 300, failed: 0, errors: [] });
+    expect(result).toEqual({
+      delivered: 2700,
+      gone: 300,
+      failed: 0,
+      unknown: 0,
+      opening: 0,
+      removalFailed: 0,
+      complete: true,
+      errors: [],
+    });
     expect(api.faults).toBe(150);
     expect(api.requests.POST).toBe(3000 + 150);
     ids.forEach((id, i) => {
@@ -201,16 +210,13 @@ describe('fanOut', () => {
     expect(api.maxInFlight).toBeGreaterThan(1);
   });
 
-  test('a connection that just opened and answers 410 is kept and counted as failed', async () => {
+  test('a connection that just opened and answers 410 is kept and counted as opening, not as a failure', async () => {
     const t = await newTables();
     await t.store.putConnection('fresh', { channels: ['room'] });
 
     const result = await fanOut('room', 'early', depsFor(t.store));
 
-    expect(result.failed).toBe(1);
-    expect(result.gone).toBe(0);
-    expect(result.errors[0].error).toBeInstanceOf(FaasGripError);
-    expect(result.errors[0].error.message).toMatch(/may still be opening/);
+    expect(result).toMatchObject({ delivered: 0, gone: 0, failed: 0, opening: 1, complete: true });
     expect(await t.store.getConnection('fresh')).toBeDefined();
   });
 
@@ -242,6 +248,10 @@ describe('fanOut', () => {
       delivered: 0,
       gone: 0,
       failed: 0,
+      unknown: 0,
+      opening: 0,
+      removalFailed: 0,
+      complete: true,
       errors: [],
     });
   });

@@ -7,7 +7,7 @@ import {
   LimitExceededException,
   PayloadTooLargeException,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { InvalidValueError } from '../../../lambda/errors';
+import { InvalidValueError, type TimeoutError } from '../../../lambda/errors';
 import { classifyManagementError } from '../../../lambda/native/management';
 import { SignedManagementApi } from '../../../lambda/native/management-http';
 import { LOCAL_AWS } from '../../helpers/dynalite';
@@ -123,7 +123,7 @@ describe('SignedManagementApi', () => {
     },
   );
 
-  test('an unanswered call fails with a retryable TimeoutError', async () => {
+  test('an unanswered call fails with a TimeoutError: sent, so its outcome is unknown and it is not retried', async () => {
     const silent: Server = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const slow = new SignedManagementApi(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/prod`, {
@@ -132,7 +132,8 @@ describe('SignedManagementApi', () => {
     try {
       const err = await failure(slow.post('c5', Buffer.from('x')));
       expect(err.name).toBe('TimeoutError');
-      expect(classifyManagementError(err)).toBe('retryable');
+      expect((err as TimeoutError).requestSent).toBe(true);
+      expect(classifyManagementError(err)).toBe('unknown');
     } finally {
       slow.destroy();
       silent.closeAllConnections();

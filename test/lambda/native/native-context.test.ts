@@ -89,14 +89,23 @@ describe('createNativeContext: $connect', () => {
     expect(await store.getConnection('c1')).toBeUndefined();
   });
 
-  test('the first offered subprotocol is echoed, as browsers require', async () => {
-    const ws = await createNativeContext(
-      connectEvent('c1', { headers: { 'Sec-WebSocket-Protocol': 'chat, json' } }),
-      deps,
-    );
+  test('an offered subprotocol is never echoed unless the handler speaks it', async () => {
+    const offered = connectEvent('c1', { headers: { 'Sec-WebSocket-Protocol': 'chat, json' } });
+    const plain = await createNativeContext(offered, deps);
+    plain.accept();
+    expect(await plain.finish()).toEqual({ statusCode: 200 });
+
+    const other = await createNativeContext(offered, { ...deps, subprotocols: ['mqtt'] });
+    other.accept();
+    expect(await other.finish()).toEqual({ statusCode: 200 });
+  });
+
+  test("the handler's preferred subprotocol among those offered is echoed", async () => {
+    const offered = connectEvent('c1', { headers: { 'Sec-WebSocket-Protocol': 'chat, json' } });
+    const ws = await createNativeContext(offered, { ...deps, subprotocols: ['json', 'chat'] });
     ws.accept();
 
-    expect(await ws.finish()).toEqual({ statusCode: 200, headers: { 'Sec-WebSocket-Protocol': 'chat' } });
+    expect(await ws.finish()).toEqual({ statusCode: 200, headers: { 'Sec-WebSocket-Protocol': 'json' } });
   });
 
   test('the channel prefix is applied to subscriptions', async () => {

@@ -143,11 +143,11 @@ test('deliverPending waits until the connection opens, then delivers each messag
 
   const result = await deliverPending(event, deps);
 
-  expect(result).toEqual({ delivered: 2, restored: 0, lost: 0 });
+  expect(result).toEqual({ delivered: 2, restored: 0, lost: 0, unknown: 0 });
   expect(api.texts('c1')).toEqual(['welcome', 'rules']);
   expect(api.requests.POST).toBe(4);
   await firstMessage('c1', 'reply');
-  expect(await deliverPending(event, deps)).toEqual({ delivered: 0, restored: 0, lost: 0 });
+  expect(await deliverPending(event, deps)).toEqual({ delivered: 0, restored: 0, lost: 0, unknown: 0 });
   expect(api.texts('c1')).toEqual(['welcome', 'rules', 'reply']);
 });
 
@@ -189,7 +189,7 @@ test('messages not deliverable by the deadline go back to the store for the firs
 
   const result = await deliverPending(event, { ...deps, pendingDeadlineMs: 200 });
 
-  expect(result).toEqual({ delivered: 0, restored: 2, lost: 0 });
+  expect(result).toEqual({ delivered: 0, restored: 2, lost: 0, unknown: 0 });
   expect((await store.getConnection('c1'))?.pendingCount).toBe(2);
   expect(logged).toContain('connection did not accept posts in time: pending messages kept for its first message');
   api.markOpen('c1');
@@ -213,7 +213,7 @@ test('messages for a connection that is gone by the deadline are counted as lost
 
   const result = await deliverPending(event, { ...deps, store: raced, pendingDeadlineMs: 300 });
 
-  expect(result).toEqual({ delivered: 0, restored: 0, lost: 1 });
+  expect(result).toEqual({ delivered: 0, restored: 0, lost: 1, unknown: 0 });
   expect(logged).toContain('pending messages lost: the connection is gone');
   expect(await store.getConnection('c1')).toBeUndefined();
 });
@@ -225,7 +225,7 @@ test('a close() during $connect closes the connection after its pending messages
 
   const result = await deliverPending(event, deps);
 
-  expect(result).toEqual({ delivered: 2, restored: 0, lost: 0 });
+  expect(result).toEqual({ delivered: 2, restored: 0, lost: 0, unknown: 0 });
   expect(api.texts('c1')).toEqual(['sorry, room full']);
   expect(api.requests.DELETE).toBe(1);
   expect(api.state('c1')).toBe('gone');
@@ -241,8 +241,10 @@ test('schedulePendingDelivery invokes the running version and reports a failed i
   expect(lambda.invocations[0]).toMatchObject({ qualifier: '7', type: 'Event' });
 
   const unreachable = new LambdaClient({ ...LOCAL_AWS, endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
-  expect(await schedulePendingDelivery('c1', { ...deps, lambdaClient: unreachable })).toBe(false);
-  expect(logged).toContain('invoking the function for pending messages failed: they go with the first message');
+  await expect(schedulePendingDelivery('c1', { ...deps, lambdaClient: unreachable })).rejects.toThrow(
+    /messages sent during \$connect cannot be delivered/,
+  );
+  expect(logged).toContain('invoking the function for pending messages failed: the $connect fails');
 });
 
 test('a $disconnect before delivery logs the pending messages it drops', async () => {
@@ -256,5 +258,6 @@ test('a $disconnect before delivery logs the pending messages it drops', async (
     delivered: 0,
     restored: 0,
     lost: 0,
+    unknown: 0,
   });
 });
