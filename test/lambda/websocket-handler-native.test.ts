@@ -157,6 +157,6 @@ test('the pending-delivery self-invocation is dispatched to the native transport
 
   const result = await handler({ faasGripDeliverPending: { connectionId: 'W1' } });
 
-  expect(result).toEqual({ delivered: 1, restored: 0, lost: 0 });
+  expect(result).toEqual({ delivered: 1, restored: 0, lost: 0, unknown: 0 });
   expect(api.texts('W1')).toEqual(['welcome, sent during $connect']);
 });
