@@ -3,12 +3,11 @@
  * faas-grip API (GRIP only), `getWebSocket()` is its asynchronous form for both transports. Prefer
  * `webSocketHandler()`, which also maps errors and waits for publishes.
  */
-import { loadGripConfig, loadGripConfigSync } from './grip/grip-config';
-import { verifyGripSignature } from './grip/grip-sig';
-import { getGripWebSocketContext, parseHttpEvent } from './grip/http-event';
+import { eventKind } from './event-kind';
+import { type GripWebSocketContext, getGripWebSocketContext } from './grip/http-event';
 import type { WebSocketContext } from './grip/websocket-context';
 import type { NativeDeps } from './native/native-deps';
-import { isNativeEvent } from './native/native-event';
+import { readGripRequestOrThrow, readGripRequestSync } from './verify-grip-request';
 
 /**
  * The context of a WebSocket-over-HTTP request (REST v1, HTTP API v2 or function URL event), configured from
@@ -30,11 +29,9 @@ import { isNativeEvent } from './native/native-event';
  *   return ws.toResponse();
  * };
  */
-export function lambdaGetWebSocket(event: unknown): WebSocketContext {
-  const req = parseHttpEvent(event);
-  const config = loadGripConfigSync();
-  verifyGripSignature(req.headers['grip-sig'], config.verify);
-  return getGripWebSocketContext(req, { prefix: config.prefix });
+export function lambdaGetWebSocket(event: unknown): GripWebSocketContext {
+  const { request, config } = readGripRequestSync(event);
+  return getGripWebSocketContext(request, { prefix: config.prefix });
 }
 
 /** Options of {@link getWebSocket}. */
@@ -57,12 +54,10 @@ export interface GetWebSocketOptions {
  * };
  */
 export async function getWebSocket(event: unknown, options: GetWebSocketOptions = {}): Promise<WebSocketContext> {
-  if (isNativeEvent(event)) {
+  if (eventKind(event) === 'native') {
     const { createNativeContext } = await import('./native/native-context');
     return createNativeContext(event, options.native);
   }
-  const req = parseHttpEvent(event);
-  const config = await loadGripConfig();
-  verifyGripSignature(req.headers['grip-sig'], config.verify);
-  return getGripWebSocketContext(req, { prefix: config.prefix });
+  const { request, config } = await readGripRequestOrThrow(event);
+  return getGripWebSocketContext(request, { prefix: config.prefix });
 }

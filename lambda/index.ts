@@ -85,6 +85,7 @@ export {
   type WebSocketEventInput,
   type WebSocketEventType,
 } from './grip/websocket-events';
+export { type HoldBuilder, type HoldRequest, httpHoldHandler } from './http-hold-handler';
 export { ConnectionStore } from './native/connection-store';
 export { type FanOutResult, fanOut, sendToConnection } from './native/fan-out';
 export type { NativeDeps } from './native/native-deps';

@@ -5,13 +5,12 @@
  */
 import { MetricName, WEBSOCKET_EVENTS_CONTENT_TYPE } from './contract';
 import { withInvocationDeadline } from './deadline';
-import { NotWebSocketOverHttpError, WebSocketEventDecodeError } from './errors';
+import { eventKind } from './event-kind';
 import {
   EventVersion,
   getGripWebSocketContext,
   type HttpRequest,
   type HttpResult,
-  parseHttpEvent,
   plainTextResult,
   toHttpResult,
 } from './grip/http-event';
@@ -26,10 +25,9 @@ import { logger } from './logger';
 import { countMetric, flushMetrics } from './metrics';
 import type { NativeResult } from './native/native-context';
 import type { NativeDeps } from './native/native-deps';
-import { isNativeEvent } from './native/native-event';
-import type { PendingDeliveryResult } from './native/pending';
+import type { PendingDeliveryEvent, PendingDeliveryResult } from './native/pending';
 import { withPublishTracking } from './publish';
-import { verifyGripRequest } from './verify-grip-request';
+import { GripRefusalText, openGripWebSocket, readGripRequest } from './verify-grip-request';
 
 /** The user's code: reads and acts on the connection through `ws`. May be async; its result is ignored. */
 export type WebSocketHandlerFunction<E = unknown> = (ws: WebSocketContext, event: E) => void | Promise<void>;
@@ -86,56 +84,41 @@ export function webSocketHandler<E = unknown>(
   return (event: E, context?: unknown) =>
     withInvocationDeadline(context, async () => {
       try {
-        if (isNativeEvent(event)) {
-          return await handleNative(fn, event, options.native ?? {});
+        const deps = options.native ?? {};
+        switch (eventKind(event)) {
+          case 'grip-http':
+            return await handleGrip(fn, event, deps);
+          case 'native':
+            return await handleNative(fn, event, deps);
+          case 'pending-delivery': {
+            const pending = await import('./native/pending');
+            return await pending.deliverPending(event as PendingDeliveryEvent, deps);
+          }
+          default:
+            logger.warn('event is neither an HTTP nor an API Gateway WebSocket event');
+            return plainTextResult(EventVersion.REST_V1, 400, GripRefusalText.NOT_WEBSOCKET_OVER_HTTP);
         }
-        return await handleHttp(fn, event, options.native ?? {});
       } finally {
         flushMetrics();
       }
     });
 }
 
-async function handleHttp<E>(
-  fn: WebSocketHandlerFunction<E>,
-  event: E,
-  deps: NativeDeps,
-): Promise<WebSocketHandlerResult> {
-  let req: HttpRequest;
-  try {
-    req = parseHttpEvent(event);
-  } catch (error) {
-    const pending = await import('./native/pending');
-    if (pending.isPendingDeliveryEvent(event)) {
-      return pending.deliverPending(event, deps);
-    }
-    logger.warn('event is neither an HTTP nor an API Gateway WebSocket event', { error });
-    return plainTextResult(EventVersion.REST_V1, 400, 'Not a WebSocket-over-HTTP request\n');
-  }
-  const verification = await verifyGripRequest(req);
-  if (!verification.ok) return verification.refusal;
-  const { prefix } = verification.config;
-  let ws: WebSocketContext;
-  try {
-    ws = getGripWebSocketContext(req, { prefix });
-  } catch (error) {
-    if (error instanceof NotWebSocketOverHttpError) {
-      logger.warn('not a WebSocket-over-HTTP request', { reason: error.message, path: req.path });
-      return plainTextResult(req.version, 400, 'Not a WebSocket-over-HTTP request\n'); // the seed's answer
-    }
-    if (!(error instanceof WebSocketEventDecodeError)) throw error;
-    logger.warn('malformed WebSocket-over-HTTP request', { error });
-    return plainTextResult(req.version, 400, `${error.message}\n`);
-  }
+async function handleGrip<E>(fn: WebSocketHandlerFunction<E>, event: E, deps: NativeDeps): Promise<HttpResult> {
+  const read = await readGripRequest(event);
+  if (!read.ok) return read.refusal;
+  const opening = openGripWebSocket(read);
+  if (!opening.ok) return opening.refusal;
+  const { ws } = opening;
   countInbound(ws);
   try {
     return await withPublishTracking(async () => {
       await fn(ws, event);
-      return ws.toResponse() as HttpResult;
+      return ws.toResponse();
     }, deps);
   } catch (error) {
     handlerFailed(error, ws);
-    return gripAfterError(req, prefix);
+    return gripAfterError(read.request, read.config.prefix);
   }
 }
 
@@ -149,7 +132,7 @@ function gripAfterError(req: HttpRequest, prefix: string): HttpResult {
     const fresh = getGripWebSocketContext(req, { prefix });
     if (fresh.isOpening()) fresh.accept();
     if (!fresh.disconnected && !fresh.peerClose) fresh.close(HANDLER_ERROR_CLOSE_CODE, HANDLER_ERROR_REASON);
-    return fresh.toResponse() as HttpResult;
+    return fresh.toResponse();
   } catch (error) {
     logger.error('the request cannot be answered from its context: closing with 1011 without it', { error });
     let types: string[] = [];

@@ -53,6 +53,19 @@ export interface HttpResult {
 type Json = Record<string, unknown>;
 const utf8Encoder = new TextEncoder();
 
+/** The `requestContext.http` of an HTTP API v2 / function URL event; undefined for other events. */
+function v2Http(e: Json | undefined): Json | undefined {
+  const context = e && isObject(e.requestContext) ? e.requestContext : undefined;
+  const http = context && isObject(context.http) ? context.http : undefined;
+  return http && typeof http.method === 'string' ? http : undefined;
+}
+
+/** True for an event {@link parseHttpEvent} reads: REST v1 (`httpMethod`), HTTP API v2 or function URL. */
+export function isHttpEvent(event: unknown): boolean {
+  const e = isObject(event) ? event : undefined;
+  return v2Http(e) !== undefined || typeof e?.httpMethod === 'string';
+}
+
 /**
  * Reads a REST v1, HTTP API v2 or function URL event: base64 or plain bodies, null headers and bodies,
  * multi-value headers and query parameters, v2 cookies. Throws NotWebSocketOverHttpError for anything else.
@@ -60,7 +73,7 @@ const utf8Encoder = new TextEncoder();
 export function parseHttpEvent(event: unknown): HttpRequest {
   const e = isObject(event) ? event : undefined;
   const context = e && isObject(e.requestContext) ? e.requestContext : undefined;
-  const http = context && isObject(context.http) ? context.http : undefined;
+  const http = v2Http(e);
   if (e && http && typeof http.method === 'string') {
     const domain = typeof context?.domainName === 'string' ? context.domainName : '';
     const headers = readHeaders(e.headers, undefined);
@@ -125,17 +138,24 @@ export function isWebSocketOverHttp(req: HttpRequest): boolean {
   return whyNotWebSocketOverHttp(req).length === 0;
 }
 
+/** A context on the GRIP transport: `toResponse()` (and `finish()`) give the HTTP result of the request's event. */
+export interface GripWebSocketContext extends WebSocketContext {
+  toResponse(): HttpResult;
+  finish(): Promise<HttpResult>;
+}
+
 /**
  * Builds the GRIP context of a WebSocket-over-HTTP request: meta from Meta-* headers, events decoded, the
  * response shaped like the request's event. Throws NotWebSocketOverHttpError (saying what is missing) for other
  * requests and WebSocketEventDecodeError for a malformed body.
  */
-export function getGripWebSocketContext(req: HttpRequest, options: { prefix?: string } = {}): WebSocketContext {
+export function getGripWebSocketContext(req: HttpRequest, options: { prefix?: string } = {}): GripWebSocketContext {
   const problems = whyNotWebSocketOverHttp(req);
   if (problems.length > 0) {
     throw new NotWebSocketOverHttpError(`not a WebSocket-over-HTTP request: ${problems.join('; ')}`);
   }
   const version = req.version;
+  // The GRIP finisher answers with toHttpResult's result, which is what the narrower type states.
   return new WebSocketContext({
     id: req.headers['connection-id'],
     transport: Transport.GRIP,
@@ -143,7 +163,7 @@ export function getGripWebSocketContext(req: HttpRequest, options: { prefix?: st
     events: decodeWebSocketEvents(req.body),
     prefix: options.prefix ?? '',
     finisher: createGripFinisher((response) => toHttpResult(version, response)),
-  });
+  }) as GripWebSocketContext;
 }
 
 /**

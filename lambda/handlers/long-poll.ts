@@ -4,9 +4,9 @@
  * timeout (55 s by default), when `request timed out` is released instead. `Grip-Sig` is verified first.
  */
 import { holdResponse } from '../grip/hold';
-import { gripHoldHandler } from './grip-http';
+import { httpHoldHandler } from '../http-hold-handler';
 
 /** The long-poll example's Lambda handler. */
-export const handler = gripHoldHandler('poll', ({ channel }) =>
+export const handler = httpHoldHandler('poll', ({ channel }) =>
   holdResponse({ channels: [channel], body: 'request timed out\n' }),
 );

@@ -5,13 +5,13 @@
  * 20 seconds of silence. `Grip-Sig` is verified first.
  */
 import { holdEventStream, holdStream } from '../grip/hold';
-import { gripHoldHandler } from './grip-http';
+import { httpHoldHandler } from '../http-hold-handler';
 
 /** Seconds of silence after which the SSE stream gets a keep-alive comment. */
 export const SSE_KEEP_ALIVE_SECONDS = 20;
 
 /** The stream example's Lambda handler. */
-export const handler = gripHoldHandler('stream', ({ request, channel }) => {
+export const handler = httpHoldHandler('stream', ({ request, channel }) => {
   if ((request.headers.accept ?? '').includes('text/event-stream')) {
     return holdEventStream({
       channels: [channel],
