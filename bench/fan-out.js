@@ -151,7 +151,7 @@ async function run(ctx) {
       `The same fan-out through an AWS SDK v3 client (the \`managementClient\` option, how the runtime sent before) ` +
       `takes ${fmt(median(viaSdk))} ms (${ratio(median(viaSdk) / ideal)} the ideal) at ${fmt(sdkCpu, 3)} ms of CPU per ` +
       'post: its middleware stack (endpoint rules, serde, retry and user-agent bookkeeping) made the fan-out ' +
-      'CPU-bound, so the runtime signs and sends PostToConnection itself (lambda/native/management-http.ts).';
+      'CPU-bound, so the runtime signs and sends PostToConnection itself (lambda/native/management.ts).';
     if (fanRatio > TARGET_RATIO) {
       analysis.push(
         `What limits it: the publishing process's CPU. fanOut() spends ${fmt(cpu, 3)} ms of CPU per post, so ` +

@@ -5,7 +5,7 @@
  * (API Gateway refuses posts while `$connect` runs); posts over 128 KB get 413 PayloadTooLargeException.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MAX_NATIVE_MESSAGE_BYTES } from '../lambda/native/fan-out';
+import { MAX_NATIVE_MESSAGE_BYTES } from '../lambda/native/management';
 import type { SigningCredentials } from '../lambda/native/sigv4';
 import { readBody, sendJson } from './http-io';
 import { verifySigV4 } from './sigv4-verify';
@@ -70,7 +70,7 @@ export async function handleManagementRequest(
   }
   if (target.credentials) {
     const received = { method, path, headers: req.headers, body: body ?? Buffer.alloc(0) };
-    const refusal = verifySigV4(received, target.credentials);
+    const refusal = await verifySigV4(received, target.credentials);
     if (refusal) {
       error(res, refusal.status, refusal.type, refusal.message);
       return true;

@@ -1,9 +1,10 @@
 /**
  * SigV4 verification for the local management API: a request signed with the wrong secret, path, payload or
- * clock is refused the way API Gateway refuses it, so local runs catch what AWS would.
+ * clock is refused the way API Gateway refuses it, so local runs catch what AWS would. The expected signature is
+ * computed by the same SDK signer the runtime signs with (lambda/native/sigv4.ts).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { type SigningCredentials, signRequest } from '../lambda/native/sigv4';
+import { createSigner, type SigningCredentials, signRequest } from '../lambda/native/sigv4';
 
 /** How far `x-amz-date` may be from the server's clock, as on AWS. */
 const MAX_SKEW_MS = 5 * 60 * 1000;
@@ -30,11 +31,11 @@ export interface ReceivedRequest {
  * Checks the request's SigV4 signature against `credentials`; undefined when it is valid, else the refusal.
  * The session token, when sent, is taken as given (there is no STS locally).
  */
-export function verifySigV4(
+export async function verifySigV4(
   request: ReceivedRequest,
   credentials: Pick<SigningCredentials, 'accessKeyId' | 'secretAccessKey'>,
   now: number = Date.now(),
-): SignatureRefusal | undefined {
+): Promise<SignatureRefusal | undefined> {
   const authorization = single(request.headers.authorization);
   if (!authorization)
     return { status: 403, type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' };
@@ -67,17 +68,15 @@ export function verifySigV4(
   if (names.includes('x-amz-security-token') !== (sessionToken !== undefined)) {
     return invalid('x-amz-security-token must be signed exactly when it is sent');
   }
-  const expected = signRequest({
+  const signer = await createSigner(region, service, { ...credentials, sessionToken });
+  const { authorization: expected } = await signRequest(signer, {
     method: request.method,
     host: single(request.headers.host) ?? '',
     path: request.path,
     headers,
     body: request.body,
-    region,
-    service,
-    credentials: { ...credentials, sessionToken },
     date,
-  }).authorization;
+  });
   if (!expected.endsWith(`Signature=${signature}`) || !expected.includes(`SignedHeaders=${signedHeaders},`)) {
     return invalid(
       'The request signature we calculated does not match the signature you provided. ' +

@@ -13,7 +13,7 @@ const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
 
-/** The esbuild options of every handler asset (Lambda Node.js, CommonJS, minified, AWS SDK external). */
+/** The esbuild options of every handler asset (Lambda Node.js, CommonJS, minified, AWS SDK and its @smithy parts external). */
 const ASSET_OPTIONS = {
   bundle: true,
   platform: 'node',
@@ -22,7 +22,7 @@ const ASSET_OPTIONS = {
   minify: true,
   sourcemap: 'linked',
   sourcesContent: false,
-  external: ['@aws-sdk/*'],
+  external: ['@aws-sdk/*', '@smithy/*'],
   mainFields: ['module', 'main'],
   logLevel: 'silent',
 };

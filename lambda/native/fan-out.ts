@@ -1,9 +1,18 @@
 import { forEachBounded } from '../backoff';
 import { CONNECTION_TTL_SECONDS, Env } from '../contract';
 import { expired, operationDeadline } from '../deadline';
-import { GripConfigError, OutputLimitError, TimeoutError } from '../errors';
+import { GripConfigError, TimeoutError } from '../errors';
 import type { ChannelMember } from './connection-store';
-import { classifyManagementError, messageBytes, postOrThrow, postWithRetry } from './management';
+import {
+  checkNativeMessageSize,
+  classifyManagementError,
+  messageBytes,
+  postOrThrow,
+  postWithRetry,
+} from './management';
+
+export { checkNativeMessageSize, MAX_NATIVE_MESSAGE_BYTES } from './management';
+
 import { loggerOf, managementOf, type NativeDeps, storeOf } from './native-deps';
 
 /**
@@ -13,9 +22,6 @@ import { loggerOf, managementOf, type NativeDeps, storeOf } from './native-deps'
  * 20-50 ms per post: fast for rooms of thousands, yet leaves most of the account budget to other invocations.
  */
 export const DEFAULT_FANOUT_CONCURRENCY = 50;
-
-/** API Gateway's limit on one message (PostToConnection payload): 128 KB. */
-export const MAX_NATIVE_MESSAGE_BYTES = 128 * 1024;
 
 /**
  * A 410 from a connection committed less than this many seconds ago does not remove it: API Gateway
@@ -60,16 +66,6 @@ export interface FanOutResult {
   readonly complete: boolean;
   /** The first {@link MAX_REPORTED_FAILURES} failures with their causes. */
   readonly errors: readonly FanOutFailure[];
-}
-
-/** Throws {@link OutputLimitError} when `data` is over API Gateway's 128 KB message limit. */
-export function checkNativeMessageSize(data: string | Uint8Array): void {
-  const bytes = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
-  if (bytes > MAX_NATIVE_MESSAGE_BYTES) {
-    throw new OutputLimitError(
-      `message of ${bytes} bytes is over API Gateway's ${MAX_NATIVE_MESSAGE_BYTES}-byte limit: split it or send a reference`,
-    );
-  }
 }
 
 /**

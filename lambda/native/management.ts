@@ -1,14 +1,46 @@
+/**
+ * The management API (`@connections`) of API Gateway, for the whole native transport: one send path. The message
+ * size limit, the two calls (PostToConnection, DeleteConnection) signed with SigV4 over the runtime's keep-alive
+ * HTTP (../http-call.ts, shared with the GRIP publisher) or sent through a caller's SDK client, the retry of one
+ * message, "post one message and wrap the failure", and the container's sender per endpoint all live here; how a
+ * call failed is told by management-errors.ts.
+ */
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { backoffDelay, sleep } from '../backoff';
 import { Env } from '../contract';
-import { invocationDeadline } from '../deadline';
-import { GripConfigError, PublishError } from '../errors';
-import { requestWasSent } from '../http-call';
-import { type ManagementApi, SdkManagementApi } from './management-api';
-import { SignedManagementApi } from './management-http';
+import { callTimeout, invocationDeadline } from '../deadline';
+import { GripConfigError, InvalidValueError, OutputLimitError, PublishError } from '../errors';
+import { type HttpTarget, httpCall } from '../http-call';
+import { classifyManagementError, type ManagementSdk, serviceError } from './management-errors';
+import { createSigner, type RequestSigner, signRequest, uriEscape } from './sigv4';
 
-/** How a management API call failed, as far as a sender cares. */
-export type ManagementErrorKind = 'gone' | 'forbidden' | 'retryable' | 'unknown' | 'fatal';
+export { classifyManagementError, type ManagementErrorKind, type ManagementSdk } from './management-errors';
+
+/** API Gateway's limit on one message (PostToConnection payload): 128 KB. */
+export const MAX_NATIVE_MESSAGE_BYTES = 128 * 1024;
+
+/** The default timeout of one management API call. */
+export const DEFAULT_MANAGEMENT_TIMEOUT_MS = 5000;
+
+/** Options of one management API call. */
+export interface CallOptions {
+  /** Epoch milliseconds by which the call must have finished. @default - the invocation's deadline, if known */
+  readonly deadline?: number;
+  /** Timeout of this call. @default - the sender's own (5 s for the signed sender, 10 s for an SDK client) */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The two management API calls the native transport makes. Both reject with the AWS SDK v3 service exceptions
+ * (`GoneException` for 410, `ForbiddenException`, `LimitExceededException`, ...), with `name` and
+ * `$metadata.httpStatusCode` set, whichever implementation sends them, or with a `TimeoutError`.
+ */
+export interface ManagementApi {
+  /** PostToConnection: resolves when API Gateway accepted the message. */
+  post(connectionId: string, data: Uint8Array, options?: CallOptions): Promise<void>;
+  /** DeleteConnection: closes the connection. */
+  delete(connectionId: string, options?: CallOptions): Promise<void>;
+}
 
 /** Retry policy of {@link postWithRetry}. */
 export interface PostRetryOptions {
@@ -24,7 +56,6 @@ export interface PostRetryOptions {
 
 const apis = new Map<string, SignedManagementApi>();
 const sdkApis = new WeakMap<ApiGatewayManagementApiClient, SdkManagementApi>();
-const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
 
 /**
  * The management (callback) URL to use: the given one, else `FAAS_GRIP_MANAGEMENT_ENDPOINT`. A `wss://`
@@ -69,23 +100,14 @@ export function sdkManagementApi(client: ApiGatewayManagementApiClient): SdkMana
   return api;
 }
 
-/**
- * Classifies an SDK v3 error: v3 errors carry `name` and `$metadata.httpStatusCode` (never `statusCode`).
- * 410 GoneException: the connection is gone. 403: forbidden (IAM, endpoint, or a connection still opening).
- * LimitExceededException / 429, 5xx, a timeout before the request was sent and transient network errors: retry.
- * A timeout or network error after the whole request was sent (or a call aborted by its deadline): unknown, the
- * message may have been delivered, so it is not retried. Anything else: fatal.
- */
-export function classifyManagementError(err: unknown): ManagementErrorKind {
-  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e?.$metadata?.httpStatusCode;
-  if (e?.name === 'GoneException' || status === 410) return 'gone';
-  if (e?.name === 'ForbiddenException' || status === 403) return 'forbidden';
-  if (e?.name === 'LimitExceededException' || e?.name === 'ThrottlingException' || status === 429) return 'retryable';
-  if (status === undefined && (requestWasSent(err) || e?.name === 'AbortError')) return 'unknown';
-  if ((status !== undefined && status >= 500) || e?.name === 'TimeoutError') return 'retryable';
-  if (status === undefined && e?.code && TRANSIENT_NETWORK_CODES.has(e.code)) return 'retryable';
-  return 'fatal';
+/** Throws {@link OutputLimitError} when `data` is over API Gateway's 128 KB message limit. */
+export function checkNativeMessageSize(data: string | Uint8Array): void {
+  const bytes = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
+  if (bytes > MAX_NATIVE_MESSAGE_BYTES) {
+    throw new OutputLimitError(
+      `message of ${bytes} bytes is over API Gateway's ${MAX_NATIVE_MESSAGE_BYTES}-byte limit: split it or send a reference`,
+    );
+  }
 }
 
 /** Bytes of a message: text as UTF-8. */
@@ -152,5 +174,139 @@ export async function deleteRemoteConnection(
   } catch (err) {
     if (classifyManagementError(err) === 'gone') return false;
     throw err;
+  }
+}
+
+let sdkModule: Promise<ManagementSdk> | undefined;
+
+/** The SDK module, loaded on first use (never at import: GRIP-only functions do not need it). */
+export function managementSdk(): Promise<ManagementSdk> {
+  sdkModule ??= import('@aws-sdk/client-apigatewaymanagementapi');
+  return sdkModule;
+}
+
+/** Options of {@link SignedManagementApi}. */
+export interface SignedManagementApiOptions {
+  /**
+   * A call not completely answered after this long (or by the call's deadline, if sooner) fails with a
+   * `TimeoutError`; `requestSent` tells whether the message may have been delivered all the same.
+   * @default 5000
+   */
+  readonly requestTimeoutMs?: number;
+}
+
+const EMPTY = new Uint8Array(0);
+/** Signed on every PostToConnection, as the SDK sends it. */
+const POST_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/octet-stream' };
+
+interface SdkParts {
+  readonly sdk: ManagementSdk;
+  readonly signer: RequestSigner;
+}
+
+/**
+ * The management API over keep-alive HTTP with SigV4 signing: the default sender of the native transport.
+ * Credentials and region come from an SDK v3 client's provider chain (environment, Lambda role, profiles), the
+ * signature from the SDK's own signer, errors are the SDK's own exception classes; only the per-call work is lean,
+ * so a fan-out spends its CPU on the network rather than on the SDK's middleware stack (bench/fan-out.js measures
+ * both).
+ */
+export class SignedManagementApi implements ManagementApi {
+  private readonly url: URL;
+  private readonly basePath: string;
+  private readonly requestTimeoutMs: number;
+  private parts?: SdkParts;
+  private loading?: Promise<SdkParts>;
+
+  /** `endpoint`: the stage's callback URL, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`. */
+  constructor(
+    readonly endpoint: string,
+    options: SignedManagementApiOptions = {},
+  ) {
+    this.url = new URL(endpoint);
+    this.basePath = this.url.pathname.replace(/\/+$/, '');
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_MANAGEMENT_TIMEOUT_MS;
+  }
+
+  post(connectionId: string, data: Uint8Array, options?: CallOptions): Promise<void> {
+    return this.call('POST', connectionId, data, options);
+  }
+
+  delete(connectionId: string, options?: CallOptions): Promise<void> {
+    return this.call('DELETE', connectionId, EMPTY, options);
+  }
+
+  private async call(
+    method: 'POST' | 'DELETE',
+    connectionId: string,
+    body: Uint8Array,
+    options: CallOptions = {},
+  ): Promise<void> {
+    const path = `${this.basePath}/@connections/${uriEscape(checkConnectionId(connectionId))}`;
+    const parts = this.parts ?? (await this.load());
+    const signed = method === 'POST' ? POST_HEADERS : undefined;
+    const headers = await signRequest(parts.signer, { method, host: this.url.host, path, headers: signed, body });
+    if (signed) headers['content-type'] = signed['content-type'];
+    const target: HttpTarget = { protocol: this.url.protocol, hostname: this.url.hostname, port: this.url.port, path };
+    const timeoutMs = callTimeout(options.deadline, options.timeoutMs ?? this.requestTimeoutMs);
+    const answer = await httpCall({ method, target, headers, body, timeoutMs });
+    if (answer.status < 200 || answer.status >= 300) throw serviceError(parts.sdk, answer);
+  }
+
+  private load(): Promise<SdkParts> {
+    this.loading ??= managementSdk()
+      .then(async (sdk) => {
+        const client = new sdk.ApiGatewayManagementApiClient({ endpoint: this.endpoint });
+        const region = await client.config.region();
+        return { sdk, signer: await createSigner(region, 'execute-api', client.config.credentials) };
+      })
+      .then(
+        (parts) => {
+          this.parts = parts;
+          return parts;
+        },
+        (err) => {
+          this.loading = undefined;
+          throw err;
+        },
+      );
+    return this.loading;
+  }
+}
+
+/** A connection id as API Gateway issues it: 1 to 128 printable ASCII characters, not a dot segment. */
+function checkConnectionId(id: string): string {
+  if (
+    typeof id !== 'string' ||
+    id.length === 0 ||
+    id.length > 128 ||
+    !/^[\x21-\x7e]+$/.test(id) ||
+    /^\.\.?$/.test(id)
+  ) {
+    throw new InvalidValueError(
+      `connection id ${JSON.stringify(id)} is not one API Gateway issues: expected 1-128 printable ASCII characters`,
+    );
+  }
+  return id;
+}
+
+/** The calls sent through an `ApiGatewayManagementApiClient` the caller configured (the `managementClient` option). */
+export class SdkManagementApi implements ManagementApi {
+  constructor(readonly client: ApiGatewayManagementApiClient) {}
+
+  async post(connectionId: string, data: Uint8Array, options: CallOptions = {}): Promise<void> {
+    const sdk = await managementSdk();
+    const command = new sdk.PostToConnectionCommand({ ConnectionId: connectionId, Data: data });
+    await this.client.send(command, {
+      abortSignal: AbortSignal.timeout(callTimeout(options.deadline, options.timeoutMs)),
+    });
+  }
+
+  async delete(connectionId: string, options: CallOptions = {}): Promise<void> {
+    const sdk = await managementSdk();
+    const command = new sdk.DeleteConnectionCommand({ ConnectionId: connectionId });
+    await this.client.send(command, {
+      abortSignal: AbortSignal.timeout(callTimeout(options.deadline, options.timeoutMs)),
+    });
   }
 }

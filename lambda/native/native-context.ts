@@ -5,8 +5,7 @@ import { type OutgoingOperation, Transport, WebSocketContext, type WebSocketFini
 import type { WebSocketEvent } from '../grip/websocket-events';
 import { type PendingMessage, type PendingSend, payloadOf } from './connection-items';
 import type { ConnectionRecord } from './connection-store';
-import { checkNativeMessageSize } from './fan-out';
-import { deleteRemoteConnection, postOrThrow } from './management';
+import { checkNativeMessageSize, deleteRemoteConnection, postOrThrow } from './management';
 import { loggerOf, managementOf, type NativeDeps, storeOf } from './native-deps';
 import { type NativeEvent, readNativeEvent } from './native-event';
 import { deliverTakenPending, schedulePendingDelivery } from './pending';

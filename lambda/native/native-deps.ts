@@ -3,8 +3,13 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { Env } from '../contract';
 import { logger } from '../logger';
 import { ConnectionStore } from './connection-store';
-import { managementApi, type PostRetryOptions, resolveManagementEndpoint, sdkManagementApi } from './management';
-import type { ManagementApi } from './management-api';
+import {
+  type ManagementApi,
+  managementApi,
+  type PostRetryOptions,
+  resolveManagementEndpoint,
+  sdkManagementApi,
+} from './management';
 
 /** Where the native transport writes what it cannot throw. @default - the runtime's JSON-lines logger */
 export interface NativeLogger {

@@ -21,8 +21,13 @@ import { backoffDelay, sleep } from '../backoff';
 import { callTimeout, invocationDeadline } from '../deadline';
 import { PublishError } from '../errors';
 import { type PendingMessage, payloadOf } from './connection-items';
-import { classifyManagementError, deleteRemoteConnection, messageBytes, postWithRetry } from './management';
-import type { ManagementApi } from './management-api';
+import {
+  classifyManagementError,
+  deleteRemoteConnection,
+  type ManagementApi,
+  messageBytes,
+  postWithRetry,
+} from './management';
 import { loggerOf, managementOf, type NativeDeps, storeOf } from './native-deps';
 
 /** The event the `$connect` commit sends to this function to deliver a connection's pending messages. */

@@ -127,7 +127,10 @@ export class LocalManagementServer {
     const match = /^\/([^/]+)\/@connections\/([^/?]+)$/.exec(req.url ?? '');
     const method = req.method ?? '';
     const path = (req.url ?? '').split('?')[0];
-    const refusal = verifySigV4({ method, path, headers: req.headers, body: Buffer.concat(chunks) }, this.credentials);
+    const refusal = await verifySigV4(
+      { method, path, headers: req.headers, body: Buffer.concat(chunks) },
+      this.credentials,
+    );
     if (refusal) {
       this.refusals++;
       return this.fail(res, refusal.status, refusal.type, refusal.message);

@@ -12,8 +12,7 @@ import { ConnectionStoreError, InvalidValueError, PublishError, TimeoutError } f
 import { WebSocketMessageFormat } from '../../../lambda/grip/formats';
 import { ConnectionStore } from '../../../lambda/native/connection-store';
 import { fanOut } from '../../../lambda/native/fan-out';
-import { classifyManagementError } from '../../../lambda/native/management';
-import { SignedManagementApi } from '../../../lambda/native/management-http';
+import { classifyManagementError, SignedManagementApi } from '../../../lambda/native/management';
 import { createNativeContext, MAX_NATIVE_CHANNEL_BYTES } from '../../../lambda/native/native-context';
 import type { NativeDeps } from '../../../lambda/native/native-deps';
 import { publish } from '../../../lambda/publish';

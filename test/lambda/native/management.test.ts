@@ -7,9 +7,24 @@ import {
   LimitExceededException,
   PayloadTooLargeException,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { InvalidValueError, type TimeoutError } from '../../../lambda/errors';
-import { classifyManagementError } from '../../../lambda/native/management';
-import { SignedManagementApi } from '../../../lambda/native/management-http';
+import {
+  GripConfigError,
+  InvalidValueError,
+  OutputLimitError,
+  PublishError,
+  type TimeoutError,
+} from '../../../lambda/errors';
+import {
+  checkNativeMessageSize,
+  classifyManagementError,
+  deleteRemoteConnection,
+  MAX_NATIVE_MESSAGE_BYTES,
+  managementApi,
+  postOrThrow,
+  postWithRetry,
+  resolveManagementEndpoint,
+  SignedManagementApi,
+} from '../../../lambda/native/management';
 import { LOCAL_AWS } from '../../helpers/dynalite';
 import { LocalManagementServer } from '../../helpers/local-management-server';
 import { setEnv } from '../grip-events';
@@ -32,7 +47,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  api.destroy();
   await server.stop();
   restoreEnv();
 });
@@ -109,7 +123,6 @@ describe('SignedManagementApi', () => {
       expect(err.$metadata?.httpStatusCode).toBe(403);
       expect(server.texts('c4')).toEqual([]);
     } finally {
-      other.destroy();
       restore();
     }
   });
@@ -135,9 +148,50 @@ describe('SignedManagementApi', () => {
       expect((err as TimeoutError).requestSent).toBe(true);
       expect(classifyManagementError(err)).toBe('unknown');
     } finally {
-      slow.destroy();
       silent.closeAllConnections();
       await new Promise((resolve) => silent.close(resolve));
     }
+  });
+});
+
+describe('the one send path', () => {
+  test('postWithRetry retries a 5xx, then the message is delivered once', async () => {
+    server.addConnection('r1');
+    server.fault = (call) => (call.attempt < 3 ? 503 : undefined);
+
+    expect(await postWithRetry(api, 'r1', 'third time', { retryBaseMs: 1 })).toBe('delivered');
+
+    expect(server.texts('r1')).toEqual(['third time']);
+  });
+
+  test('a post sent but answered too late is not sent again; postOrThrow names the connection', async () => {
+    server.addConnection('r2');
+    server.fault = () => 'slow';
+    server.slowMs = 500;
+
+    const error = await postOrThrow(api, 'r2', 'once', { retryBaseMs: 1, timeoutMs: 100 }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(PublishError);
+    expect((error as PublishError).failures[0].target).toBe('native connection r2');
+    expect(classifyManagementError((error as PublishError).failures[0].cause)).toBe('unknown');
+    expect(server.texts('r2')).toEqual(['once']);
+  });
+
+  test('a gone connection resolves gone, and DeleteConnection on it resolves false', async () => {
+    expect(await postOrThrow(api, 'not-here', 'x')).toBe('gone');
+    expect(await deleteRemoteConnection(api, 'not-here')).toBe(false);
+  });
+
+  test('the message-size limit is 128 KB', () => {
+    expect(() => checkNativeMessageSize('x'.repeat(MAX_NATIVE_MESSAGE_BYTES))).not.toThrow();
+    expect(() => checkNativeMessageSize(new Uint8Array(MAX_NATIVE_MESSAGE_BYTES + 1))).toThrow(OutputLimitError);
+  });
+
+  test('one sender per endpoint per container; a wss:// stage URL becomes its https:// callback URL', () => {
+    expect(managementApi(server.endpoint)).toBe(managementApi(server.endpoint));
+    expect(resolveManagementEndpoint('wss://abc.execute-api.eu-west-1.amazonaws.com/prod')).toBe(
+      'https://abc.execute-api.eu-west-1.amazonaws.com/prod',
+    );
+    expect(() => resolveManagementEndpoint('ftp://x')).toThrow(GripConfigError);
   });
 });
