@@ -38,6 +38,12 @@ export const Env = {
   AUTHORIZER_TOKEN: 'FAAS_GRIP_AUTHORIZER_TOKEN',
   /** ARN of a secret holding the authorizer token, read instead of AUTHORIZER_TOKEN when set. */
   AUTHORIZER_TOKEN_SECRET_ARN: 'FAAS_GRIP_AUTHORIZER_TOKEN_SECRET_ARN',
+  /** Messages per second one connection may send, sustained (`off` or `0`: no limit); default 50. */
+  MESSAGE_RATE: 'FAAS_GRIP_MESSAGE_RATE',
+  /** Messages one connection may send at once on top of the sustained rate; default 500. */
+  MESSAGE_BURST: 'FAAS_GRIP_MESSAGE_BURST',
+  /** `auto` (default), `on` or `off`: hand back unread messages with Content-Bytes-Accepted (Pushpin 1.41+). */
+  FLOW_CONTROL: 'FAAS_GRIP_FLOW_CONTROL',
 } as const;
 
 /**
@@ -87,6 +93,10 @@ export const MetricName = {
   FANOUT_FAILED: 'FanOutFailed',
   /** User handler errors. */
   HANDLER_ERRORS: 'HandlerErrors',
+  /** Connections closed (1008) for sending over their message rate. */
+  RATE_LIMITED: 'RateLimited',
+  /** Messages handed back to the proxy (Content-Bytes-Accepted) or refused (1013) at the invocation's deadline. */
+  MESSAGES_DEFERRED: 'MessagesDeferred',
 } as const;
 
 /** Pre-built handler bundles shipped in the package under `assets/<name>/index.js`. */

@@ -3,13 +3,16 @@
  * of the configuration (through their control API) and, when a connection table and management endpoint are
  * configured, the native API Gateway subscribers (through a fan-out). Publishes started while
  * `webSocketHandler` runs are tracked so the handler can wait for them before it answers.
+ *
+ * Publishes made in the same turn (called without awaiting in between) go out together, in call order: one control
+ * request per proxy for as many items as fit in a publish body, and native fan-outs one message after the other.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Env, MetricName } from './contract';
 import { FaasGripError, GripConfigError, PublishError, type PublishFailure } from './errors';
 import { type Format, WebSocketMessageFormat } from './grip/formats';
 import { gripPrefix, loadGripConfig, reloadGripConfig } from './grip/grip-config';
-import { type PublishItem, publishToProxies } from './grip/publisher';
+import { type ItemFailures, type PublishItem, publishInOrder } from './grip/publisher';
 import { logger } from './logger';
 import { countMetric, flushMetrics } from './metrics';
 import type { FanOutResult } from './native/fan-out';
@@ -53,7 +56,20 @@ export const NATIVE_TARGET = 'native';
 interface Invocation {
   readonly inFlight: Set<Promise<unknown>>;
   readonly nativeDeps?: NativeDeps;
+  /** Publishes of the current turn, sent together when it ends. */
+  batch?: Queued[];
 }
+
+/** A publish waiting for the end of its turn. */
+interface Queued {
+  readonly channel: string;
+  readonly item: PublishItem;
+  readonly resolve: (result: PublishResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The batch of publishes made outside any invocation. */
+const outside: { batch?: Queued[] } = {};
 
 const tracker = new AsyncLocalStorage<Invocation>();
 const GRIP_SETTINGS = [Env.GRIP_URL, Env.GRIP_PROXIES, Env.GRIP_SECRET_ARN];
@@ -67,6 +83,18 @@ const GRIP_SETTINGS = [Env.GRIP_URL, Env.GRIP_PROXIES, Env.GRIP_SECRET_ARN];
  * nothing is lost in silence even when the caller does not await. Inside `webSocketHandler` an un-awaited publish
  * is awaited before the response is returned.
  *
+ * Batching: publishes called in the same turn, without awaiting in between, are sent together in call order, each
+ * proxy getting one control request per publish body's worth of items (1,000,000 bytes) instead of one per call,
+ * and each native subscriber getting the messages in that order. Start them in a loop and await them after it:
+ *
+ * ```ts
+ * const sent = messages.map((text) => publish('room', new WebSocketMessageFormat(text)));
+ * const results = await Promise.allSettled(sent); // each says what its own message reached
+ * ```
+ *
+ * When one control request of a batch fails on a proxy, the later ones are not sent to that proxy (they would
+ * arrive before what failed): their publishes reject too, naming the proxy.
+ *
  * @throws GripConfigError when no target is configured.
  * @throws PublishError naming each GRIP proxy that failed, and `native` with the count of failed deliveries.
  * @example
@@ -78,7 +106,7 @@ export function publish(
   options: PublishOptions = {},
 ): Promise<PublishResult> {
   const list: readonly Format[] = Array.isArray(formats) ? formats : [formats as Format];
-  const result = publishNow(channel, list, options).catch((error: unknown) => {
+  const result = enqueue(channel, list, options).catch((error: unknown) => {
     countMetric(MetricName.PUBLISH_ERRORS);
     logger.error('publish failed', {
       channel,
@@ -118,27 +146,71 @@ export async function withPublishTracking<T>(fn: () => Promise<T>, nativeDeps?: 
   }
 }
 
-async function publishNow(
-  channel: string,
-  formats: readonly Format[],
-  options: PublishOptions,
-): Promise<PublishResult> {
+/** Queues a publish for the end of the current turn; the first of a turn schedules the batch. */
+function enqueue(channel: string, formats: readonly Format[], options: PublishOptions): Promise<PublishResult> {
   // Not from the loaded configuration: native subscribers are reached even when the GRIP configuration fails.
-  const fullChannel = gripPrefix() + channel;
-  const item: PublishItem = { channel: fullChannel, formats, ...options };
+  const item: PublishItem = { channel: gripPrefix() + channel, formats, ...options };
+  const owner: { batch?: Queued[] } = tracker.getStore() ?? outside;
   const deps = tracker.getStore()?.nativeDeps ?? {};
+  return new Promise<PublishResult>((resolve, reject) => {
+    if (owner.batch === undefined) {
+      const batch: Queued[] = [];
+      owner.batch = batch;
+      queueMicrotask(() => {
+        if (owner.batch === batch) owner.batch = undefined;
+        void publishBatch(batch, deps);
+      });
+    }
+    owner.batch.push({ channel, item, resolve, reject });
+  });
+}
+
+/** Sends a turn's publishes in call order and settles each with what its own message reached. */
+async function publishBatch(batch: readonly Queued[], deps: NativeDeps): Promise<void> {
   const grip = GRIP_SETTINGS.some((name) => process.env[name]?.trim());
   const native = nativeConfigured(deps);
   if (!grip && !native) {
-    throw new GripConfigError(
-      `publish to '${channel}' has no target: set GRIP_URL (or GRIP_PROXIES, or GRIP_SECRET_ARN) for GRIP proxies, ` +
-        `and/or ${Env.CONNECTION_TABLE} with ${Env.MANAGEMENT_ENDPOINT} for native WebSocket subscribers`,
-    );
+    for (const { channel, reject } of batch) {
+      reject(
+        new GripConfigError(
+          `publish to '${channel}' has no target: set GRIP_URL (or GRIP_PROXIES, or GRIP_SECRET_ARN) for GRIP ` +
+            `proxies, and/or ${Env.CONNECTION_TABLE} with ${Env.MANAGEMENT_ENDPOINT} for native WebSocket subscribers`,
+        ),
+      );
+    }
+    return;
   }
-  const [proxies, fanOut] = await Promise.allSettled([
-    grip ? publishGrip(item) : Promise.resolve(0),
-    native ? publishNative(fullChannel, formats, deps) : Promise.resolve(undefined),
+  const items = batch.map((q) => q.item);
+  const [gripOutcome, nativeOutcome] = await Promise.allSettled([
+    grip ? publishGrip(items) : Promise.resolve(undefined),
+    native ? publishNativeInOrder(items, deps) : Promise.resolve(undefined),
   ]);
+  batch.forEach((queued, index) => {
+    const proxies: PromiseSettledResult<number> =
+      gripOutcome.status === 'rejected'
+        ? gripOutcome
+        : gripOutcome.value === undefined
+          ? { status: 'fulfilled', value: 0 }
+          : gripOutcome.value.failures[index].length > 0
+            ? { status: 'rejected', reason: new PublishError(gripOutcome.value.failures[index]) }
+            : { status: 'fulfilled', value: gripOutcome.value.proxies };
+    const fanOut: PromiseSettledResult<FanOutResult | undefined> =
+      nativeOutcome.status === 'rejected'
+        ? nativeOutcome
+        : (nativeOutcome.value?.[index] ?? { status: 'fulfilled', value: undefined });
+    try {
+      queued.resolve(settle(proxies, fanOut));
+    } catch (error) {
+      queued.reject(error);
+    }
+  });
+}
+
+/** One publish's result from its GRIP and native outcomes; throws PublishError with the partial result. */
+function settle(
+  proxies: PromiseSettledResult<number>,
+  fanOut: PromiseSettledResult<FanOutResult | undefined>,
+): PublishResult {
   const failures: PublishFailure[] = [];
   if (proxies.status === 'rejected') failures.push(...failuresOf(proxies.reason, 'grip'));
   if (fanOut.status === 'rejected') failures.push(...failuresOf(fanOut.reason, NATIVE_TARGET));
@@ -180,10 +252,29 @@ function nativeShortfall(r: FanOutResult): FaasGripError {
   return new FaasGripError(`${text}; ${r.delivered} delivered (${causes.join('; ')})`);
 }
 
-async function publishGrip(item: PublishItem): Promise<number> {
+async function publishGrip(items: readonly PublishItem[]): Promise<{ proxies: number; failures: ItemFailures[] }> {
   const { proxies } = await loadGripConfig();
-  await publishToProxies(proxies, [item], { onUnauthorized: reloadedProxies });
-  return proxies.length;
+  const failures = await publishInOrder(proxies, items, { onUnauthorized: reloadedProxies });
+  return { proxies: proxies.length, failures };
+}
+
+/**
+ * The native fan-outs of a batch, one message after the other, so every subscriber gets them in call order. Each
+ * settles on its own: one that fails does not stop the next (they are different messages).
+ */
+async function publishNativeInOrder(
+  items: readonly PublishItem[],
+  deps: NativeDeps,
+): Promise<PromiseSettledResult<FanOutResult | undefined>[]> {
+  const outcomes: PromiseSettledResult<FanOutResult | undefined>[] = [];
+  for (const item of items) {
+    try {
+      outcomes.push({ status: 'fulfilled', value: await publishNative(item.channel, item.formats, deps) });
+    } catch (reason) {
+      outcomes.push({ status: 'rejected', reason });
+    }
+  }
+  return outcomes;
 }
 
 function nativeConfigured(deps: NativeDeps): boolean {

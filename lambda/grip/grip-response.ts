@@ -2,9 +2,12 @@
  * Turns a WebSocketContext into the WebSocket-over-HTTP response a GRIP proxy expects: status 200,
  * `Content-Type: application/websocket-events` and the events, or a plain HTTP refusal of the handshake.
  */
-import { WEBSOCKET_EVENTS_CONTENT_TYPE } from '../contract';
+import { MetricName, WEBSOCKET_EVENTS_CONTENT_TYPE } from '../contract';
 import { OutputLimitError } from '../errors';
+import { logger } from '../logger';
+import { countMetric } from '../metrics';
 import { encodeControlMessage, subscribeMessage, unsubscribeMessage } from './control-message';
+import { CONTENT_BYTES_ACCEPTED } from './inbound-limits';
 import { setMetaHeaders } from './meta';
 import type { OutgoingOperation, WebSocketContext, WebSocketFinisher } from './websocket-context';
 import {
@@ -34,6 +37,9 @@ const PREFIX_BYTES = new TextEncoder().encode(MESSAGE_PREFIX);
  * gets its status (403 by default) with a text/plain body, which the proxy relays as a handshake refusal.
  * Otherwise: 200 with OPEN first when accepted, the outgoing operations in call order, then CLOSE (our close(),
  * or the echo of the peer's CLOSE; none after DISCONNECT), and Set-Meta-* headers for meta changes.
+ * Messages left unread at the read deadline are handed back with `Content-Bytes-Accepted` (the content bytes of the
+ * events before them) when the proxy supports it; the peer's CLOSE after them is then not echoed (the proxy offers it
+ * again with them). Otherwise the context closes the connection with 1013, and with 1008 when it is over its rate.
  * Throws OutputLimitError when the body is over MAX_WEBSOCKET_EVENTS_BYTES, MetaError for unusable meta.
  */
 export function buildGripResponse(ctx: WebSocketContext): GripResponse {
@@ -51,7 +57,9 @@ export function buildGripResponse(ctx: WebSocketContext): GripResponse {
   const events: WebSocketEventInput[] = [];
   if (ctx.accepted) events.push({ type: 'OPEN' });
   for (const op of ctx.outgoing) events.push(toEvent(op));
-  const close = ctx.closing ?? (ctx.disconnected ? undefined : ctx.peerClose);
+  const limits = ctx.limits;
+  const handBack = limits.deferred > 0 && limits.flowControl;
+  const close = ctx.closing ?? (ctx.disconnected || handBack ? undefined : ctx.peerClose);
   if (close) {
     const content = close.code === undefined ? undefined : encodeCloseContent(close.code, close.reason);
     events.push(content ? { type: 'CLOSE', content } : { type: 'CLOSE' });
@@ -65,8 +73,31 @@ export function buildGripResponse(ctx: WebSocketContext): GripResponse {
   }
   const headers: Record<string, string> = { 'Content-Type': WEBSOCKET_EVENTS_CONTENT_TYPE };
   if (ctx.accepted) headers['Sec-WebSocket-Extensions'] = 'grip';
+  if (handBack) headers[CONTENT_BYTES_ACCEPTED] = String(limits.acceptedBytes);
   Object.assign(headers, setMetaHeaders(ctx.metaChanges()));
+  reportLimits(ctx);
   return { statusCode: 200, headers, body };
+}
+
+/** Logs and counts what the inbound limits held back, so a refused message is never lost in silence. */
+function reportLimits(ctx: WebSocketContext): void {
+  const { refused, deferred, acceptedBytes, flowControl } = ctx.limits;
+  if (refused > 0) {
+    countMetric(MetricName.RATE_LIMITED);
+    logger.warn('connection over its message rate: closed with 1008, messages refused', {
+      connectionId: ctx.id,
+      refused,
+    });
+  }
+  if (deferred > 0) {
+    countMetric(MetricName.MESSAGES_DEFERRED, deferred);
+    const what = flowControl ? 'handed back to the proxy (Content-Bytes-Accepted)' : 'refused: closed with 1013';
+    logger.warn(`messages left unread at the read deadline, ${what}`, {
+      connectionId: ctx.id,
+      deferred,
+      acceptedBytes,
+    });
+  }
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { InvalidValueError, NotWebSocketOverHttpError } from '../errors';
 import { createGripFinisher, WEBSOCKET_EVENTS_CONTENT_TYPE } from './grip-response';
+import { proxySupportsFlowControl } from './inbound-limits';
 import { metaFromHeaders } from './meta';
 import { Transport, WebSocketContext } from './websocket-context';
 import { decodeWebSocketEvents } from './websocket-events';
@@ -163,6 +164,7 @@ export function getGripWebSocketContext(req: HttpRequest, options: { prefix?: st
     events: decodeWebSocketEvents(req.body),
     prefix: options.prefix ?? '',
     finisher: createGripFinisher((response) => toHttpResult(version, response)),
+    flowControl: proxySupportsFlowControl(req.headers),
   }) as GripWebSocketContext;
 }
 

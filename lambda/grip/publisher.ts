@@ -97,6 +97,94 @@ export async function publishToProxies(
   }
 }
 
+/** The proxies an item of {@link publishInOrder} did not reach, and why (empty: every proxy took it). */
+export type ItemFailures = readonly PublishFailure[];
+
+/**
+ * Publishes many items, in order, in as few control requests as fit: the control API takes a list of items per
+ * POST and applies them in order, so consecutive items go together in bodies of at most `maxBodyBytes`. Each proxy
+ * gets the requests one after the other (in parallel with the other proxies). When a request fails on a proxy, the
+ * later requests are not sent to it (they would overtake what failed): their items fail too, saying so. An item
+ * that cannot be encoded, or is over the limit on its own, fails alone. Never rejects.
+ *
+ * @returns the failures of each item, in the items' order.
+ */
+export async function publishInOrder(
+  proxies: readonly GripProxy[],
+  items: readonly PublishItem[],
+  options: PublishOptions & { readonly maxBodyBytes?: number } = {},
+): Promise<ItemFailures[]> {
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_PUBLISH_BODY_BYTES;
+  const failures: PublishFailure[][] = items.map(() => []);
+  const chunks: Array<{ readonly indexes: number[]; readonly body: string }> = [];
+  let indexes: number[] = [];
+  let parts: string[] = [];
+  let size = BODY_OVERHEAD_BYTES;
+  const close = () => {
+    if (indexes.length > 0) chunks.push({ indexes, body: `{"items":[${parts.join(',')}]}` });
+    indexes = [];
+    parts = [];
+    size = BODY_OVERHEAD_BYTES;
+  };
+  items.forEach((item, index) => {
+    let part: string;
+    try {
+      part = JSON.stringify(encodeItem(item));
+    } catch (error) {
+      failures[index].push({ target: 'grip', cause: asError(error) });
+      return;
+    }
+    const bytes = Buffer.byteLength(part) + (parts.length > 0 ? 1 : 0);
+    if (BODY_OVERHEAD_BYTES + Buffer.byteLength(part) > maxBodyBytes) {
+      const cause = new OutputLimitError(
+        `publish item for '${item.channel}' is ${Buffer.byteLength(part)} bytes encoded: ` +
+          `the limit of one publish body is ${maxBodyBytes} bytes`,
+      );
+      failures[index].push({ target: 'grip', cause });
+      return;
+    }
+    if (size + bytes > maxBodyBytes) close();
+    indexes.push(index);
+    parts.push(part);
+    size += Buffer.byteLength(part) + (parts.length > 1 ? 1 : 0);
+  });
+  close();
+  let reloaded: Promise<readonly GripProxy[]> | undefined;
+  const reload = () => {
+    reloaded ??= (async () => (await options.onUnauthorized?.()) ?? [])();
+    return reloaded;
+  };
+  await Promise.all(
+    proxies.map(async (proxy) => {
+      let stopped: Error | undefined;
+      for (const chunk of chunks) {
+        let cause = stopped;
+        if (cause === undefined) {
+          try {
+            await publishTo(proxy, chunk.body, options, reload);
+          } catch (error) {
+            cause = asError(error);
+            stopped = new Error(
+              `not sent: an earlier publish of the same batch failed on this proxy (${cause.message})`,
+            );
+          }
+        }
+        if (cause !== undefined) for (const i of chunk.indexes) failures[i].push({ target: proxy.controlUri, cause });
+      }
+    }),
+  );
+  // In the order of the proxies, whatever order they failed in.
+  const order = new Map(proxies.map((p, i) => [p.controlUri, i]));
+  return failures.map((list) => list.sort((a, b) => (order.get(a.target) ?? -1) - (order.get(b.target) ?? -1)));
+}
+
+/** `{"items":[` and `]}` around the items of a publish body. */
+const BODY_OVERHEAD_BYTES = 12;
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 async function publishTo(
   proxy: GripProxy,
   body: string,

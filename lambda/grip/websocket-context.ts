@@ -3,9 +3,22 @@
  * ordered list of outgoing operations. Transport-neutral and without I/O: a finisher turns it into a GRIP response
  * or commits it through API Gateway's management API.
  */
+import { invocationDeadline } from '../deadline';
 import { InvalidValueError, TransportNotSupportedError, WebSocketStateError } from '../errors';
 import { validateClose } from './close-frame';
 import { detachMessage, encodeControlMessage, validateChannel } from './control-message';
+import {
+  chargedState,
+  DEADLINE_CLOSE_CODE,
+  DEADLINE_CLOSE_REASON,
+  type MessageRate,
+  messageRateFromEnv,
+  messagesAllowed,
+  RATE_LIMIT_CLOSE_CODE,
+  RATE_LIMIT_CLOSE_REASON,
+  RATE_META,
+  READ_SHARE,
+} from './inbound-limits';
 import { diffMeta, type EncodedMetaChanges } from './meta';
 import { decodeCloseContent, type WebSocketEvent } from './websocket-events';
 
@@ -57,11 +70,36 @@ export interface WebSocketContextInit {
   /** Channel prefix (GRIP_PREFIX). @default '' */
   readonly prefix?: string;
   readonly finisher: WebSocketFinisher;
+  /**
+   * The connection's inbound message rate; `null` turns the limit off.
+   * @default - from FAAS_GRIP_MESSAGE_RATE and FAAS_GRIP_MESSAGE_BURST (50 messages/s, bursts of 500)
+   */
+  readonly messageRate?: MessageRate | null;
+  /** True when the proxy honours `Content-Bytes-Accepted` (GRIP). @default false */
+  readonly flowControl?: boolean;
+  /** When the invocation must have answered (epoch ms). @default - the running invocation's deadline, if known */
+  readonly deadline?: number;
+}
+
+/** What the runtime did to bound a request's work, for the finisher. */
+export interface InboundLimits {
+  /** Messages of this request that were not handed out because the connection is over its rate (then closed). */
+  readonly refused: number;
+  /**
+   * Messages left unread at the read deadline; with `flowControl` they are handed back to the proxy, else refused
+   * (and the connection closed with 1013).
+   */
+  readonly deferred: number;
+  /** Content bytes of the events before the first unread one: the request's `Content-Bytes-Accepted` when deferring. */
+  readonly acceptedBytes: number;
+  /** True when the proxy honours `Content-Bytes-Accepted`. */
+  readonly flowControl: boolean;
 }
 
 /** Largest ping payload: a WebSocket control frame carries at most 125 bytes. */
 const MAX_PING_BYTES = 125;
 const READABLE = new Set(['TEXT', 'BINARY', 'CLOSE', 'DISCONNECT']);
+const MESSAGE = new Set(['TEXT', 'BINARY']);
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -82,18 +120,37 @@ export class WebSocketContext {
   private closed: { readonly code: number; readonly reason?: string } | undefined;
   private readonly peerCloseInfo: { readonly code?: number; readonly reason?: string } | undefined;
   private readonly disconnectedFlag: boolean;
+  private readonly rate: MessageRate | undefined;
+  private readonly rateState: string | undefined;
+  private readonly arrivedAt = Date.now();
+  private readonly allowedMessages: number;
+  private readonly messageCount: number;
+  private readonly readUntil: number | undefined;
+  private readonly flowControl: boolean;
+  private handedOut = 0;
+  private deferredAt: number | undefined;
 
   constructor(init: WebSocketContextInit) {
     this.id = init.id;
     this.transport = init.transport;
-    this.originalMeta = { ...init.meta };
-    this.meta = { ...init.meta };
+    // The rate state is the runtime's: user code neither sees nor changes it.
+    const { [RATE_META]: rateState, ...meta } = init.meta;
+    this.rateState = rateState;
+    this.originalMeta = { ...meta };
+    this.meta = { ...meta };
     this.events = [...init.events];
     this.prefix = init.prefix ?? '';
     this.finisher = init.finisher;
     const close = this.events.find((e) => e.type === 'CLOSE');
     this.peerCloseInfo = close ? decodeCloseContent(close.content) : undefined;
     this.disconnectedFlag = this.events.some((e) => e.type === 'DISCONNECT');
+    this.rate = init.messageRate === undefined ? messageRateFromEnv() : (init.messageRate ?? undefined);
+    this.messageCount = this.events.filter((e) => MESSAGE.has(e.type)).length;
+    this.allowedMessages =
+      this.rate === undefined ? Number.POSITIVE_INFINITY : messagesAllowed(rateState, this.rate, this.arrivedAt);
+    const deadline = init.deadline ?? invocationDeadline();
+    this.readUntil = deadline === undefined ? undefined : this.arrivedAt + (deadline - this.arrivedAt) * READ_SHARE;
+    this.flowControl = init.flowControl === true;
     if (this.transport === Transport.GRIP) {
       for (const e of this.events) {
         if (e.type === 'PING') this.ops.push(e.content ? { kind: 'pong', bytes: e.content } : { kind: 'pong' });
@@ -148,10 +205,25 @@ export class WebSocketContext {
     this.closed = reason === undefined ? { code } : { code, reason };
   }
 
-  /** True when a TEXT, BINARY, CLOSE or DISCONNECT event remains to be read. */
+  /**
+   * True when a TEXT, BINARY, CLOSE or DISCONNECT event remains to be read. False once the connection's message rate
+   * is used up (the rest is refused and the connection closed with 1008), and once half of the invocation's time has
+   * passed (the rest is handed back to a proxy that supports it, else refused with a close 1013): loop on canRecv()
+   * and a request never outlives its invocation. At least one message is handed out per request.
+   */
   canRecv(): boolean {
+    if (this.deferredAt !== undefined) return false;
     for (let i = this.readPos; i < this.events.length; i++) {
-      if (READABLE.has(this.events[i].type)) return true;
+      const e = this.events[i];
+      if (!READABLE.has(e.type)) continue;
+      if (!MESSAGE.has(e.type)) return true;
+      if (this.handedOut >= this.allowedMessages) return false;
+      // An empty message cannot be held back (the proxy drops it with the accepted content), so it is handed out.
+      if (this.handedOut > 0 && this.pastReadDeadline() && (e.content?.length ?? 0) > 0) {
+        this.deferredAt = i;
+        return false;
+      }
+      return true;
     }
     return false;
   }
@@ -164,13 +236,16 @@ export class WebSocketContext {
 
   /** The next message as bytes, or null for CLOSE/DISCONNECT. Throws WebSocketStateError when none is left. */
   recvRaw(): Uint8Array | null {
-    while (this.readPos < this.events.length) {
+    if (!this.canRecv()) {
+      throw new WebSocketStateError('recv() called with no message left: check canRecv() first');
+    }
+    for (;;) {
       const e = this.events[this.readPos++];
       if (!READABLE.has(e.type)) continue;
       if (e.type === 'CLOSE' || e.type === 'DISCONNECT') return null;
+      this.handedOut++;
       return e.content ?? new Uint8Array(0);
     }
-    throw new WebSocketStateError('recv() called with no message left: check canRecv() first');
   }
 
   /** Sends a text message. */
@@ -236,9 +311,32 @@ export class WebSocketContext {
     return this.rejected;
   }
 
-  /** Our close(), when called. */
+  /**
+   * The close this connection gets: 1008 when it went over its message rate, 1013 when messages were left unread at
+   * the deadline and the proxy cannot take them back, else our close(), when called.
+   */
   get closing(): { readonly code: number; readonly reason?: string } | undefined {
+    if (this.messageCount > this.allowedMessages) {
+      return { code: RATE_LIMIT_CLOSE_CODE, reason: RATE_LIMIT_CLOSE_REASON };
+    }
+    if (this.deferredAt !== undefined && !this.flowControl) {
+      return { code: DEADLINE_CLOSE_CODE, reason: DEADLINE_CLOSE_REASON };
+    }
     return this.closed;
+  }
+
+  /** What the inbound limits did to this request (see {@link WebSocketContextInit.messageRate}). */
+  get limits(): InboundLimits {
+    const refused = Math.max(0, this.messageCount - this.allowedMessages);
+    const deferredAt = this.deferredAt;
+    if (deferredAt === undefined) return { refused, deferred: 0, acceptedBytes: 0, flowControl: this.flowControl };
+    const before = this.events.slice(0, deferredAt);
+    return {
+      refused,
+      deferred: this.events.slice(deferredAt).filter((e) => MESSAGE.has(e.type)).length,
+      acceptedBytes: before.reduce((sum, e) => sum + (e.content?.length ?? 0), 0),
+      flowControl: this.flowControl,
+    };
   }
 
   /** The peer's CLOSE (code and reason when it sent them), when one was received. */
@@ -266,7 +364,15 @@ export class WebSocketContext {
    * names, non-strings or over the caps.
    */
   metaChanges(): EncodedMetaChanges {
-    return diffMeta(this.meta, this.originalMeta);
+    const changes = diffMeta(this.meta, this.originalMeta);
+    if (this.rate === undefined) return changes;
+    const state = chargedState(this.rateState, this.rate, this.arrivedAt, this.handedOut);
+    if (state === undefined || state === this.rateState) return changes;
+    return {
+      set: { ...changes.set, [RATE_META]: state },
+      removed: changes.removed.filter((name) => name !== RATE_META),
+      encoded: { ...changes.encoded, [RATE_META]: state },
+    };
   }
 
   /** The transport's synchronous result (GRIP proxy response). */
@@ -277,6 +383,10 @@ export class WebSocketContext {
   /** Commits the context's effects and returns the Lambda result. */
   finish(): Promise<unknown> {
     return this.finisher.finish(this);
+  }
+
+  private pastReadDeadline(): boolean {
+    return this.readUntil !== undefined && Date.now() >= this.readUntil;
   }
 
   private channelName(channel: string): string {

@@ -11,8 +11,11 @@
  * - bad input (nickname empty or over 64 characters, invalid channel name, message over 32 KiB, bytes that are
  *   not UTF-8) gets an `error: ...` answer and changes nothing.
  *
- * Messages are published one after the other, so each sender's messages arrive in the order they were sent. A
- * message that could not be published is reported to the sender (and logged and counted by `publish()`).
+ * A request's messages are published together (publish() calls of one turn share control requests, in call order),
+ * so each sender's messages arrive in the order they were sent and thousands of queued messages cost a few requests.
+ * A message that could not be published is reported to the sender after the request's replies (and logged and
+ * counted by `publish()`). The runtime bounds each request: a connection over its message rate is closed with 1008,
+ * and messages left at the read deadline go back to the proxy (or the connection is closed with 1013).
  */
 import { WebSocketMessageFormat } from '../grip/formats';
 import { publish } from '../publish';
@@ -34,6 +37,7 @@ export const handler = webSocketHandler(async (ws) => {
     ws.accept();
     ws.subscribe(channelOf(ws.meta));
   }
+  const published: Array<Promise<string | undefined>> = [];
   while (ws.canRecv()) {
     const message = ws.recvRaw();
     if (message === null) {
@@ -58,13 +62,19 @@ export const handler = webSocketHandler(async (ws) => {
         break;
       case 'say': {
         const channel = channelOf(ws.meta);
-        try {
-          await publish(channel, new WebSocketMessageFormat(broadcastLine(nickOf(ws.meta), command.text)));
-        } catch {
-          ws.send(`error: your message could not be delivered to [${channel}]; please send it again`);
-        }
+        // Not awaited here: the loop's publishes go out together when it ends.
+        const line = new WebSocketMessageFormat(broadcastLine(nickOf(ws.meta), command.text));
+        published.push(
+          publish(channel, line).then(
+            () => undefined,
+            () => `error: your message could not be delivered to [${channel}]; please send it again`,
+          ),
+        );
         break;
       }
     }
+  }
+  for (const failure of await Promise.all(published)) {
+    if (failure !== undefined) ws.send(failure);
   }
 });

@@ -1,4 +1,5 @@
 import { Env } from '../../../lambda/contract';
+import { RATE_META } from '../../../lambda/grip/inbound-limits';
 import { handler } from '../../../lambda/handlers/chat';
 import { ConnectionStore } from '../../../lambda/native/connection-store';
 import { LOCAL_AWS, type LocalDynamo, startDynalite } from '../../helpers/dynalite';
@@ -100,8 +101,9 @@ test('the chat behaves on the native transport as on GRIP: nick, broadcast, chan
   expect(api.texts('A')).toEqual(['nickname set to [🦊]', '🦊: hello room', 'anonymous: still here']);
   expect(api.texts('B')).toEqual(['🦊: hello room', 'joined [lobby]', 'anonymous: lobby only']);
   expect(api.texts('C')).toEqual(['🦊: hello room', 'anonymous: still here']);
-  expect((await store.getConnection('A'))?.meta).toEqual({ nick: '🦊' });
-  expect((await store.getConnection('B'))?.meta).toEqual({ channel: 'lobby' });
+  // Next to the runtime's rate state, kept in meta.
+  expect((await store.getConnection('A'))?.meta).toEqual({ nick: '🦊', [RATE_META]: expect.any(String) });
+  expect((await store.getConnection('B'))?.meta).toEqual({ channel: 'lobby', [RATE_META]: expect.any(String) });
 });
 
 test('bad input gets an error answer on native too, and $disconnect removes the connection', async () => {

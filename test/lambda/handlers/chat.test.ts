@@ -1,4 +1,5 @@
 import { Env } from '../../../lambda/contract';
+import { RATE_META } from '../../../lambda/grip/inbound-limits';
 import type { WebSocketEventInput } from '../../../lambda/grip/websocket-events';
 import { handler } from '../../../lambda/handlers/chat';
 import { ControlEndpoint } from '../control-endpoint';
@@ -159,8 +160,10 @@ describe('chat heartbeat and bad input', () => {
     const result = await a.say(input);
 
     expect(result.events).toEqual([`TEXT:m:${reply}`]);
-    expect(Object.keys(result.headers).filter((h) => h.startsWith('Set-Meta-'))).toEqual([]);
-    expect(a.meta).toEqual({ nick: 'ok' });
+    // Only the runtime's own rate state changes (it counts every message, accepted or not).
+    const userMeta = (h: string) => h.startsWith('Set-Meta-') && h !== `Set-Meta-${RATE_META}`;
+    expect(Object.keys(result.headers).filter(userMeta)).toEqual([]);
+    expect(a.meta).toEqual({ nick: 'ok', [RATE_META]: expect.any(String) });
     expect(endpoint.published).toEqual([]);
   });
 

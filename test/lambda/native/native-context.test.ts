@@ -5,6 +5,7 @@ import {
   TransportNotSupportedError,
   WebSocketStateError,
 } from '../../../lambda/errors';
+import { RATE_META } from '../../../lambda/grip/inbound-limits';
 import { Transport } from '../../../lambda/grip/websocket-context';
 import { ConnectionStore } from '../../../lambda/native/connection-store';
 import { fanOut } from '../../../lambda/native/fan-out';
@@ -167,7 +168,12 @@ describe('createNativeContext: messages', () => {
     ws.sendBinary(new Uint8Array([1, 2, 3]));
 
     expect(await ws.finish()).toEqual({ statusCode: 200 });
-    expect((await store.getConnection('c1'))?.meta).toEqual({ room: 'news', color: 'blue' });
+    // With the runtime's rate state (lambda/grip/inbound-limits.ts), kept in meta on both transports.
+    expect((await store.getConnection('c1'))?.meta).toEqual({
+      room: 'news',
+      color: 'blue',
+      [RATE_META]: expect.any(String),
+    });
     expect(await store.channelsOf('c1')).toEqual(['news']);
     expect(api.payloads('c1')).toEqual([Buffer.from('joined news'), Buffer.from([1, 2, 3])]);
   });
