@@ -60,6 +60,8 @@ export const ConnectionTableSchema = {
   sortKey: 'sk',
   ttlAttribute: 'expiresAt',
   reverseIndexName: 'reverse',
+  /** What the reverse index holds: keys only, as its one query (a connection's channels) reads only `pk`. */
+  reverseIndexProjection: 'KEYS_ONLY',
   connectionPrefix: 'CONN#',
   channelPrefix: 'CHAN#',
 } as const;

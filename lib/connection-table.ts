@@ -8,7 +8,7 @@ import { ConnectionTableSchema } from '../lambda/contract';
 export interface ConnectionTableProps {
   /**
    * An existing table to use instead of defining one. It must have the schema of `ConnectionTableSchema`
-   * (string keys `pk` and `sk`, a `reverse` index keyed `sk`/`pk`, TTL on `expiresAt`).
+   * (string keys `pk` and `sk`, a `reverse` index keyed `sk`/`pk` holding at least the keys, TTL on `expiresAt`).
    *
    * @default - a table is defined
    */
@@ -29,17 +29,21 @@ export interface ConnectionTableProps {
  * on-demand billing and point-in-time recovery.
  */
 export class ConnectionTable extends Construct {
-  /** Actions the runtime's ConnectionStore uses; never `Scan`. */
-  private static readonly ACTIONS = [
-    'dynamodb:BatchGetItem',
+  /**
+   * The calls the runtime makes on the table (lambda/native/connection-store.ts and dynamo-table.ts), and no
+   * other: PutItem at `$connect`, GetItem and UpdateItem for a connection's meta and pending messages, Query for
+   * a channel's members, BatchWriteItem for memberships and for every delete. Never `Scan`.
+   */
+  private static readonly TABLE_ACTIONS = [
     'dynamodb:BatchWriteItem',
-    'dynamodb:ConditionCheckItem',
-    'dynamodb:DeleteItem',
     'dynamodb:GetItem',
     'dynamodb:PutItem',
     'dynamodb:Query',
     'dynamodb:UpdateItem',
   ];
+
+  /** The one call on the reverse index: a connection's channels, at `$disconnect`. */
+  private static readonly INDEX_ACTIONS = ['dynamodb:Query'];
 
   /** The table (defined here or given). */
   public readonly table: dynamodb.ITable;
@@ -56,17 +60,22 @@ export class ConnectionTable extends Construct {
   }
 
   /**
-   * Lets `grantee` read and write connections and memberships: item reads and writes on the table and queries
-   * on its reverse index, nothing more (no `Scan`, no table management).
+   * Lets `grantee` read and write connections and memberships: exactly the item calls the runtime makes on the
+   * table and the query on its reverse index, nothing more (no `Scan`, no `DeleteItem`, no table management).
    */
   public grantReadWriteConnections(grantee: iam.IGrantable): iam.Grant {
-    const grant = iam.Grant.addToPrincipal({
+    const onTable = iam.Grant.addToPrincipal({
       grantee,
-      actions: ConnectionTable.ACTIONS,
-      resourceArns: [this.table.tableArn, `${this.table.tableArn}/index/${ConnectionTableSchema.reverseIndexName}`],
+      actions: ConnectionTable.TABLE_ACTIONS,
+      resourceArns: [this.table.tableArn],
+    });
+    const onIndex = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ConnectionTable.INDEX_ACTIONS,
+      resourceArns: [`${this.table.tableArn}/index/${ConnectionTableSchema.reverseIndexName}`],
     });
     this.table.encryptionKey?.grantEncryptDecrypt(grantee);
-    return grant;
+    return onTable.combine(onIndex);
   }
 
   private defineTable(removalPolicy: RemovalPolicy): dynamodb.TableV2 {
@@ -79,6 +88,7 @@ export class ConnectionTable extends Construct {
           indexName: ConnectionTableSchema.reverseIndexName,
           partitionKey: key(ConnectionTableSchema.sortKey),
           sortKey: key(ConnectionTableSchema.partitionKey),
+          projectionType: dynamodb.ProjectionType[ConnectionTableSchema.reverseIndexProjection],
         },
       ],
       timeToLiveAttribute: ConnectionTableSchema.ttlAttribute,

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Names, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -10,8 +10,9 @@ import { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE, Env, MetricName } from '../lambda/contract';
 import { ConnectionTable } from './connection-table';
 import { HandlerBundle, HandlerFunction } from './handler-function';
+import { webSocketAccessLogFormat } from './private/access-logs';
 import { claimEnvironment } from './private/environment';
-import { acknowledgeNoAccessLogs, acknowledgeWildcardGrant } from './private/nag';
+import { acknowledgeNoAccessLogs, acknowledgeWildcardGrant, acknowledgeWildcardResources } from './private/nag';
 import { runtimeMetric } from './private/runtime-metric';
 import { checkMetricsNamespace, checkNumber, checkStageName } from './private/validate';
 
@@ -144,7 +145,10 @@ export class NativeWebSocketApi extends Construct {
       stageName: props.stageName ?? 'prod',
       autoDeploy: true,
       throttle: rateLimit === undefined && burstLimit === undefined ? undefined : { rateLimit, burstLimit },
-      accessLogSettings: props.accessLogDestination && { destination: props.accessLogDestination },
+      accessLogSettings: props.accessLogDestination && {
+        destination: props.accessLogDestination,
+        format: webSocketAccessLogFormat(),
+      },
     });
     this.url = this.stage.url;
     this.callbackUrl = this.stage.callbackUrl;
@@ -169,11 +173,12 @@ export class NativeWebSocketApi extends Construct {
         ...(this.concurrency === undefined ? {} : { [Env.FANOUT_CONCURRENCY]: String(this.concurrency) }),
       });
     }
-    const manage = this.stage.grantManagementApiAccess(grantee);
+    const manage = this.grantManageConnections(grantee);
     acknowledgeWildcardGrant(
       grantee,
       manage,
-      'connection ids exist only at run time; the grant is limited to the @connections path of this stage',
+      'connection ids exist only at run time; the grant is limited to POST and DELETE on the @connections path ' +
+        'of this stage',
     );
     return manage.combine(this.connectionTable.grantReadWriteConnections(grantee));
   }
@@ -215,21 +220,45 @@ export class NativeWebSocketApi extends Construct {
   }
 
   /**
+   * The management API calls the runtime makes (lambda/native/management.ts), and no other: PostToConnection
+   * (`POST`) and DeleteConnection (`DELETE`) on this stage's connections; never GetConnection (`GET`).
+   */
+  private grantManageConnections(grantee: iam.IGrantable): iam.Grant {
+    const connections = (method: string) =>
+      Stack.of(this).formatArn({
+        service: 'execute-api',
+        resource: this.webSocketApi.apiId,
+        resourceName: `${this.stage.stageName}/${method}/@connections/*`,
+      });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:ManageConnections'],
+      resourceArns: [connections('POST'), connections('DELETE')],
+    });
+  }
+
+  /**
    * Messages sent during `$connect` are delivered by an asynchronous invocation of the same function once the
-   * connection exists. The permission lives in its own policy: the function's default policy cannot name the
-   * function without a dependency cycle.
+   * connection exists. The invocation names the version it runs as (lambda/native/pending.ts), so the grant
+   * covers the function's qualified ARNs too (`<arn>:*`). The permission lives in its own policy: the function's
+   * default policy cannot name the function without a dependency cycle.
    */
   private grantSelfInvoke(): void {
     const role = this.handler.role;
     if (role === undefined) {
       return;
     }
-    new iam.Policy(this, 'SelfInvokePolicy', {
+    const resources = [this.handler.functionArn, `${this.handler.functionArn}:*`];
+    const policy = new iam.Policy(this, 'SelfInvokePolicy', {
       roles: [role],
-      statements: [
-        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.handler.functionArn] }),
-      ],
+      statements: [new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources })],
     });
+    acknowledgeWildcardResources(
+      policy,
+      resources,
+      'the wildcard is the qualifier only: any version or alias of this one function, which invokes itself as the ' +
+        'version it runs as',
+    );
   }
 
   private acknowledgeFindings(

@@ -9,16 +9,22 @@ import { Construct, type IConstruct } from 'constructs';
  */
 export function acknowledgeWildcardGrant(grantee: iam.IGrantable, grant: iam.Grant, reason: string): void {
   const principal = grantee.grantPrincipal;
-  if (!Construct.isConstruct(principal)) {
-    return;
+  if (Construct.isConstruct(principal)) {
+    acknowledgeWildcardResources(
+      principal,
+      grant.principalStatements.flatMap((s) => s.resources),
+      reason,
+    );
   }
-  const stack = Stack.of(principal);
-  for (const statement of grant.principalStatements) {
-    for (const resource of statement.resources) {
-      const flat = flatten(stack.resolve(resource));
-      if (flat.includes('*')) {
-        Validations.of(principal).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
-      }
+}
+
+/** Acknowledges, on `scope`, the `AwsSolutions-IAM5` findings of those `resources` that hold a wildcard. */
+export function acknowledgeWildcardResources(scope: IConstruct, resources: readonly string[], reason: string): void {
+  const stack = Stack.of(scope);
+  for (const resource of resources) {
+    const flat = flatten(stack.resolve(resource));
+    if (flat.includes('*')) {
+      Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
     }
   }
 }

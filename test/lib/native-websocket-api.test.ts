@@ -105,37 +105,39 @@ describe('NativeWebSocketApi', () => {
     });
   });
 
-  test('grants: management API on this stage only, the connection table, and invoking itself', () => {
+  test('grants: POST and DELETE on the connections of this stage, the connection table, and invoking itself', () => {
     // GIVEN
     const stack = stackOf();
 
     // WHEN
     const api = new NativeWebSocketApi(stack, 'Ws');
 
-    // THEN
+    // THEN: the runtime posts to and deletes connections (lambda/native/management.ts), never GETs one
     const template = Template.fromStack(stack);
     const apiId = logicalId(stack, api.webSocketApi);
+    const connections = (method: string) => ({
+      'Fn::Join': ['', Match.arrayWith([{ Ref: apiId }, `/prod/${method}/@connections/*`])],
+    });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           {
             Action: 'execute-api:ManageConnections',
             Effect: 'Allow',
-            Resource: {
-              'Fn::Join': ['', Match.arrayWith([{ Ref: apiId }, '/prod/*/@connections/*'])],
-            },
+            Resource: [connections('POST'), connections('DELETE')],
           },
           Match.objectLike({ Action: Match.arrayWith(['dynamodb:BatchWriteItem', 'dynamodb:Query']) }),
         ]),
       },
     });
+    const functionArn = { 'Fn::GetAtt': [logicalId(stack, api.handler), 'Arn'] };
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
           {
             Action: 'lambda:InvokeFunction',
             Effect: 'Allow',
-            Resource: { 'Fn::GetAtt': [logicalId(stack, api.handler), 'Arn'] },
+            Resource: [functionArn, { 'Fn::Join': ['', [functionArn, ':*']] }],
           },
         ],
       },
@@ -313,15 +315,24 @@ describe('NativeWebSocketApi', () => {
     });
   });
 
-  test('accessLogDestination', () => {
+  test('accessLogDestination: JSON access logs naming the connection, event and route', () => {
+    // GIVEN
     const stack = stackOf();
     const logGroup = new logs.LogGroup(stack, 'AccessLogs');
+
+    // WHEN
     new NativeWebSocketApi(stack, 'Ws', { accessLogDestination: new apigwv2.LogGroupLogDestination(logGroup) });
-    Template.fromStack(stack).hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      AccessLogSettings: {
-        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AccessLogs'), 'Arn'] },
-        Format: Match.anyValue(),
-      },
+
+    // THEN
+    const stage = Object.values(Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Stage'))[0];
+    const settings = stage.Properties.AccessLogSettings;
+    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^AccessLogs/), 'Arn'] });
+    expect(JSON.parse(settings.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      connectionId: '$context.connectionId',
+      eventType: '$context.eventType',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
     });
   });
 
@@ -351,6 +362,7 @@ describe('NativeWebSocketApi', () => {
         Statement: [
           Match.objectLike({ Action: 'execute-api:ManageConnections' }),
           Match.objectLike({ Action: Match.arrayWith(['dynamodb:Query']) }),
+          Match.objectLike({ Action: 'dynamodb:Query' }),
         ],
       },
     });
