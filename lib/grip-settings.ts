@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Env } from '../lambda/contract';
@@ -115,7 +115,9 @@ function defineEmptySecret(scope: Construct, options: NewGripSecretOptions): sec
   });
   new CfnOutput(holder, 'SetCommand', {
     description: 'Run this once after deploy, with your GRIP_URL',
-    value: `aws secretsmanager put-secret-value --secret-id ${secret.secretArn} --secret-string '<GRIP_URL>'`,
+    value:
+      `aws secretsmanager put-secret-value --region ${Stack.of(holder).region} --secret-id ${secret.secretArn} ` +
+      "--secret-string '<GRIP_URL>'",
   });
   return secret;
 }

@@ -11,6 +11,12 @@ import { checkNumber, checkString } from './private/validate';
 const API_GATEWAY_TIMEOUT = Duration.seconds(29);
 
 /**
+ * The default timeout: a second under API Gateway's, so a request that runs too long ends with the function's
+ * own timeout (in its logs and metrics), not with the API's bare 504 while the function goes on.
+ */
+const DEFAULT_TIMEOUT = Duration.seconds(28);
+
+/**
  * A handler bundle shipped pre-built inside this package (`assets/<name>/index.js`).
  *
  * The bundles are built with esbuild when the package is built, so defining a function from one needs
@@ -55,9 +61,9 @@ export interface HandlerFunctionProps {
 
   /**
    * How long one invocation may run: whole seconds, from 1 second to 15 minutes. API Gateway stops waiting after
-   * 29 seconds, so a longer timeout warns at synth.
+   * 29 seconds, so a timeout of 29 seconds or more warns at synth: the function's own timeout should come first.
    *
-   * @default Duration.seconds(29)
+   * @default Duration.seconds(28)
    */
   readonly timeout?: Duration;
 
@@ -105,7 +111,7 @@ export class HandlerFunction extends Construct implements iam.IGrantable {
     super(scope, id);
     const bundle = props.bundle ?? HandlerBundle.CHAT;
     checkNumber('memorySize', props.memorySize, { min: 128, max: 10240, whole: true, unit: 'MiB' });
-    const timeout = props.timeout ?? API_GATEWAY_TIMEOUT;
+    const timeout = props.timeout ?? DEFAULT_TIMEOUT;
     this.checkTimeout(timeout);
     const environment = environmentOf(props.environment ?? {});
     this.role =
@@ -141,11 +147,11 @@ export class HandlerFunction extends Construct implements iam.IGrantable {
     if (millis % 1000 !== 0 || millis < 1000 || millis > 900_000) {
       throw new Error(`timeout ${timeout.toHumanString()} is not valid: use whole seconds from 1 second to 15 minutes`);
     }
-    if (millis > API_GATEWAY_TIMEOUT.toMilliseconds()) {
+    if (millis >= API_GATEWAY_TIMEOUT.toMilliseconds()) {
       Annotations.of(this).addWarningV2(
         'faas-grip-cdk:timeoutOverApiGateway',
-        `timeout ${timeout.toHumanString()} is longer than API Gateway waits (29 seconds): a request running longer ` +
-          'fails at the API while the function goes on. Use 29 seconds or less behind an API',
+        `timeout ${timeout.toHumanString()} is not shorter than API Gateway waits (29 seconds): a request running ` +
+          'that long fails at the API with a bare 504 while the function goes on. Use 28 seconds or less behind an API',
       );
     }
   }

@@ -39,8 +39,27 @@ describe('GripSettings', () => {
       [Env.GRIP_SECRET_ARN]: { Ref: expect.stringMatching(/^ApiGripSecret/) },
     });
     const outputs = JSON.stringify(template.toJSON().Outputs);
-    expect(outputs).toContain('aws secretsmanager put-secret-value --secret-id ');
+    expect(outputs).toContain('aws secretsmanager put-secret-value --region ');
     expect(outputs).toContain("--secret-string '<GRIP_URL>'");
+  });
+
+  test("newSecret: the set command names the secret's region, whatever the CLI's default region", () => {
+    // GIVEN a stack with a region and one without
+    const app = new App();
+    const pinned = new Stack(app, 'Pinned', { env: { region: 'eu-west-1' } });
+    const agnostic = new Stack(app, 'Agnostic');
+
+    // WHEN
+    GripSettings.newSecret().bind(new Construct(pinned, 'Api'));
+    GripSettings.newSecret().bind(new Construct(agnostic, 'Api'));
+
+    // THEN
+    const command = (stack: Stack) => {
+      const outputs = Template.fromStack(stack).toJSON().Outputs as Record<string, { Value: unknown }>;
+      return JSON.stringify(Object.entries(outputs).find(([id]) => id.includes('SetCommand'))?.[1].Value);
+    };
+    expect(command(pinned)).toContain('aws secretsmanager put-secret-value --region eu-west-1 --secret-id ');
+    expect(command(agnostic)).toContain('"aws secretsmanager put-secret-value --region ",{"Ref":"AWS::Region"}');
   });
 
   test('newSecret: removalPolicy', () => {
