@@ -4,11 +4,13 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Env, MetricName } from '../../lambda/contract';
 import { CustomDomain, GripApi, type GripApiProps, GripSettings } from '../../lib';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:grip-AbCdEf';
+const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 
 function stackOf(): Stack {
   return new Stack(new App(), 'Test');
@@ -338,6 +340,67 @@ describe('GripApi', () => {
       'address grip.example.com, port 443, TLS on, override host grip.example.com',
     );
     expect(() => outputValue(stack, 'ApiOriginPathPrefix')).toThrow(/no output/);
+  });
+
+  test('customDomain: a new domain name without a hosted zone outputs the name to point a CNAME or alias at', () => {
+    // GIVEN
+    const stack = stackOf();
+    const certificate = acm.Certificate.fromCertificateArn(stack, 'Cert', CERTIFICATE_ARN);
+
+    // WHEN
+    new GripApi(stack, 'Api', {
+      customDomain: CustomDomain.newDomainName({ domainName: 'grip.example.com', certificate }),
+    });
+
+    // THEN: the regional target API Gateway gives the domain, which resolves from the moment it exists
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Route53::RecordSet', 0);
+    const domainId = Object.keys(template.findResources('AWS::ApiGateway::DomainName'))[0];
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Description: string }>;
+    const target = Object.entries(outputs).find(([id]) => id.startsWith('ApiDomainDnsTarget'))?.[1];
+    expect(target?.Value).toEqual({ 'Fn::GetAtt': [domainId, 'RegionalDomainName'] });
+    expect(target?.Description).toMatch(/^Point a CNAME \(or an alias A record\) for grip\.example\.com at this name/);
+  });
+
+  test('customDomain: a new domain name in a hosted zone gets its alias record', () => {
+    // GIVEN
+    const stack = stackOf();
+    const certificate = acm.Certificate.fromCertificateArn(stack, 'Cert', CERTIFICATE_ARN);
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      zoneName: 'example.com',
+    });
+
+    // WHEN
+    new GripApi(stack, 'Api', {
+      customDomain: CustomDomain.newDomainName({ domainName: 'grip.example.com', certificate, hostedZone }),
+    });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const domainId = Object.keys(template.findResources('AWS::ApiGateway::DomainName'))[0];
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'grip.example.com.',
+      Type: 'A',
+      HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      AliasTarget: {
+        DNSName: { 'Fn::GetAtt': [domainId, 'RegionalDomainName'] },
+        HostedZoneId: { 'Fn::GetAtt': [domainId, 'RegionalHostedZoneId'] },
+      },
+    });
+    expect(() => outputValue(stack, 'ApiDomainDnsTarget')).toThrow(/no output/);
+  });
+
+  test('fails: a new domain name outside the hosted zone given', () => {
+    const stack = stackOf();
+    const certificate = acm.Certificate.fromCertificateArn(stack, 'Cert', CERTIFICATE_ARN);
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      zoneName: 'example.org',
+    });
+    expect(() => CustomDomain.newDomainName({ domainName: 'grip.example.com', certificate, hostedZone })).toThrow(
+      'custom domain grip.example.com is not in the hosted zone example.org: give the zone the name belongs to',
+    );
   });
 
   test('customDomain: an existing domain name, under a base path', () => {
