@@ -9,7 +9,7 @@ import { DEFAULT_METRICS_NAMESPACE, Env, MetricName, WEBSOCKET_EVENTS_CONTENT_TY
 import type { CustomDomain } from './custom-domain';
 import { GripSettings, type GripSettingsBinding } from './grip-settings';
 import { HandlerBundle, HandlerFunction } from './handler-function';
-import { claimEnvironment } from './private/environment';
+import { claimEnvironment, publisherFunctionOf } from './private/environment';
 import { acknowledgeNoAccessLogs } from './private/nag';
 import { defineOriginOutputs, pushpinRouteOf } from './private/origin-outputs';
 import { runtimeMetric } from './private/runtime-metric';
@@ -124,9 +124,11 @@ export class GripApi extends Construct {
   public readonly originPathPrefix: string;
   /** A Pushpin routes-file line forwarding every request to this origin. */
   public readonly pushpinRoute: string;
+  /** The CloudWatch namespace of the runtime's metrics. */
+  public readonly metricsNamespace: string;
 
   private readonly binding: GripSettingsBinding;
-  private readonly namespace: string;
+  private readonly publisherFunctions: lambda.IFunction[] = [];
   private readonly channelPrefix?: string;
 
   public constructor(scope: Construct, id: string, props: GripApiProps = {}) {
@@ -144,7 +146,7 @@ export class GripApi extends Construct {
           'does not define. Use REGIONAL or EDGE',
       );
     }
-    this.namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     this.channelPrefix = props.channelPrefix;
     this.handler =
       props.handler ?? new HandlerFunction(this, 'Handler', { bundle: HandlerBundle.CHAT_GRIP }).lambdaFunction;
@@ -195,15 +197,27 @@ export class GripApi extends Construct {
    * to grant, and the returned grant is a dropped one.
    */
   public grantPublish(grantee: iam.IGrantable): iam.Grant {
+    const publisher = publisherFunctionOf(grantee);
+    if (publisher !== undefined && !this.publisherFunctions.includes(publisher)) {
+      this.publisherFunctions.push(publisher);
+    }
     if (grantee instanceof lambda.Function) {
       claimEnvironment(grantee, this.node.path, this.publishEnvironment());
     }
     return this.binding.secret?.grantRead(grantee) ?? iam.Grant.drop(grantee, 'read the GRIP settings from env');
   }
 
+  /**
+   * Every function that publishes through this API, as far as defined: the API's own function first, then each
+   * function given {@link grantPublish}. `TransportAlarms` watches them all.
+   */
+  public get publishers(): readonly lambda.IFunction[] {
+    return [...this.publisherFunctions];
+  }
+
   /** A metric the runtime emits from this API's function. */
   public metric(metricName: string, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return runtimeMetric(this.namespace, this.handler, metricName, options);
+    return runtimeMetric(this.metricsNamespace, this.handler, metricName, options);
   }
 
   /** Requests refused because their Grip-Sig was missing or invalid (a wrong verify key shows up here). */
@@ -230,7 +244,7 @@ export class GripApi extends Construct {
     return {
       ...this.binding.environment,
       ...(this.channelPrefix === undefined ? {} : { [Env.GRIP_PREFIX]: this.channelPrefix }),
-      [Env.METRICS_NAMESPACE]: this.namespace,
+      [Env.METRICS_NAMESPACE]: this.metricsNamespace,
     };
   }
 

@@ -11,7 +11,7 @@ import { DEFAULT_METRICS_NAMESPACE, Env, MetricName } from '../lambda/contract';
 import { ConnectionTable } from './connection-table';
 import { HandlerBundle, HandlerFunction } from './handler-function';
 import { webSocketAccessLogFormat } from './private/access-logs';
-import { claimEnvironment } from './private/environment';
+import { claimEnvironment, publisherFunctionOf } from './private/environment';
 import { acknowledgeNoAccessLogs, acknowledgeWildcardGrant, acknowledgeWildcardResources } from './private/nag';
 import { runtimeMetric } from './private/runtime-metric';
 import { checkMetricsNamespace, checkNumber, checkStageName } from './private/validate';
@@ -107,8 +107,10 @@ export class NativeWebSocketApi extends Construct {
   public readonly url: string;
   /** The management API endpoint (`https://`) the runtime posts to connections through. */
   public readonly callbackUrl: string;
+  /** The CloudWatch namespace of the runtime's metrics. */
+  public readonly metricsNamespace: string;
 
-  private readonly namespace: string;
+  private readonly publisherFunctions: lambda.IFunction[] = [];
   private readonly concurrency?: number;
 
   public constructor(scope: Construct, id: string, props: NativeWebSocketApiProps = {}) {
@@ -120,7 +122,7 @@ export class NativeWebSocketApi extends Construct {
     checkNumber('fanOutConcurrency', props.fanOutConcurrency, { min: 1, max: 1000, whole: true });
     checkMetricsNamespace(props.metricsNamespace);
     this.concurrency = props.fanOutConcurrency;
-    this.namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     this.handler = props.handler ?? new HandlerFunction(this, 'Handler').lambdaFunction;
     this.connectionTable = props.connectionTable ?? new ConnectionTable(this, 'ConnectionTable');
     this.authorizerFunction = props.authorizerTokenSecret && this.defineAuthorizer(props.authorizerTokenSecret);
@@ -165,11 +167,15 @@ export class NativeWebSocketApi extends Construct {
    * environment.
    */
   public grantPublish(grantee: iam.IGrantable): iam.Grant {
+    const publisher = publisherFunctionOf(grantee);
+    if (publisher !== undefined && !this.publisherFunctions.includes(publisher)) {
+      this.publisherFunctions.push(publisher);
+    }
     if (grantee instanceof lambda.Function) {
       claimEnvironment(grantee, this.node.path, {
         [Env.CONNECTION_TABLE]: this.connectionTable.tableName,
         [Env.MANAGEMENT_ENDPOINT]: this.stage.callbackUrl,
-        [Env.METRICS_NAMESPACE]: this.namespace,
+        [Env.METRICS_NAMESPACE]: this.metricsNamespace,
         ...(this.concurrency === undefined ? {} : { [Env.FANOUT_CONCURRENCY]: String(this.concurrency) }),
       });
     }
@@ -183,9 +189,17 @@ export class NativeWebSocketApi extends Construct {
     return manage.combine(this.connectionTable.grantReadWriteConnections(grantee));
   }
 
+  /**
+   * Every function that publishes through this API, as far as defined: the API's own function first, then each
+   * function given {@link grantPublish}. `TransportAlarms` watches them all.
+   */
+  public get publishers(): readonly lambda.IFunction[] {
+    return [...this.publisherFunctions];
+  }
+
   /** A metric the runtime emits from this API's function. */
   public metric(metricName: string, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return runtimeMetric(this.namespace, this.handler, metricName, options);
+    return runtimeMetric(this.metricsNamespace, this.handler, metricName, options);
   }
 
   /** Fan-out deliveries that succeeded. */

@@ -1,9 +1,18 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { MetricName } from '../../lambda/contract';
 import { GripApi, HandlerFunction, NativeWebSocketApi, TransportAlarms } from '../../lib';
+
+function ownFunction(stack: Stack, id: string): lambda.Function {
+  return new lambda.Function(stack, id, {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 });'),
+  });
+}
 
 function alarmsByMetric(template: Template): Record<string, Record<string, unknown>> {
   const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
@@ -60,6 +69,50 @@ describe('TransportAlarms', () => {
     // THEN
     expect(alarms.alarms).toHaveLength(6);
     Template.fromStack(stack).resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'Throttles' }, 1);
+  });
+
+  test('publishers: functions given grantPublish get their own publish, fan-out and throttle alarms', () => {
+    // GIVEN one function publishing on both transports and one on GRIP only
+    const stack = new Stack(new App(), 'Test');
+    const gripApi = new GripApi(stack, 'Grip');
+    const nativeWebSocketApi = new NativeWebSocketApi(stack, 'Ws');
+    const both = ownFunction(stack, 'Both');
+    const gripOnly = ownFunction(stack, 'GripOnly');
+    gripApi.grantPublish(both);
+    nativeWebSocketApi.grantPublish(both);
+    gripApi.grantPublish(gripOnly);
+
+    // WHEN
+    const alarms = new TransportAlarms(stack, 'Alarms', { gripApi, nativeWebSocketApi });
+
+    // THEN: 4 + 3 of the APIs' handlers, then PublishErrors x2, FanOutFailed x1 and Throttles x2 of the publishers
+    expect(alarms.alarms).toHaveLength(12);
+    // the runtime's metrics carry the function in `service`, Lambda's own in `FunctionName`
+    const watched = (fn: lambda.Function) => {
+      const ref = { Ref: stack.getLogicalId(fn.node.defaultChild as CfnElement) };
+      return Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'))
+        .filter((a) => JSON.stringify(a.Properties.Dimensions?.[0]?.Value) === JSON.stringify(ref))
+        .map((a) => a.Properties.MetricName)
+        .sort();
+    };
+    expect(watched(both)).toEqual([MetricName.FANOUT_FAILED, MetricName.PUBLISH_ERRORS, 'Throttles']);
+    expect(watched(gripOnly)).toEqual([MetricName.PUBLISH_ERRORS, 'Throttles']);
+  });
+
+  test('fails at synth: a publisher granted after the alarms were defined, which they would not watch', () => {
+    // GIVEN
+    const app = new App();
+    const stack = new Stack(app, 'Test');
+    const gripApi = new GripApi(stack, 'Grip');
+    new TransportAlarms(stack, 'Alarms', { gripApi });
+
+    // WHEN
+    gripApi.grantPublish(ownFunction(stack, 'Late'));
+
+    // THEN
+    expect(() => app.synth()).toThrow(
+      /Test\/Late publishes through Test\/Grip but was given grantPublish after Test\/Alarms was defined/,
+    );
   });
 
   test('alarmActions', () => {
