@@ -1,8 +1,16 @@
 #!/usr/bin/env node
-/** The chat app: `npx cdk deploy` (GRIP), or pick the transport with `-c transport=native` or `-c transport=both`. */
+/**
+ * The chat app: `npx cdk deploy` (GRIP transport; `-c transport=native` or `-c transport=both` picks another),
+ * with the alarms of TransportAlarms on `-c alarms=true`.
+ */
 import { App } from 'aws-cdk-lib';
 import { ChatStack, ChatTransport } from '../lib';
 
 const app = new App();
-const transport = ChatTransport.of(String(app.node.tryGetContext('transport') ?? 'grip'));
-new ChatStack(app, 'FaasGripChat', { transport, description: `faas-grip-cdk chat (${transport.name} transport)` });
+const props = ChatStack.propsFromContext(app);
+const transport = props.transport ?? ChatTransport.GRIP;
+new ChatStack(app, 'FaasGripChat', {
+  ...props,
+  transport,
+  description: `faas-grip-cdk chat (${transport.name} transport)`,
+});

@@ -1,4 +1,4 @@
-import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { GripApi } from './grip-api';
@@ -84,6 +84,26 @@ export class ChatStack extends Stack {
   /** The alarms, when asked for. */
   public readonly alarms?: TransportAlarms;
 
+  /**
+   * The props the CDK context asks for: `-c transport=grip|native|both` and `-c alarms=true|false`.
+   *
+   * @throws Error naming the valid values, for a value that is not one.
+   */
+  public static propsFromContext(scope: Construct): ChatStackProps {
+    const transport = scope.node.tryGetContext('transport');
+    const alarms = scope.node.tryGetContext('alarms');
+    const flag = String(alarms ?? 'false').toLowerCase();
+    if (flag !== 'true' && flag !== 'false') {
+      throw new Error(
+        `-c alarms=${JSON.stringify(alarms).replace(/"/g, "'")} is not valid: use -c alarms=true or -c alarms=false`,
+      );
+    }
+    return {
+      ...(transport === undefined ? {} : { transport: ChatTransport.of(String(transport)) }),
+      alarms: flag === 'true',
+    };
+  }
+
   public constructor(scope: Construct, id: string, props: ChatStackProps = {}) {
     super(scope, id, props);
     const transport = props.transport ?? ChatTransport.GRIP;
@@ -99,37 +119,5 @@ export class ChatStack extends Stack {
     this.alarms = props.alarms
       ? new TransportAlarms(this, 'Alarms', { gripApi: this.gripApi, nativeWebSocketApi: this.nativeWebSocketApi })
       : undefined;
-    this.acknowledgeFindings();
-  }
-
-  /** Choices of this example app (not of the constructs), each with its reason. */
-  private acknowledgeFindings(): void {
-    if (this.nativeWebSocketApi !== undefined) {
-      Validations.of(this.nativeWebSocketApi.webSocketApi.node.findChild('$connect-Route')).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'the example chat is public by design; NativeWebSocketApi takes authorizerTokenSecret to require a token',
-      });
-    }
-    Validations.of(this.handler).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason:
-        'API Gateway invokes the chat synchronously; its one asynchronous self-invocation (delivering messages sent ' +
-        'during $connect) keeps them in the connection table until the next message, so a queue would add nothing',
-    });
-    Validations.of(this).acknowledge(
-      {
-        id: 'AwsSolutions-APIG3',
-        reason: 'no WAF web ACL in the example: it costs money per month; associate one with the stage when needed',
-      },
-      {
-        id: 'Serverless-APIGWXrayEnabled',
-        reason: 'X-Ray tracing costs money per trace; the runtime emits metrics and structured logs instead',
-      },
-      {
-        id: 'Serverless-LambdaTracing',
-        reason: 'X-Ray tracing costs money per trace; the runtime emits metrics and structured logs instead',
-      },
-    );
   }
 }

@@ -10,7 +10,7 @@ import type { CustomDomain } from './custom-domain';
 import { GripSettings, type GripSettingsBinding } from './grip-settings';
 import { HandlerBundle, HandlerFunction } from './handler-function';
 import { claimEnvironment, publisherFunctionOf } from './private/environment';
-import { acknowledgeNoAccessLogs } from './private/nag';
+import { acknowledgeNoAccessLogs, acknowledgeStageDefaults } from './private/nag';
 import { defineOriginOutputs, pushpinRouteOf } from './private/origin-outputs';
 import { runtimeMetric } from './private/runtime-metric';
 import { checkChannelPrefix, checkMetricsNamespace, checkNumber, checkStageName } from './private/validate';
@@ -189,6 +189,10 @@ export class GripApi extends Construct {
     this.pushpinRoute = pushpinRouteOf(origin);
     defineOriginOutputs(this, origin);
     this.acknowledgeFindings(verify, props.accessLogDestination !== undefined);
+    acknowledgeStageDefaults(this.restApi, {
+      rest: true,
+      throttled: props.throttlingRateLimit !== undefined || props.throttlingBurstLimit !== undefined,
+    });
   }
 
   /**

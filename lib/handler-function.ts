@@ -1,4 +1,4 @@
-import { Annotations, Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -137,6 +137,21 @@ export class HandlerFunction extends Construct implements iam.IGrantable {
       description: `faas-grip-cdk ${bundle.assetName} handler`,
     });
     this.grantPrincipal = this.lambdaFunction.grantPrincipal;
+    Validations.of(this.lambdaFunction).acknowledge(
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'every handler bundle of this package is invoked synchronously by API Gateway (an integration or the ' +
+          '$connect authorizer), which sees the error; the one asynchronous self-invocation (messages sent during ' +
+          '$connect) keeps those messages in the connection table until the next message, so a queue would add nothing',
+      },
+      {
+        id: 'Serverless-LambdaTracing',
+        reason:
+          'X-Ray tracing costs money per trace; the runtime emits Embedded Metric Format metrics and structured ' +
+          'logs for every request instead',
+      },
+    );
   }
 
   private checkTimeout(timeout: Duration): void {

@@ -12,7 +12,12 @@ import { ConnectionTable } from './connection-table';
 import { HandlerBundle, HandlerFunction } from './handler-function';
 import { webSocketAccessLogFormat } from './private/access-logs';
 import { claimEnvironment, publisherFunctionOf } from './private/environment';
-import { acknowledgeNoAccessLogs, acknowledgeWildcardGrant, acknowledgeWildcardResources } from './private/nag';
+import {
+  acknowledgeNoAccessLogs,
+  acknowledgeStageDefaults,
+  acknowledgeWildcardGrant,
+  acknowledgeWildcardResources,
+} from './private/nag';
 import { runtimeMetric } from './private/runtime-metric';
 import { checkMetricsNamespace, checkNumber, checkStageName } from './private/validate';
 
@@ -158,7 +163,12 @@ export class NativeWebSocketApi extends Construct {
     this.grantPublish(this.handler);
     this.grantSelfInvoke();
     new CfnOutput(this, 'Url', { value: this.url, description: 'WebSocket URL clients connect to' });
-    this.acknowledgeFindings(connect, [disconnect, fallback], props.accessLogDestination !== undefined);
+    this.acknowledgeFindings(
+      connect,
+      [disconnect, fallback],
+      props.accessLogDestination !== undefined,
+      rateLimit !== undefined || burstLimit !== undefined,
+    );
   }
 
   /**
@@ -279,6 +289,7 @@ export class NativeWebSocketApi extends Construct {
     connect: apigwv2.WebSocketRoute,
     others: readonly apigwv2.WebSocketRoute[],
     accessLogs: boolean,
+    throttled: boolean,
   ): void {
     const cognito = 'WebSocket APIs take Lambda or IAM authorizers only, no Cognito user pool authorizer';
     for (const route of [connect, ...others]) {
@@ -291,8 +302,17 @@ export class NativeWebSocketApi extends Construct {
           'API Gateway authorizes a WebSocket connection once, at $connect; other routes cannot take an authorizer',
       });
     }
+    if (this.authorizerFunction === undefined) {
+      Validations.of(connect).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          "without authorizerTokenSecret the handler's $connect decides who connects: it can refuse the handshake " +
+          'after checking the request; pass authorizerTokenSecret to have API Gateway check a token first',
+      });
+    }
     if (!accessLogs) {
       acknowledgeNoAccessLogs(this.stage);
     }
+    acknowledgeStageDefaults(this.stage, { rest: false, throttled: throttled });
   }
 }

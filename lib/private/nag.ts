@@ -65,3 +65,33 @@ export function acknowledgeNoAccessLogs(stage: IConstruct): void {
     { id: 'Serverless-APIGWStructuredLogging', reason },
   );
 }
+
+/** Acknowledges the findings of a stage without X-Ray tracing or a WAF web ACL, and, when unset, its throttling. */
+export function acknowledgeStageDefaults(stage: IConstruct, options: { throttled: boolean; rest: boolean }): void {
+  const findings = [];
+  if (options.rest) {
+    findings.push(
+      {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'no WAF web ACL by default: it costs money every month, and the function refuses what is not a valid ' +
+          'request before any handler code runs; associate a web ACL with the stage when needed',
+      },
+      {
+        id: 'Serverless-APIGWXrayEnabled',
+        reason:
+          'X-Ray tracing costs money per trace; the runtime emits Embedded Metric Format metrics and structured ' +
+          'logs for every request instead',
+      },
+    );
+  }
+  if (!options.throttled) {
+    findings.push({
+      id: 'Serverless-APIGWDefaultThrottling',
+      reason:
+        "without throttlingRateLimit and throttlingBurstLimit the stage takes the account's limits; set them to " +
+        'cap what one runaway client can cost',
+    });
+  }
+  Validations.of(stage).acknowledge(...findings);
+}

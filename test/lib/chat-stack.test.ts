@@ -27,6 +27,28 @@ describe('ChatTransport', () => {
   });
 });
 
+describe('ChatStack.propsFromContext (the -c options of bin/chat.ts)', () => {
+  const propsOf = (context: Record<string, unknown>) => ChatStack.propsFromContext(new App({ context }));
+
+  test('alarms: -c alarms=true turns them on, false or absent leaves them off', () => {
+    expect(propsOf({ alarms: 'true' }).alarms).toBe(true);
+    expect(propsOf({ alarms: 'TRUE' }).alarms).toBe(true);
+    expect(propsOf({ alarms: true }).alarms).toBe(true);
+    expect(propsOf({ alarms: 'false' }).alarms).toBe(false);
+    expect(propsOf({}).alarms).toBe(false);
+  });
+
+  test('transport: -c transport=grip picks it', () => {
+    expect(propsOf({ transport: 'grip' }).transport).toBe(ChatTransport.GRIP);
+  });
+
+  test('fails: an alarms value that is not true or false', () => {
+    expect(() => propsOf({ alarms: 'yes' })).toThrow(
+      "-c alarms='yes' is not valid: use -c alarms=true or -c alarms=false",
+    );
+  });
+});
+
 describe('ChatStack', () => {
   test('transport GRIP (default): a GRIP origin, no WebSocket API, no table', () => {
     const stack = new ChatStack(new App(), 'Chat');

@@ -166,7 +166,7 @@ describe('a consumer app installing the packed package', () => {
         appDir,
       );
       expectSuccess(install);
-      for (const peer of ['aws-cdk-lib', 'constructs']) {
+      for (const peer of ['aws-cdk-lib', 'constructs', 'cdk-nag']) {
         fs.symlinkSync(path.join(ROOT, 'node_modules', peer), path.join(appDir, 'node_modules', peer), 'dir');
       }
 
@@ -186,20 +186,37 @@ describe('a consumer app installing the packed package', () => {
       fs.writeFileSync(
         path.join(appDir, 'app.ts'),
         [
-          "import { App, Stack } from 'aws-cdk-lib';",
+          "import { App, Stack, Validations } from 'aws-cdk-lib';",
           "import * as lambda from 'aws-cdk-lib/aws-lambda';",
-          "import { GripApi, HandlerBundle, HandlerFunction } from 'faas-grip-cdk';",
+          "import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';",
+          "import { GripApi, HandlerBundle, HandlerFunction, NativeWebSocketApi, TransportAlarms } from 'faas-grip-cdk';",
           '',
           'const app = new App();',
+          'Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));',
           "const stack = new Stack(app, 'Consumer');",
           "const handler = new lambda.Function(stack, 'MyHandler', {",
           '  runtime: lambda.Runtime.NODEJS_22_X,',
           "  handler: 'index.handler',",
           '  code: lambda.Code.fromInline(\'exports.handler = async () => ({ statusCode: 200, body: "" });\'),',
           '});',
-          "new GripApi(stack, 'Grip', { handler });",
+          "// the findings of the app's own function are the app's to answer, not the package's",
+          "const reason = 'a minimal function of this test app, defined by the app itself, not by faas-grip-cdk';",
+          "const ids = app.node.tryGetContext('acknowledge') === 'no' ? [] : [",
+          "  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',",
+          "  'AwsSolutions-L1',",
+          "  'Serverless-LambdaDLQ',",
+          "  'Serverless-LambdaTracing',",
+          "  'Serverless-LambdaDefaultMemorySize',",
+          "  'Serverless-LambdaDefaultTimeout',",
+          "  'Serverless-LambdaLatestVersion',",
+          '];',
+          'Validations.of(handler).acknowledge(...ids.map((id) => ({ id, reason })));',
+          "const gripApi = new GripApi(stack, 'Grip', { handler });",
           "const stream = new HandlerFunction(stack, 'Stream', { bundle: HandlerBundle.STREAM });",
           "new GripApi(stack, 'StreamApi', { handler: stream.lambdaFunction });",
+          "const nativeWebSocketApi = new NativeWebSocketApi(stack, 'Ws');",
+          'nativeWebSocketApi.grantPublish(handler);',
+          "new TransportAlarms(stack, 'Alarms', { gripApi, nativeWebSocketApi });",
           '',
         ].join('\n'),
       );
@@ -241,7 +258,7 @@ describe('a consumer app installing the packed package', () => {
   );
 
   test(
-    '`cdk synth` composes GripApi with its own function, offline, with no credentials and no Docker',
+    '`cdk synth` composes the constructs with its own function under cdk-nag, offline, no credentials, no Docker',
     () => {
       // GIVEN
       fs.writeFileSync(path.join(appDir, 'cdk.json'), JSON.stringify({ app: 'node app.js' }));
@@ -256,11 +273,36 @@ describe('a consumer app installing the packed package', () => {
       const functions = Object.values(template.Resources as Record<string, { Type: string; Properties: any }>).filter(
         (r) => r.Type === 'AWS::Lambda::Function',
       );
-      expect(functions.map((f) => f.Properties.Runtime).sort()).toEqual(['nodejs22.x', 'nodejs24.x']);
+      // the packs ran as validation plugins and passed: nothing the constructs define is left open
+      expect(functions.map((f) => f.Properties.Runtime).sort()).toEqual(['nodejs22.x', 'nodejs24.x', 'nodejs24.x']);
       const staged = fs.readdirSync(out).filter((name) => name.startsWith('asset.'));
-      expect(staged).toHaveLength(1); // the pre-built stream bundle, copied, not bundled
-      expect(fs.readdirSync(path.join(out, staged[0])).sort()).toEqual(['index.js', 'index.js.map']);
+      expect(staged).toHaveLength(2); // the pre-built stream and chat bundles, copied, not bundled
+      for (const asset of staged) {
+        expect(fs.readdirSync(path.join(out, asset)).sort()).toEqual(['index.js', 'index.js.map']);
+      }
       expect(fs.existsSync(dockerMarker)).toBe(false);
+    },
+    SLOW,
+  );
+
+  test(
+    "the same synth fails on the findings of the app's own function once it stops acknowledging them",
+    () => {
+      // WHEN
+      const synth = run(
+        path.join(ROOT, 'node_modules', '.bin', 'cdk'),
+        ['synth', '-q', '--no-notices', '-c', 'acknowledge=no', '-o', path.join(tmp, 'unacknowledged.out')],
+        appDir,
+      );
+
+      // THEN: the plugins do run at synth, and they name only the app's own function
+      const output = `${synth.stdout}\n${synth.stderr}`;
+      expect(synth.status).not.toBe(0);
+      expect(output).toContain('Consumer/MyHandler');
+      expect(output).toMatch(/Serverless-LambdaDLQ/);
+      const paths = [...output.matchAll(/^\s+(Consumer\/\S+)/gm)].map((m) => m[1]);
+      expect(paths.length).toBeGreaterThan(0);
+      expect(paths.filter((p) => !p.startsWith('Consumer/MyHandler/'))).toEqual([]);
     },
     SLOW,
   );
