@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The chat app: `npx cdk deploy` (GRIP transport; `-c transport=native` or `-c transport=both` picks another),
+ * The chat app: `npx cdk deploy` deploys both transports (`-c transport=grip` or `-c transport=native` picks one),
  * with the alarms of TransportAlarms on `-c alarms=true`.
  */
 import { App } from 'aws-cdk-lib';
@@ -8,7 +8,7 @@ import { ChatStack, ChatTransport } from '../lib';
 
 const app = new App();
 const props = ChatStack.propsFromContext(app);
-const transport = props.transport ?? ChatTransport.GRIP;
+const transport = props.transport ?? ChatTransport.BOTH;
 new ChatStack(app, 'FaasGripChat', {
   ...props,
   transport,

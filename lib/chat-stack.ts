@@ -46,9 +46,10 @@ export class ChatTransport {
 /** Properties of a {@link ChatStack}. */
 export interface ChatStackProps extends StackProps {
   /**
-   * The front doors of the chat.
+   * The front doors of the chat. Both by default: the native WebSocket API works the moment the deploy ends, the
+   * GRIP origin once the GRIP_URL is put in its secret.
    *
-   * @default ChatTransport.GRIP
+   * @default ChatTransport.BOTH
    */
   readonly transport?: ChatTransport;
 
@@ -85,7 +86,8 @@ export class ChatStack extends Stack {
   public readonly alarms?: TransportAlarms;
 
   /**
-   * The props the CDK context asks for: `-c transport=grip|native|both` and `-c alarms=true|false`.
+   * The props the CDK context asks for: `-c transport=both|grip|native` (both by default) and
+   * `-c alarms=true|false` (false by default).
    *
    * @throws Error naming the valid values, for a value that is not one.
    */
@@ -99,14 +101,14 @@ export class ChatStack extends Stack {
       );
     }
     return {
-      ...(transport === undefined ? {} : { transport: ChatTransport.of(String(transport)) }),
+      transport: transport === undefined ? ChatTransport.BOTH : ChatTransport.of(String(transport)),
       alarms: flag === 'true',
     };
   }
 
   public constructor(scope: Construct, id: string, props: ChatStackProps = {}) {
     super(scope, id, props);
-    const transport = props.transport ?? ChatTransport.GRIP;
+    const transport = props.transport ?? ChatTransport.BOTH;
     const bundle = transport.native ? HandlerBundle.CHAT : HandlerBundle.CHAT_GRIP;
     this.handler = new HandlerFunction(this, 'Chat', { bundle }).lambdaFunction;
     const limits = { throttlingRateLimit: THROTTLING.rate, throttlingBurstLimit: THROTTLING.burst };

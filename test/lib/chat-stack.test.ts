@@ -38,7 +38,8 @@ describe('ChatStack.propsFromContext (the -c options of bin/chat.ts)', () => {
     expect(propsOf({}).alarms).toBe(false);
   });
 
-  test('transport: -c transport=grip picks it', () => {
+  test('transport: both by default; -c transport=grip picks GRIP only', () => {
+    expect(propsOf({}).transport).toBe(ChatTransport.BOTH);
     expect(propsOf({ transport: 'grip' }).transport).toBe(ChatTransport.GRIP);
   });
 
@@ -50,8 +51,21 @@ describe('ChatStack.propsFromContext (the -c options of bin/chat.ts)', () => {
 });
 
 describe('ChatStack', () => {
-  test('transport GRIP (default): a GRIP origin, no WebSocket API, no table', () => {
+  test('default: both transports, so the native chat works at once and GRIP once its secret is set', () => {
     const stack = new ChatStack(new App(), 'Chat');
+
+    const template = Template.fromStack(stack);
+    expect(stack.gripApi).toBeDefined();
+    expect(stack.nativeWebSocketApi).toBeDefined();
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+  });
+
+  test('transport GRIP: a GRIP origin, no WebSocket API, no table', () => {
+    const stack = new ChatStack(new App(), 'Chat', { transport: ChatTransport.GRIP });
 
     const template = Template.fromStack(stack);
     expect(stack.gripApi).toBeDefined();

@@ -97,32 +97,29 @@ describe('the chat app (bin/chat.ts)', () => {
       // THEN
       expectSuccess(result);
       const types = resourceTypes(path.join(out, 'FaasGripChat.template.json'));
-      expect(types).toContain('AWS::ApiGateway::RestApi');
-      expect(types).not.toContain('AWS::ApiGatewayV2::Api');
+      expect(types).toEqual(expect.arrayContaining(['AWS::ApiGateway::RestApi', 'AWS::ApiGatewayV2::Api'])); // both
+      expect(types).not.toContain('AWS::CloudWatch::Alarm');
       expect(fs.existsSync(dockerMarker)).toBe(false);
     },
     SLOW,
   );
 
-  test('-c transport=both picks both transports; an unknown one fails with the valid names', () => {
+  test('-c transport=grip picks GRIP only, -c alarms=true adds the alarms; an unknown transport fails', () => {
     // GIVEN the app built in the clone by the previous test, run the way the CLI runs it
     const app = path.join(clone, 'dist', 'bin', 'chat.js');
-    const synth = (transport: string, out: string) =>
-      run(
-        process.execPath,
-        [app],
-        clone,
-        offlineEnv({ CDK_OUTDIR: out, CDK_CONTEXT_JSON: JSON.stringify({ transport }) }),
-      );
+    const synth = (context: Record<string, string>, out: string) =>
+      run(process.execPath, [app], clone, offlineEnv({ CDK_OUTDIR: out, CDK_CONTEXT_JSON: JSON.stringify(context) }));
 
     // WHEN
-    const both = synth('both', path.join(tmp, 'both.out'));
-    const unknown = synth('carrier-pigeon', path.join(tmp, 'unknown.out'));
+    const grip = synth({ transport: 'grip', alarms: 'true' }, path.join(tmp, 'grip.out'));
+    const unknown = synth({ transport: 'carrier-pigeon' }, path.join(tmp, 'unknown.out'));
 
     // THEN
-    expectSuccess(both);
-    const types = resourceTypes(path.join(tmp, 'both.out', 'FaasGripChat.template.json'));
-    expect(types).toEqual(expect.arrayContaining(['AWS::ApiGateway::RestApi', 'AWS::ApiGatewayV2::Api']));
+    expectSuccess(grip);
+    const types = resourceTypes(path.join(tmp, 'grip.out', 'FaasGripChat.template.json'));
+    expect(types).toContain('AWS::ApiGateway::RestApi');
+    expect(types).not.toContain('AWS::ApiGatewayV2::Api');
+    expect(types).toContain('AWS::CloudWatch::Alarm');
     expect(unknown.status).not.toBe(0);
     expect(unknown.stderr).toContain("unknown chat transport 'carrier-pigeon': use one of grip, native, both");
   });
