@@ -110,7 +110,7 @@ export class ChatStack extends Stack {
     super(scope, id, props);
     const transport = props.transport ?? ChatTransport.BOTH;
     const bundle = transport.native ? HandlerBundle.CHAT : HandlerBundle.CHAT_GRIP;
-    this.handler = new HandlerFunction(this, 'Chat', { bundle }).lambdaFunction;
+    this.handler = new HandlerFunction(this, 'Chat', { bundle });
     const limits = { throttlingRateLimit: THROTTLING.rate, throttlingBurstLimit: THROTTLING.burst };
     this.gripApi = transport.grip
       ? new GripApi(this, 'GripApi', { handler: this.handler, gripSettings: props.gripSettings, ...limits })

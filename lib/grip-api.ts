@@ -2,20 +2,18 @@ import { Annotations, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DEFAULT_METRICS_NAMESPACE, Env, MetricName, WEBSOCKET_EVENTS_CONTENT_TYPE } from '../lambda/contract';
+import { Env, MetricName, WEBSOCKET_EVENTS_CONTENT_TYPE } from '../lambda/contract';
 import type { CustomDomain } from './custom-domain';
 import { GripSettings, type GripSettingsBinding } from './grip-settings';
-import { HandlerBundle, HandlerFunction } from './handler-function';
-import { claimEnvironment, publisherFunctionOf } from './private/environment';
+import { HandlerBundle } from './handler-function';
+import { claimEnvironment } from './private/environment';
 import { acknowledgeNoAccessLogs, acknowledgeStageDefaults } from './private/nag';
 import { defineOriginOutputs, pushpinRouteOf } from './private/origin-outputs';
-import { runtimeMetric } from './private/runtime-metric';
-import { checkChannelPrefix, checkMetricsNamespace, checkNumber, checkStageName } from './private/validate';
-
-/** The content type of WebSocket-over-HTTP bodies; API Gateway must treat it as binary. */
+import { TransportApiCore } from './private/transport-api';
+import { checkChannelPrefix } from './private/validate';
 
 /** Properties of a {@link GripApi}. */
 export interface GripApiProps {
@@ -127,18 +125,13 @@ export class GripApi extends Construct {
   /** The CloudWatch namespace of the runtime's metrics. */
   public readonly metricsNamespace: string;
 
+  private readonly core: TransportApiCore;
   private readonly binding: GripSettingsBinding;
-  private readonly publisherFunctions: lambda.IFunction[] = [];
   private readonly channelPrefix?: string;
 
   public constructor(scope: Construct, id: string, props: GripApiProps = {}) {
     super(scope, id);
-    const stageName = props.stageName ?? 'prod';
-    checkStageName(stageName);
-    checkNumber('throttlingRateLimit', props.throttlingRateLimit, { min: 0, unit: 'requests per second' });
-    checkNumber('throttlingBurstLimit', props.throttlingBurstLimit, { min: 0, whole: true, unit: 'requests' });
     checkChannelPrefix(props.channelPrefix);
-    checkMetricsNamespace(props.metricsNamespace);
     const endpointType = props.endpointType ?? apigateway.EndpointType.REGIONAL;
     if (endpointType === apigateway.EndpointType.PRIVATE) {
       throw new Error(
@@ -146,13 +139,14 @@ export class GripApi extends Construct {
           'does not define. Use REGIONAL or EDGE',
       );
     }
-    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    this.core = new TransportApiCore(this, props, { defaultBundle: HandlerBundle.CHAT_GRIP, unit: 'requests' });
+    const { stageName } = this.core;
+    this.metricsNamespace = this.core.metricsNamespace;
+    this.handler = this.core.handler;
     this.channelPrefix = props.channelPrefix;
-    this.handler =
-      props.handler ?? new HandlerFunction(this, 'Handler', { bundle: HandlerBundle.CHAT_GRIP }).lambdaFunction;
     this.binding = (props.gripSettings ?? GripSettings.newSecret()).bind(this);
     this.gripSecret = this.binding.secret;
-    this.grantPublish(this.handler);
+    this.addPublisher(this.handler);
     const verify = props.verifySignature ?? true;
     claimEnvironment(this.handler, this.node.path, verify ? {} : { [Env.GRIP_SIG_VERIFY]: 'off' });
     if (!verify) {
@@ -189,39 +183,39 @@ export class GripApi extends Construct {
     this.pushpinRoute = pushpinRouteOf(origin);
     defineOriginOutputs(this, origin);
     this.acknowledgeFindings(verify, props.accessLogDestination !== undefined);
-    acknowledgeStageDefaults(this.restApi, {
-      rest: true,
-      throttled: props.throttlingRateLimit !== undefined || props.throttlingBurstLimit !== undefined,
-    });
+    acknowledgeStageDefaults(this.restApi, { rest: true, throttled: this.core.throttled });
   }
 
   /**
-   * Lets `grantee` publish through the same GRIP settings: read access to the secret and, for a Lambda function,
-   * the environment variables that point the runtime at them. With settings from a plain URL there is nothing
-   * to grant, and the returned grant is a dropped one.
+   * Lets `grantee` read the GRIP settings: read access to the secret, nothing else (its environment is left
+   * alone; {@link addPublisher} sets it too). With settings from a plain URL there is nothing to grant, and the
+   * returned grant is a dropped one. A Lambda function given this counts as a publisher for `TransportAlarms`.
    */
   public grantPublish(grantee: iam.IGrantable): iam.Grant {
-    const publisher = publisherFunctionOf(grantee);
-    if (publisher !== undefined && !this.publisherFunctions.includes(publisher)) {
-      this.publisherFunctions.push(publisher);
-    }
-    if (grantee instanceof lambda.Function) {
-      claimEnvironment(grantee, this.node.path, this.publishEnvironment());
-    }
+    this.core.recordPublisher(grantee);
     return this.binding.secret?.grantRead(grantee) ?? iam.Grant.drop(grantee, 'read the GRIP settings from env');
   }
 
   /**
+   * Makes `fn` a publisher through this API: sets the environment that points the runtime at the GRIP settings
+   * (`GRIP_SECRET_ARN` or `GRIP_URL`, the channel prefix, the metrics namespace), then {@link grantPublish}.
+   * Works for a `HandlerFunction` as for any `lambda.Function`; the API's own function gets the same.
+   */
+  public addPublisher(fn: lambda.Function): iam.Grant {
+    return this.core.addPublisher(fn, this.node.path, this.publishEnvironment(), (f) => this.grantPublish(f));
+  }
+
+  /**
    * Every function that publishes through this API, as far as defined: the API's own function first, then each
-   * function given {@link grantPublish}. `TransportAlarms` watches them all.
+   * function given {@link addPublisher} or {@link grantPublish}. `TransportAlarms` watches them all.
    */
   public get publishers(): readonly lambda.IFunction[] {
-    return [...this.publisherFunctions];
+    return this.core.publishers;
   }
 
   /** A metric the runtime emits from this API's function. */
   public metric(metricName: string, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return runtimeMetric(this.metricsNamespace, this.handler, metricName, options);
+    return this.core.metric(metricName, options);
   }
 
   /** Requests refused because their Grip-Sig was missing or invalid (a wrong verify key shows up here). */

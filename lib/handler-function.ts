@@ -2,7 +2,7 @@ import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { HandlerAsset } from '../lambda/contract';
 import { bundledAssetDir } from './private/package-root';
 import { checkNumber, checkString } from './private/validate';
@@ -91,53 +91,52 @@ export interface HandlerFunctionProps {
 }
 
 /**
- * Defines a Lambda function running one of the package's pre-built handlers, with pinned settings: Node.js 24
- * on ARM64, an explicit log group with retention, source maps on, and a role limited to its log group.
+ * A Lambda function running one of the package's pre-built handlers, with pinned settings: Node.js 24 on ARM64,
+ * an explicit log group with retention, source maps on, and a role limited to its log group. It is a
+ * `lambda.Function`: pass it wherever one goes.
+ *
+ * The role and the log group are defined next to the function, as `<id>Role` and `<id>LogGroup`.
  */
-export class HandlerFunction extends Construct implements iam.IGrantable {
+export class HandlerFunction extends lambda.Function {
   /** The runtime every handler of this package runs on. */
   public static readonly RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-  /** The function. */
-  public readonly lambdaFunction: lambda.Function;
-  /** The log group the function writes to. */
-  public readonly logGroup: logs.LogGroup;
-  /** The function's execution role. */
-  public readonly role: iam.IRole;
-  /** The principal to grant permissions to. */
-  public readonly grantPrincipal: iam.IPrincipal;
-
   public constructor(scope: Construct, id: string, props: HandlerFunctionProps = {}) {
-    super(scope, id);
     const bundle = props.bundle ?? HandlerBundle.CHAT;
     checkNumber('memorySize', props.memorySize, { min: 128, max: 10240, whole: true, unit: 'MiB' });
     const timeout = props.timeout ?? DEFAULT_TIMEOUT;
-    this.checkTimeout(timeout);
+    checkTimeout(timeout);
     const environment = environmentOf(props.environment ?? {});
-    this.role =
+    const role =
       props.role ??
-      new iam.Role(this, 'Role', {
+      new iam.Role(scope, `${id}Role`, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: `Runs the faas-grip-cdk '${bundle.assetName}' handler`,
       });
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
-    this.logGroup.grantWrite(this.role);
-    this.lambdaFunction = new lambda.Function(this, 'Resource', {
+    logGroup.grantWrite(role);
+    super(scope, id, {
       runtime: HandlerFunction.RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
       code: lambda.Code.fromAsset(bundledAssetDir(bundle.assetName)),
       memorySize: props.memorySize ?? 512,
       timeout,
-      role: this.role,
-      logGroup: this.logGroup,
+      role,
+      logGroup,
       environment,
       description: `faas-grip-cdk ${bundle.assetName} handler`,
     });
-    this.grantPrincipal = this.lambdaFunction.grantPrincipal;
-    Validations.of(this.lambdaFunction).acknowledge(
+    if (!timeout.isUnresolved() && timeout.toMilliseconds() >= API_GATEWAY_TIMEOUT.toMilliseconds()) {
+      Annotations.of(this).addWarningV2(
+        'faas-grip-cdk:timeoutOverApiGateway',
+        `timeout ${timeout.toHumanString()} is not shorter than API Gateway waits (29 seconds): a request running ` +
+          'that long fails at the API with a bare 504 while the function goes on. Use 28 seconds or less behind an API',
+      );
+    }
+    Validations.of(this).acknowledge(
       {
         id: 'Serverless-LambdaDLQ',
         reason:
@@ -153,22 +152,16 @@ export class HandlerFunction extends Construct implements iam.IGrantable {
       },
     );
   }
+}
 
-  private checkTimeout(timeout: Duration): void {
-    if (timeout.isUnresolved()) {
-      return;
-    }
-    const millis = timeout.toMilliseconds();
-    if (millis % 1000 !== 0 || millis < 1000 || millis > 900_000) {
-      throw new Error(`timeout ${timeout.toHumanString()} is not valid: use whole seconds from 1 second to 15 minutes`);
-    }
-    if (millis >= API_GATEWAY_TIMEOUT.toMilliseconds()) {
-      Annotations.of(this).addWarningV2(
-        'faas-grip-cdk:timeoutOverApiGateway',
-        `timeout ${timeout.toHumanString()} is not shorter than API Gateway waits (29 seconds): a request running ` +
-          'that long fails at the API with a bare 504 while the function goes on. Use 28 seconds or less behind an API',
-      );
-    }
+/** Throws unless the timeout is whole seconds from 1 second to 15 minutes (a token passes). */
+function checkTimeout(timeout: Duration): void {
+  if (timeout.isUnresolved()) {
+    return;
+  }
+  const millis = timeout.toMilliseconds();
+  if (millis % 1000 !== 0 || millis < 1000 || millis > 900_000) {
+    throw new Error(`timeout ${timeout.toHumanString()} is not valid: use whole seconds from 1 second to 15 minutes`);
   }
 }
 

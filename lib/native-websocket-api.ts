@@ -4,22 +4,21 @@ import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authoriz
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DEFAULT_METRICS_NAMESPACE, Env, MetricName } from '../lambda/contract';
+import { Env, MetricName } from '../lambda/contract';
 import { ConnectionTable } from './connection-table';
 import { HandlerBundle, HandlerFunction } from './handler-function';
 import { webSocketAccessLogFormat } from './private/access-logs';
-import { claimEnvironment, publisherFunctionOf } from './private/environment';
 import {
   acknowledgeNoAccessLogs,
   acknowledgeStageDefaults,
   acknowledgeWildcardGrant,
   acknowledgeWildcardResources,
 } from './private/nag';
-import { runtimeMetric } from './private/runtime-metric';
-import { checkMetricsNamespace, checkNumber, checkStageName } from './private/validate';
+import { TransportApiCore } from './private/transport-api';
+import { checkNumber } from './private/validate';
 
 /** Properties of a {@link NativeWebSocketApi}. */
 export interface NativeWebSocketApiProps {
@@ -115,20 +114,17 @@ export class NativeWebSocketApi extends Construct {
   /** The CloudWatch namespace of the runtime's metrics. */
   public readonly metricsNamespace: string;
 
-  private readonly publisherFunctions: lambda.IFunction[] = [];
+  private readonly core: TransportApiCore;
   private readonly concurrency?: number;
 
   public constructor(scope: Construct, id: string, props: NativeWebSocketApiProps = {}) {
     super(scope, id);
     const { throttlingRateLimit: rateLimit, throttlingBurstLimit: burstLimit } = props;
-    checkStageName(props.stageName);
-    checkNumber('throttlingRateLimit', rateLimit, { min: 0, unit: 'messages per second' });
-    checkNumber('throttlingBurstLimit', burstLimit, { min: 0, whole: true, unit: 'messages' });
     checkNumber('fanOutConcurrency', props.fanOutConcurrency, { min: 1, max: 1000, whole: true });
-    checkMetricsNamespace(props.metricsNamespace);
+    this.core = new TransportApiCore(this, props, { defaultBundle: HandlerBundle.CHAT, unit: 'messages' });
     this.concurrency = props.fanOutConcurrency;
-    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
-    this.handler = props.handler ?? new HandlerFunction(this, 'Handler').lambdaFunction;
+    this.metricsNamespace = this.core.metricsNamespace;
+    this.handler = this.core.handler;
     this.connectionTable = props.connectionTable ?? new ConnectionTable(this, 'ConnectionTable');
     this.authorizerFunction = props.authorizerTokenSecret && this.defineAuthorizer(props.authorizerTokenSecret);
 
@@ -149,9 +145,9 @@ export class NativeWebSocketApi extends Construct {
     const fallback = this.webSocketApi.addRoute('$default', { integration: integration('DefaultIntegration') });
     this.stage = new apigwv2.WebSocketStage(this, 'Stage', {
       webSocketApi: this.webSocketApi,
-      stageName: props.stageName ?? 'prod',
+      stageName: this.core.stageName,
       autoDeploy: true,
-      throttle: rateLimit === undefined && burstLimit === undefined ? undefined : { rateLimit, burstLimit },
+      throttle: this.core.throttled ? { rateLimit, burstLimit } : undefined,
       accessLogSettings: props.accessLogDestination && {
         destination: props.accessLogDestination,
         format: webSocketAccessLogFormat(),
@@ -160,35 +156,24 @@ export class NativeWebSocketApi extends Construct {
     this.url = this.stage.url;
     this.callbackUrl = this.stage.callbackUrl;
 
-    this.grantPublish(this.handler);
+    this.addPublisher(this.handler);
     this.grantSelfInvoke();
     new CfnOutput(this, 'Url', { value: this.url, description: 'WebSocket URL clients connect to' });
     this.acknowledgeFindings(
       connect,
       [disconnect, fallback],
       props.accessLogDestination !== undefined,
-      rateLimit !== undefined || burstLimit !== undefined,
+      this.core.throttled,
     );
   }
 
   /**
    * Lets `grantee` publish to this API's connections: post to and delete connections on this stage, and read
-   * and write the connection table. A Lambda function also gets the table name and management URL in its
-   * environment.
+   * and write the connection table; nothing else (its environment is left alone; {@link addPublisher} sets it
+   * too). A Lambda function given this counts as a publisher for `TransportAlarms`.
    */
   public grantPublish(grantee: iam.IGrantable): iam.Grant {
-    const publisher = publisherFunctionOf(grantee);
-    if (publisher !== undefined && !this.publisherFunctions.includes(publisher)) {
-      this.publisherFunctions.push(publisher);
-    }
-    if (grantee instanceof lambda.Function) {
-      claimEnvironment(grantee, this.node.path, {
-        [Env.CONNECTION_TABLE]: this.connectionTable.tableName,
-        [Env.MANAGEMENT_ENDPOINT]: this.stage.callbackUrl,
-        [Env.METRICS_NAMESPACE]: this.metricsNamespace,
-        ...(this.concurrency === undefined ? {} : { [Env.FANOUT_CONCURRENCY]: String(this.concurrency) }),
-      });
-    }
+    this.core.recordPublisher(grantee);
     const manage = this.grantManageConnections(grantee);
     acknowledgeWildcardGrant(
       grantee,
@@ -200,16 +185,32 @@ export class NativeWebSocketApi extends Construct {
   }
 
   /**
+   * Makes `fn` a publisher to this API's connections: sets the environment the runtime needs (the table name,
+   * the stage's management URL, the metrics namespace, the fan-out concurrency when given), then
+   * {@link grantPublish}. Works for a `HandlerFunction` as for any `lambda.Function`; the API's own function gets
+   * the same.
+   */
+  public addPublisher(fn: lambda.Function): iam.Grant {
+    const environment = {
+      [Env.CONNECTION_TABLE]: this.connectionTable.tableName,
+      [Env.MANAGEMENT_ENDPOINT]: this.stage.callbackUrl,
+      [Env.METRICS_NAMESPACE]: this.metricsNamespace,
+      ...(this.concurrency === undefined ? {} : { [Env.FANOUT_CONCURRENCY]: String(this.concurrency) }),
+    };
+    return this.core.addPublisher(fn, this.node.path, environment, (f) => this.grantPublish(f));
+  }
+
+  /**
    * Every function that publishes through this API, as far as defined: the API's own function first, then each
-   * function given {@link grantPublish}. `TransportAlarms` watches them all.
+   * function given {@link addPublisher} or {@link grantPublish}. `TransportAlarms` watches them all.
    */
   public get publishers(): readonly lambda.IFunction[] {
-    return [...this.publisherFunctions];
+    return this.core.publishers;
   }
 
   /** A metric the runtime emits from this API's function. */
   public metric(metricName: string, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return runtimeMetric(this.metricsNamespace, this.handler, metricName, options);
+    return this.core.metric(metricName, options);
   }
 
   /** Fan-out deliveries that succeeded. */
@@ -238,7 +239,7 @@ export class NativeWebSocketApi extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(10),
       environment: { [Env.AUTHORIZER_TOKEN_SECRET_ARN]: secret.secretArn },
-    }).lambdaFunction;
+    });
     secret.grantRead(fn);
     return fn;
   }

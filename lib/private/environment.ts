@@ -1,5 +1,4 @@
-import type * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 
 interface Claim {
   readonly value: string;
@@ -35,13 +34,4 @@ export function claimEnvironment(
     known.set(name, { value, owner });
     fn.addEnvironment(name, value);
   }
-}
-
-/** The Lambda function a grantee is, if it is one (a `HandlerFunction` stands for the function it defines). */
-export function publisherFunctionOf(grantee: iam.IGrantable): lambda.IFunction | undefined {
-  if (grantee instanceof lambda.FunctionBase) {
-    return grantee;
-  }
-  const wrapped = (grantee as { lambdaFunction?: unknown }).lambdaFunction;
-  return wrapped instanceof lambda.FunctionBase ? wrapped : undefined;
 }

@@ -2,12 +2,13 @@ import { App, type CfnElement, CfnParameter, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Env, MetricName } from '../../lambda/contract';
-import { CustomDomain, GripApi, type GripApiProps, GripSettings } from '../../lib';
+import { CustomDomain, GripApi, type GripApiProps, GripSettings, HandlerBundle, HandlerFunction } from '../../lib';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:grip-AbCdEf';
 const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
@@ -22,6 +23,14 @@ function ownFunction(stack: Stack, id = 'Own'): lambda.Function {
     handler: 'index.handler',
     code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 });'),
   });
+}
+
+/** The variables the constructs set on `fn` (NODE_OPTIONS, which HandlerFunction sets itself, left out). */
+function publisherVariables(stack: Stack, fn: lambda.Function): Record<string, unknown> {
+  const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  const variables = (stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined)?.variables;
+  const { NODE_OPTIONS: _nodeOptions, ...rest } = variables ?? {};
+  return rest;
 }
 
 function env(variables: Record<string, unknown>): Record<string, unknown> {
@@ -439,44 +448,77 @@ describe('GripApi', () => {
     );
   });
 
-  test('grantPublish: another function gets the same settings and read access', () => {
+  test.each([
+    ['a plain lambda.Function', (stack: Stack) => ownFunction(stack, 'Publisher')],
+    ['a HandlerFunction', (stack: Stack) => new HandlerFunction(stack, 'Publisher', { bundle: HandlerBundle.STREAM })],
+  ])('grantPublish on %s: grants read access to the settings, and nothing else', (_kind, define) => {
     // GIVEN
     const stack = stackOf();
     const api = new GripApi(stack, 'Api', { channelPrefix: 'p-' });
-    const publisher = ownFunction(stack, 'Publisher');
+    const publisher = define(stack);
 
     // WHEN
-    api.grantPublish(publisher);
+    const grant = api.grantPublish(publisher);
 
-    // THEN
-    const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Handler: 'index.handler',
-      Runtime: 'nodejs22.x',
-      ...env({ [Env.GRIP_SECRET_ARN]: { Ref: Match.stringLikeRegexp('^ApiGripSecret') }, [Env.GRIP_PREFIX]: 'p-' }),
-    });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: Match.stringLikeRegexp('^PublisherServiceRole') }],
+    // THEN: an iam.Grant, as aws-cdk's own grants return; the function's environment is left alone
+    expect(grant).toBeInstanceOf(iam.Grant);
+    expect(grant.success).toBe(true);
+    expect(publisherVariables(stack, publisher)).toEqual({});
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Publisher') }],
       PolicyDocument: {
-        Statement: [Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] })],
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            Resource: { Ref: Match.stringLikeRegexp('^ApiGripSecret') },
+          }),
+        ]),
       },
     });
+    expect(api.publishers).toEqual([api.handler, publisher]);
   });
 
-  test('grantPublish: with a plain URL there is nothing to grant, only the environment', () => {
+  test.each([
+    ['a plain lambda.Function', (stack: Stack) => ownFunction(stack, 'Publisher')],
+    ['a HandlerFunction', (stack: Stack) => new HandlerFunction(stack, 'Publisher', { bundle: HandlerBundle.STREAM })],
+  ])('addPublisher on %s: sets the environment the runtime needs and grants', (_kind, define) => {
+    // GIVEN
+    const stack = stackOf();
+    const api = new GripApi(stack, 'Api', { channelPrefix: 'p-' });
+    const publisher = define(stack);
+
+    // WHEN
+    const grant = api.addPublisher(publisher);
+
+    // THEN
+    expect(grant.success).toBe(true);
+    expect(publisherVariables(stack, publisher)).toEqual({
+      [Env.GRIP_SECRET_ARN]: { Ref: expect.stringMatching(/^ApiGripSecret/) },
+      [Env.GRIP_PREFIX]: 'p-',
+      [Env.METRICS_NAMESPACE]: 'FaasGrip',
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Publisher') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] }),
+        ]),
+      },
+    });
+    expect(api.publishers).toEqual([api.handler, publisher]);
+  });
+
+  test('addPublisher: with a plain URL there is nothing to grant, only the environment', () => {
     const stack = stackOf();
     const url = 'https://api.fanout.io/realm/r?iss=r&key=base64:c2VjcmV0';
     const api = new GripApi(stack, 'Api', { gripSettings: GripSettings.fromUrlUnsafe(url) });
     const publisher = ownFunction(stack, 'Publisher');
 
-    const grant = api.grantPublish(publisher);
+    const grant = api.addPublisher(publisher);
 
     expect(grant.principalStatements).toEqual([]);
     Template.fromStack(stack).resourceCountIs('AWS::IAM::Policy', 1); // the GRIP function's log access only
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
-      ...env({ [Env.GRIP_URL]: url }),
-    });
+    expect(publisherVariables(stack, publisher)).toMatchObject({ [Env.GRIP_URL]: url });
   });
 
   test('metrics: the runtime metrics of the API function', () => {

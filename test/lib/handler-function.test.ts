@@ -1,7 +1,7 @@
 import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { HandlerBundle, HandlerFunction, type HandlerFunctionProps } from '../../lib';
 
@@ -26,6 +26,26 @@ describe('HandlerFunction', () => {
       Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } },
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^FnLogGroup') } },
     });
+  });
+
+  test('is a lambda.Function: used wherever one is, with no wrapper to unwrap', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'Test');
+
+    // WHEN
+    const fn = new HandlerFunction(stack, 'Fn');
+
+    // THEN
+    expect(fn).toBeInstanceOf(lambda.Function);
+    expect(fn.runtime).toBe(HandlerFunction.RUNTIME);
+    expect(fn.architecture).toBe(lambda.Architecture.ARM_64);
+    expect(stack.resolve(fn.logGroup.logGroupName)).toEqual({ Ref: expect.stringMatching(/^FnLogGroup/) });
+    expect(fn.role).toBeDefined();
+    expect('lambdaFunction' in fn).toBe(false);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::IAM::Role', 1);
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
   });
 
   test('logs go to an explicit log group kept one month, which the role alone may write to', () => {
@@ -57,7 +77,7 @@ describe('HandlerFunction', () => {
 
     // THEN
     const key = (fn: HandlerFunction) =>
-      JSON.stringify(stack.resolve((fn.lambdaFunction.node.defaultChild as lambda.CfnFunction).code));
+      JSON.stringify(stack.resolve((fn.node.defaultChild as lambda.CfnFunction).code));
     expect(key(chat)).not.toEqual(key(authorizer));
     expect(HandlerBundle.AUTHORIZER.assetName).toBe('authorizer');
     expect([HandlerBundle.CHAT, HandlerBundle.STREAM, HandlerBundle.LONG_POLL].map((b) => b.assetName)).toEqual([
@@ -183,6 +203,6 @@ describe('HandlerFunction', () => {
       PolicyDocument: { Statement: [Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] })] },
     });
     expect(fn.role).toBe(role);
-    expect(fn.grantPrincipal).toBe(fn.lambdaFunction.grantPrincipal);
+    expect(fn.grantPrincipal).toBe(role);
   });
 });

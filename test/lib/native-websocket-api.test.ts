@@ -1,11 +1,18 @@
 import { App, type CfnElement, CfnParameter, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Env, MetricName } from '../../lambda/contract';
-import { ConnectionTable, NativeWebSocketApi, type NativeWebSocketApiProps } from '../../lib';
+import {
+  ConnectionTable,
+  HandlerBundle,
+  HandlerFunction,
+  NativeWebSocketApi,
+  type NativeWebSocketApiProps,
+} from '../../lib';
 
 const TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf';
 
@@ -19,6 +26,14 @@ function ownFunction(stack: Stack, id = 'Own'): lambda.Function {
     handler: 'index.handler',
     code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 });'),
   });
+}
+
+/** The variables the constructs set on `fn` (NODE_OPTIONS, which HandlerFunction sets itself, left out). */
+function publisherVariables(stack: Stack, fn: lambda.Function): Record<string, unknown> {
+  const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  const variables = (stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined)?.variables;
+  const { NODE_OPTIONS: _nodeOptions, ...rest } = variables ?? {};
+  return rest;
 }
 
 function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
@@ -336,34 +351,58 @@ describe('NativeWebSocketApi', () => {
     });
   });
 
-  test('grantPublish: another function can fan out to the connections', () => {
+  test.each([
+    ['a plain lambda.Function', (stack: Stack) => ownFunction(stack, 'Publisher')],
+    ['a HandlerFunction', (stack: Stack) => new HandlerFunction(stack, 'Publisher', { bundle: HandlerBundle.STREAM })],
+  ])('grantPublish on %s: grants the connections and the table, and nothing else', (_kind, define) => {
     // GIVEN
     const stack = stackOf();
     const api = new NativeWebSocketApi(stack, 'Ws');
-    const publisher = ownFunction(stack, 'Publisher');
+    const publisher = define(stack);
 
     // WHEN
-    api.grantPublish(publisher);
+    const grant = api.grantPublish(publisher);
 
-    // THEN
-    const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
-      Environment: {
-        Variables: Match.objectLike({
-          [Env.CONNECTION_TABLE]: Match.anyValue(),
-          [Env.MANAGEMENT_ENDPOINT]: Match.anyValue(),
-        }),
-      },
-    });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: Match.stringLikeRegexp('^PublisherServiceRole') }],
+    // THEN: an iam.Grant; the function's environment is left alone
+    expect(grant).toBeInstanceOf(iam.Grant);
+    expect(grant.success).toBe(true);
+    expect(publisherVariables(stack, publisher)).toEqual({});
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Publisher') }],
       PolicyDocument: {
-        Statement: [
+        Statement: Match.arrayWith([
           Match.objectLike({ Action: 'execute-api:ManageConnections' }),
           Match.objectLike({ Action: Match.arrayWith(['dynamodb:Query']) }),
           Match.objectLike({ Action: 'dynamodb:Query' }),
-        ],
+        ]),
+      },
+    });
+    expect(api.publishers).toEqual([api.handler, publisher]);
+  });
+
+  test.each([
+    ['a plain lambda.Function', (stack: Stack) => ownFunction(stack, 'Publisher')],
+    ['a HandlerFunction', (stack: Stack) => new HandlerFunction(stack, 'Publisher', { bundle: HandlerBundle.STREAM })],
+  ])('addPublisher on %s: sets the table and management URL and grants', (_kind, define) => {
+    // GIVEN
+    const stack = stackOf();
+    const api = new NativeWebSocketApi(stack, 'Ws', { fanOutConcurrency: 8 });
+    const publisher = define(stack);
+
+    // WHEN
+    api.addPublisher(publisher);
+
+    // THEN
+    expect(publisherVariables(stack, publisher)).toEqual({
+      [Env.CONNECTION_TABLE]: { Ref: logicalId(stack, api.connectionTable.table) },
+      [Env.MANAGEMENT_ENDPOINT]: stack.resolve(api.callbackUrl),
+      [Env.METRICS_NAMESPACE]: 'FaasGrip',
+      [Env.FANOUT_CONCURRENCY]: '8',
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Publisher') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'execute-api:ManageConnections' })]),
       },
     });
   });

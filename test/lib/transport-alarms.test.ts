@@ -59,7 +59,7 @@ describe('TransportAlarms', () => {
   test('both transports on one function: one throttle alarm', () => {
     // GIVEN
     const stack = new Stack(new App(), 'Test');
-    const handler = new HandlerFunction(stack, 'Chat').lambdaFunction;
+    const handler = new HandlerFunction(stack, 'Chat');
     const gripApi = new GripApi(stack, 'Grip', { handler });
     const nativeWebSocketApi = new NativeWebSocketApi(stack, 'Ws', { handler });
 
