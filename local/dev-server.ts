@@ -13,7 +13,7 @@ import { loadHandlerModule } from './load-handler';
 import { createConnectionTable, startLocalDynamo } from './local-dynamo';
 import { findPushpin } from './pushpin';
 import { formatHost, startStaticServer } from './static-server';
-import { startWebSocketEmulator, type WebSocketEmulatorOptions } from './websocket-emulator';
+import { type EmulatorCredentials, runCredentials, startWebSocketEmulator } from './websocket-emulator';
 
 /** The command the chat page sends as its heartbeat (the chat handler answers it with nothing). */
 export const HEARTBEAT_COMMAND = PING_COMMAND;
@@ -109,26 +109,31 @@ function applyEnv(vars: Readonly<Record<string, string>>): () => void {
   };
 }
 
-/** Placeholders the AWS SDK needs locally, kept when the user already set them. */
+/**
+ * Placeholders the AWS SDK needs locally, kept when the user already set them. The placeholder secret is new on
+ * every run, so only this run's handlers can sign a call the emulator accepts.
+ */
 function sdkDefaults(): Record<string, string> {
   const env: Record<string, string> = {};
   if (!process.env.AWS_REGION) env.AWS_REGION = process.env.AWS_DEFAULT_REGION || 'us-east-1';
-  if (!process.env.AWS_ACCESS_KEY_ID) {
-    env.AWS_ACCESS_KEY_ID = 'local';
-    env.AWS_SECRET_ACCESS_KEY = 'local';
+  if (!process.env.AWS_ACCESS_KEY_ID || !process.env.AWS_SECRET_ACCESS_KEY) {
+    const run = runCredentials();
+    env.AWS_ACCESS_KEY_ID = run.accessKeyId;
+    env.AWS_SECRET_ACCESS_KEY = run.secretAccessKey;
   }
   if (!process.env.POWERTOOLS_METRICS_DISABLED && !process.env.POWERTOOLS_DEV) env.POWERTOOLS_METRICS_DISABLED = 'true';
   return env;
 }
 
 /**
- * The credentials the handlers sign management API calls with, when known here (the placeholders, or keys in
- * the environment): the emulator then checks every signature as API Gateway would.
+ * The credentials the handlers sign management API and Lambda Invoke calls with (the run's placeholders, or keys
+ * in the environment): the emulator checks every signature against them, as AWS would.
  */
-function signingCredentials(sdkEnv: Readonly<Record<string, string>>): WebSocketEmulatorOptions['credentials'] {
-  const accessKeyId = sdkEnv.AWS_ACCESS_KEY_ID ?? process.env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = sdkEnv.AWS_SECRET_ACCESS_KEY ?? process.env.AWS_SECRET_ACCESS_KEY;
-  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
+function signingCredentials(sdkEnv: Readonly<Record<string, string>>): EmulatorCredentials {
+  return {
+    accessKeyId: sdkEnv.AWS_ACCESS_KEY_ID ?? process.env.AWS_ACCESS_KEY_ID ?? '',
+    secretAccessKey: sdkEnv.AWS_SECRET_ACCESS_KEY ?? process.env.AWS_SECRET_ACCESS_KEY ?? '',
+  };
 }
 
 async function loadHandler(handler: DevServerOptions['handler']): Promise<LambdaHandler> {

@@ -3,9 +3,15 @@
  * asynchronously through the unchanged `@aws-sdk/client-lambda` with `AWS_ENDPOINT_URL_LAMBDA` pointing here.
  * `Event` answers 202 and runs the handler in the background; `RequestResponse` runs it and answers its JSON result
  * (a thrown error becomes `X-Amz-Function-Error: Unhandled`); `DryRun` answers 204.
+ *
+ * As the real Lambda API, it runs nothing for an unauthenticated caller: every request must be SigV4-signed with
+ * the run's credentials (403 otherwise); the emulator also refuses requests a web page made (browser-guard.ts), so
+ * a page in the developer's browser cannot inject events into the running function.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SigningCredentials } from '../lambda/native/sigv4';
 import { readBody, sendJson } from './http-io';
+import { verifySigV4 } from './sigv4-verify';
 
 /** Lambda's payload limits: 6 MB synchronous, 1 MB asynchronous. */
 export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -15,6 +21,8 @@ export const MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024;
 export interface LambdaInvokeTarget {
   /** The function's name; any name is accepted when undefined. */
   readonly functionName?: string;
+  /** The credentials every request must be SigV4-signed with. */
+  readonly credentials: Pick<SigningCredentials, 'accessKeyId' | 'secretAccessKey'>;
   /** Runs the handler with `event`. */
   invoke(event: unknown): Promise<unknown>;
   /** Runs the handler in the background (tracked for shutdown, errors reported). */
@@ -45,6 +53,15 @@ export async function handleLambdaInvoke(
   const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
   const limit = type === 'Event' ? MAX_ASYNC_PAYLOAD_BYTES : MAX_SYNC_PAYLOAD_BYTES;
   const body = await readBody(req, limit);
+  const path = (req.url ?? '/').split('?')[0];
+  const refusal = await verifySigV4(
+    { method: 'POST', path, headers: req.headers, body: body ?? Buffer.alloc(0) },
+    target.credentials,
+  );
+  if (refusal) {
+    error(res, refusal.status, refusal.type, refusal.message);
+    return true;
+  }
   if (!namesFunction(requested, target.functionName)) {
     error(res, 404, 'ResourceNotFoundException', `Function not found: ${requested}`);
     return true;

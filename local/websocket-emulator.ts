@@ -3,11 +3,14 @@
  * sends ($connect, routes chosen by `$request.body.action`, $disconnect), runs an optional `$connect` REQUEST
  * authorizer, enforces API Gateway's limits (idle timeout, maximum connection age, 32 KB frames, no binary frames),
  * and serves the management API (`/{stage}/@connections/{id}`) and a Lambda Invoke endpoint on the same port.
- * Handlers run concurrently, as on AWS: nothing orders the invocations of one connection.
+ * Handlers run concurrently, as on AWS: nothing orders the invocations of one connection. Both APIs require
+ * SigV4 signatures made with the emulator's credentials and refuse requests from web pages, as AWS's do.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { refuseBrowserRequest } from './browser-guard';
 import { headerPairs, listen, sendJson, sourceIp, stopServer } from './http-io';
 import { apiGatewayId, apiId as newApiId } from './ids';
 import { InFlight } from './in-flight';
@@ -52,12 +55,24 @@ export interface WebSocketEmulatorOptions extends LocalFunctionInfo {
   /** Largest client message in bytes (AWS: 32 KB frames; browsers send one frame per message); default 32 KiB. */
   readonly maxMessageBytes?: number;
   /**
-   * Credentials the management API checks SigV4 signatures against, as API Gateway does.
-   * @default - requests are not checked
+   * Credentials the management and Lambda Invoke APIs check SigV4 signatures against, as AWS does: give the
+   * handlers' SDK clients the same ones.
+   * @default - access key id `local` with a secret generated for this run (see `WebSocketEmulator.credentials`)
    */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly credentials?: EmulatorCredentials;
   /** Called with handler and authorizer errors; default `console.error`. */
   readonly onError?: (error: unknown) => void;
+}
+
+/** The key pair an emulator's APIs require signatures from. */
+export interface EmulatorCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** A key pair for one run: access key id `local`, a random 256-bit secret. */
+export function runCredentials(): EmulatorCredentials {
+  return { accessKeyId: 'local', secretAccessKey: randomBytes(32).toString('hex') };
 }
 
 /** A running emulator. */
@@ -71,6 +86,8 @@ export interface WebSocketEmulator {
   readonly port: number;
   readonly stage: string;
   readonly apiId: string;
+  /** The key pair the management and Lambda Invoke APIs require signatures from. */
+  readonly credentials: EmulatorCredentials;
   /** Ids of the open connections. */
   connectionIds(): string[];
   /** Closes every connection (1001, without `$disconnect`), stops listening and waits for running handlers. */
@@ -87,6 +104,7 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
     accountId: options.accountId ?? '123456789012',
   };
   const routes = new Set(options.routes ?? []);
+  const credentials = options.credentials ?? runCredentials();
   const onError = options.onError ?? ((error: unknown) => console.error('websocket emulator: handler failed:', error));
   const connections = new Map<string, EmulatedConnection>();
   const inFlight = new InFlight();
@@ -165,16 +183,18 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
 
   const server: Server = createServer((req, res) => {
     const answer = async () => {
+      if (refuseBrowserRequest(req, res)) return;
       if (
         await handleManagementRequest(req, res, {
           stage,
           lookup: (id) => connections.get(id),
-          credentials: options.credentials,
+          credentials,
         })
       )
         return;
       const target = {
         functionName: options.functionName,
+        credentials,
         invoke: (event: unknown) => invoke(options.handler, event),
         invokeAsync: (event: unknown) => void invoke(options.handler, event).catch(onError),
       };
@@ -204,6 +224,7 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
     port,
     stage,
     apiId: api.apiId,
+    credentials,
     connectionIds: () => [...connections.values()].filter((c) => c.open).map((c) => c.connectionId),
     stop: async () => {
       stopping = true;

@@ -151,8 +151,8 @@ export async function startNativeParts(
     AWS_LAMBDA_FUNCTION_NAME: functionName,
     AWS_REGION: 'us-east-1',
     AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'e2e-local',
-    AWS_SECRET_ACCESS_KEY: 'e2e-local',
+    AWS_ACCESS_KEY_ID: emulator.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: emulator.credentials.secretAccessKey,
     AWS_SESSION_TOKEN: undefined,
     AWS_PROFILE: undefined,
   };

@@ -100,6 +100,37 @@ describe('startDevServer', () => {
     expect(unsigned.status).toBe(401);
   });
 
+  test("runs no event a caller without this run's signature sends to the Lambda Invoke endpoint", async () => {
+    if (!envBefore.AWS_ACCESS_KEY_ID) {
+      expect(server.env.AWS_ACCESS_KEY_ID).toBe('local');
+      expect(server.env.AWS_SECRET_ACCESS_KEY).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const listener = await connect('listener', server.urls.native);
+    listener.send('/nick listener');
+    await listener.expect('nickname set to [listener]');
+    const forged = {
+      requestContext: {
+        routeKey: '$default',
+        eventType: 'MESSAGE',
+        connectionId: 'forged-id',
+        authorizer: { principalId: 'admin' },
+      },
+      body: 'forged line',
+    };
+    const invoke = `${server.env.AWS_ENDPOINT_URL_LAMBDA}/2015-03-31/functions/faas-grip-local/invocations`;
+    const unsigned = await fetch(invoke, { method: 'POST', body: JSON.stringify(forged) });
+    expect(unsigned.status).toBe(403);
+    const fromPage = await fetch(invoke, {
+      method: 'POST',
+      headers: { Origin: 'http://attacker.example', 'Content-Type': 'text/plain' },
+      body: JSON.stringify(forged),
+    });
+    expect(fromPage.status).toBe(403);
+    listener.send('after the forgeries');
+    await listener.expect('listener: after the forgeries');
+    expect(listener.received.filter((line) => line.includes('forged'))).toEqual([]);
+  });
+
   test('native clients chat: nick, broadcast, channel switch', async () => {
     const alice = await connect('alice', server.urls.native);
     const bob = await connect('bob', server.urls.native);

@@ -6,6 +6,7 @@ describe('the emulator Lambda Invoke endpoint', () => {
   let emulator: WebSocketEmulator;
   let lambda: LambdaClient;
   const asyncEvents: unknown[] = [];
+  const invoked: unknown[] = [];
   let asyncSeen: (event: unknown) => void = () => {};
 
   beforeAll(async () => {
@@ -13,6 +14,7 @@ describe('the emulator Lambda Invoke endpoint', () => {
       functionName: 'chat-fn',
       onError: () => {},
       handler: async (event: { kind?: string; value?: number }) => {
+        invoked.push(event);
         if (event.kind === 'async') {
           asyncEvents.push(event);
           asyncSeen(event);
@@ -22,12 +24,7 @@ describe('the emulator Lambda Invoke endpoint', () => {
         return { doubled: (event.value ?? 0) * 2 };
       },
     });
-    lambda = new LambdaClient({
-      endpoint: emulator.lambdaEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    lambda = lambdaClient(emulator.credentials);
   });
   afterAll(async () => {
     lambda.destroy();
@@ -35,6 +32,56 @@ describe('the emulator Lambda Invoke endpoint', () => {
   });
 
   const payload = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+  const lambdaClient = (credentials: { accessKeyId: string; secretAccessKey: string }) =>
+    new LambdaClient({ endpoint: emulator.lambdaEndpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+  const invokeUrl = () => `${emulator.lambdaEndpoint}/2015-03-31/functions/chat-fn/invocations`;
+
+  it('signs with a key pair of its own run unless given one', () => {
+    expect(emulator.credentials.accessKeyId).toBe('local');
+    expect(emulator.credentials.secretAccessKey).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses an unsigned invoke, or one signed with another secret, and runs nothing', async () => {
+    const before = invoked.length;
+    const unsigned = await fetch(invokeUrl(), {
+      method: 'POST',
+      headers: { 'X-Amz-Invocation-Type': 'Event' },
+      body: JSON.stringify({ kind: 'async', forged: true }),
+    });
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+    const stranger = lambdaClient({ accessKeyId: 'local', secretAccessKey: 'not-the-run-secret' });
+    try {
+      await expect(
+        stranger.send(new InvokeCommand({ FunctionName: 'chat-fn', Payload: payload({ value: 1 }) })),
+      ).rejects.toMatchObject({ name: 'InvalidSignatureException', $metadata: { httpStatusCode: 403 } });
+    } finally {
+      stranger.destroy();
+    }
+    expect(invoked.length).toBe(before);
+  });
+
+  it('refuses a signed invoke that carries the marks of a cross-origin page', async () => {
+    const before = invoked.length;
+    for (const headers of [{ origin: 'http://127.0.0.1:9' }, { 'sec-fetch-site': 'same-site' }]) {
+      const client = lambdaClient(emulator.credentials);
+      client.middlewareStack.add(
+        (next) => (args) => {
+          Object.assign((args.request as { headers: Record<string, string> }).headers, headers);
+          return next(args);
+        },
+        { step: 'build' },
+      );
+      try {
+        await expect(
+          client.send(new InvokeCommand({ FunctionName: 'chat-fn', Payload: payload({ value: 2 }) })),
+        ).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+      } finally {
+        client.destroy();
+      }
+    }
+    expect(invoked.length).toBe(before);
+  });
 
   it('answers 202 to an Event invocation and runs the handler in the background', async () => {
     const seen = new Promise((resolve) => {

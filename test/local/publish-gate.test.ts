@@ -51,6 +51,23 @@ describe('startPublishGate', () => {
     expect(last.headers.authorization).toBeUndefined();
   });
 
+  it('refuses with 401 a token without exp, and with 403 a request a web page made', async () => {
+    const count = received.length;
+    const endless = await publish(token({ iss: 'backend' }));
+    expect(endless.status).toBe(401);
+    expect(endless.text).toContain('exp');
+    const valid = token({ iss: 'backend', exp: Math.floor(Date.now() / 1000) + 600 });
+    for (const marks of [{ Origin: 'http://127.0.0.1:1' }, { 'Sec-Fetch-Site': 'cross-site' }]) {
+      const fromPage = await httpRequest(`${gate.url}/publish/`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/plain', Authorization: valid, ...marks },
+        body: '{"items":[]}',
+      });
+      expect(fromPage.status).toBe(403);
+    }
+    expect(received.length).toBe(count);
+  });
+
   it('refuses with 401 a missing token, a wrong key, a wrong issuer, an expired token and alg none', async () => {
     const count = received.length;
     const past = Math.floor(Date.now() / 1000) - 10;
