@@ -1,12 +1,9 @@
 /**
  * The dev server's GRIP transport: Pushpin in front of the REST front door (paths mapped under the stage, the
- * door's Host sent), and a JWT gate in front of Pushpin's publish API. The GRIP_URL it builds publishes through the
- * gate and verifies Pushpin's `Grip-Sig` with the instance's random key, as production does.
+ * door's Host sent); Pushpin's publish API is its JWT gate. The GRIP_URL publishes through the gate and verifies
+ * Pushpin's `Grip-Sig` with the instance's random key, as production does.
  */
-import { randomBytes } from 'node:crypto';
-import { buildGripUrl } from './grip-url-builder';
 import type { LambdaHandler } from './lambda-context';
-import { startPublishGate } from './publish-gate';
 import { type StartPushpinOptions, startPushpin } from './pushpin';
 import { startRestFrontDoor } from './rest-front-door';
 
@@ -57,6 +54,7 @@ export async function startGripTransport(options: GripTransportOptions): Promise
       target: `127.0.0.1:${door.port}`,
       route: { pathBeg: '/', replaceBeg: `${new URL(door.url).pathname}/`, host: door.hostHeader },
       httpPort: options.port,
+      publishIss: LOCAL_PUBLISH_ISS,
     };
     const pushpin = await startPushpin(pushpinOptions);
     stoppers.push(pushpin.stop);
@@ -64,18 +62,9 @@ export async function startGripTransport(options: GripTransportOptions): Promise
       options.port && pushpin.httpPort !== options.port
         ? [`grip port ${options.port} was not honoured by the Pushpin launcher; using ${pushpin.httpPort}`]
         : [];
-    const key = randomBytes(32);
-    const gate = await startPublishGate({ upstream: pushpin.publishUrl, iss: LOCAL_PUBLISH_ISS, key });
-    stoppers.push(gate.stop);
     return {
       port: pushpin.httpPort,
-      gripUrl: buildGripUrl({
-        controlUri: gate.url,
-        iss: LOCAL_PUBLISH_ISS,
-        key,
-        verifyIss: pushpin.sigIss,
-        verifyKey: pushpin.sigKey,
-      }),
+      gripUrl: pushpin.gripUrl,
       pushpinPid: pushpin.pid,
       warnings,
       stop,

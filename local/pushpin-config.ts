@@ -1,7 +1,10 @@
 /**
- * The configuration files of a private Pushpin instance: every port chosen by the caller, every IPC socket in the
- * instance's own run directory, zurl started by the runner (Debian's config expects a system-wide zurl), no
- * `message_rate`/`message_hwm` (the stock limits drop deliveries to large rooms), and the given signing key.
+ * The configuration files of a private Pushpin instance: the client port chosen by the caller and no other TCP
+ * port (publish, subscribe and command sockets are IPC sockets in the instance's own run directory, readable by
+ * its user only, and the HTTP publish port is off: Pushpin checks no credentials on publish, so anyone who could
+ * reach a TCP publish port, a web page included, could publish), zurl started by the runner (Debian's config
+ * expects a system-wide zurl), no `message_rate`/`message_hwm` (the stock limits drop deliveries to large rooms),
+ * and the given signing key.
  */
 import { GripConfigError } from '../lambda/errors';
 
@@ -23,13 +26,14 @@ export interface PushpinRouteOptions {
 export interface PushpinConfigInput {
   readonly runDir: string;
   readonly logDir: string;
-  readonly publishPort: number;
-  readonly pushPort: number;
-  readonly subPort: number;
-  readonly commandPort: number;
   readonly sigIss: string;
   readonly sigKey: string;
   readonly logLevel: number;
+}
+
+/** The publish socket (`push_in_spec`, a ZeroMQ PULL socket) of an instance whose run directory is `runDir`. */
+export function publishSocketPath(runDir: string): string {
+  return `${runDir}/pushpin-push-in`;
 }
 
 /** The Host the readiness probes use: routed (`over_http`) to the launcher's probe backend, never to the user's. */
@@ -73,12 +77,11 @@ export function pushpinConf(c: PushpinConfigInput): string {
     'updates_check=off',
     '',
     '[handler]',
-    `push_in_spec=tcp://127.0.0.1:${c.pushPort}`,
-    `push_in_sub_specs=tcp://127.0.0.1:${c.subPort}`,
-    'push_in_http_addr=127.0.0.1',
-    `push_in_http_port=${c.publishPort}`,
+    'ipc_file_mode=600',
+    `push_in_spec=ipc://${publishSocketPath('{rundir}')}`,
+    'push_in_sub_specs=ipc://{rundir}/{ipc_prefix}push-in-sub',
     'stats_spec=ipc://{rundir}/{ipc_prefix}stats',
-    `command_spec=tcp://127.0.0.1:${c.commandPort}`,
+    'command_spec=ipc://{rundir}/{ipc_prefix}command',
     '',
   ].join('\n');
 }

@@ -2,7 +2,7 @@
  * Readiness of a starting Pushpin instance. Pushpin's processes connect their internal ZMQ sockets lazily, and a
  * request that needs a socket not yet connected fails (502, or 500 `Accept service unavailable.`), so readiness
  * exercises each path a client takes, every probe with a short timeout, all retried until the deadline:
- * - a publish (the handler's HTTP port);
+ * - the publish socket accepting a connection (the handler's private IPC socket);
  * - a plain request that the backend holds as a GRIP stream (client port -> proxy -> zurl -> backend, then the
  *   proxy's hand-off of the request to the handler, which answers the client);
  * - a WebSocket handshake over HTTP with the GRIP extension (the proxy's WebSocket-over-HTTP path).
@@ -16,7 +16,8 @@ import { listen, readBody, stopServer } from './http-io';
 /** What {@link waitUntilReady} needs. */
 export interface ReadinessInput {
   readonly httpUrl: string;
-  readonly publishUrl: string;
+  /** Resolves whether the publish path is up (tried again until it is). */
+  readonly publishReady: () => Promise<boolean>;
   /** Host header of the route that leads to the {@link ProbeBackend}. */
   readonly probeHost: string;
   readonly timeoutMs: number;
@@ -62,7 +63,7 @@ export async function startProbeBackend(): Promise<ProbeBackend> {
 }
 
 /** Resolves the response status (0 on failure); the response itself is not read. */
-function probe(url: string, method: string, headers: Record<string, string>, body?: string): Promise<number> {
+function probe(url: string, method: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve) => {
     const req = request(url, { method, headers, timeout: PROBE_TIMEOUT_MS }, (res) => {
       resolve(res.statusCode ?? 0);
@@ -70,7 +71,7 @@ function probe(url: string, method: string, headers: Record<string, string>, bod
     });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(0));
-    req.end(body);
+    req.end();
   });
 }
 
@@ -94,18 +95,8 @@ function probeWebSocket(httpUrl: string, host: string): Promise<boolean> {
   });
 }
 
-const PROBE_PUBLISH = JSON.stringify({
-  items: [{ channel: PROBE_CHANNEL, formats: { 'ws-message': { content: 'probe' } } }],
-});
-
 async function ready(input: ReadinessInput): Promise<boolean> {
-  const published = await probe(
-    `${input.publishUrl}/publish/`,
-    'POST',
-    { 'Content-Type': 'application/json' },
-    PROBE_PUBLISH,
-  );
-  if (published !== 200) return false;
+  if (!(await input.publishReady())) return false;
   const held = await probe(`${input.httpUrl}/`, 'GET', { Host: input.probeHost });
   return held === 200 && (await probeWebSocket(input.httpUrl, input.probeHost));
 }

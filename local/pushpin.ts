@@ -1,8 +1,10 @@
 /**
- * Launches private Pushpin instances for local runs and tests. Each instance gets a fresh temp directory for its
- * config, routes, IPC sockets and logs, and free ports for everything it binds, so several run side by side. The
- * runner process (which starts condure, zurl, pushpin-proxy and pushpin-handler) is stopped with SIGTERM by `stop()`
- * or, as a last resort, when the Node process exits.
+ * Launches private Pushpin instances for local runs and tests. Each instance gets a fresh temp directory (readable
+ * by this user only) for its config, routes, IPC sockets and logs, and a free client port, so several run side by
+ * side. Pushpin checks no credentials on publish, so it opens no publish port: it reads publishes from an IPC socket
+ * in that directory, and the instance's publish API is a JWT gate (publish-gate.ts) that hands accepted items to
+ * that socket. The runner process (which starts condure, zurl, pushpin-proxy and pushpin-handler) is stopped with
+ * SIGTERM by `stop()` or, as a last resort, when the Node process exits.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,9 +15,12 @@ import { FaasGripError, GripConfigError } from '../lambda/errors';
 import { onProcessExit } from './exit-cleanup';
 import { freePorts } from './free-port';
 import { buildGripUrl } from './grip-url-builder';
-import { PROBE_HOST, type PushpinRouteOptions, pushpinConf, pushpinRoutes } from './pushpin-config';
+import { type PublishGate, type PublishSink, startPublishGate } from './publish-gate';
+import { PROBE_HOST, type PushpinRouteOptions, publishSocketPath, pushpinConf, pushpinRoutes } from './pushpin-config';
 import { startProbeBackend, waitUntilReady } from './pushpin-probe';
 import { childPids, exited, killQuietly, waitForExit } from './pushpin-process';
+import { encodeTnetstring } from './tnetstring';
+import { connectPush, type PushSocket } from './zmtp-push';
 
 export type { PushpinRouteOptions } from './pushpin-config';
 
@@ -31,6 +36,10 @@ export interface StartPushpinOptions {
   readonly httpPort?: number;
   /** Issuer of `Grip-Sig`; default `pushpin`. */
   readonly sigIss?: string;
+  /** Issuer the publish API requires in tokens; default `faas-grip-local`. */
+  readonly publishIss?: string;
+  /** HS256 key the publish API requires tokens signed with; default 32 random bytes as hex. */
+  readonly publishKey?: string;
   /** Pushpin log level, 0 (errors) to 3 (debug); default 1. */
   readonly logLevel?: number;
   /** The `pushpin` executable; default {@link findPushpin}. */
@@ -46,13 +55,21 @@ export interface PushpinInstance {
   /** Client-facing base URL (`http://127.0.0.1:<port>`); use `ws://` with the same host and port for WebSockets. */
   readonly httpUrl: string;
   readonly httpPort: number;
-  /** Control API base URL (publish goes to `<publishUrl>/publish/`). No authentication: put a gate in front. */
+  /**
+   * Control API base URL (publish goes to `<publishUrl>/publish/`): a gate that requires `Authorization: Bearer`
+   * with an HS256 JWT carrying `publishIss` and an `exp`, signed with `publishKey`.
+   */
   readonly publishUrl: string;
   readonly publishPort: number;
+  readonly publishIss: string;
+  readonly publishKey: string;
   /** Key of the `Grip-Sig` JWTs Pushpin attaches to proxied requests. */
   readonly sigKey: string;
   readonly sigIss: string;
-  /** GRIP_URL with the control URI and `verify-iss`/`verify-key`, so the runtime verifies Pushpin's signatures. */
+  /**
+   * GRIP_URL with the control URI, the publish issuer and key, and `verify-iss`/`verify-key`: the runtime
+   * publishes through the gate and verifies Pushpin's signatures.
+   */
   readonly gripUrl: string;
   /** The runner's process id. */
   readonly pid: number;
@@ -113,17 +130,12 @@ async function startOnce(binary: string, options: StartPushpinOptions): Promise<
   const logDir = join(dir, 'log');
   mkdirSync(runDir);
   mkdirSync(logDir);
-  const [freeHttpPort, publishPort, pushPort, subPort, commandPort] = await freePorts(5);
-  const httpPort = options.httpPort || freeHttpPort;
+  const httpPort = options.httpPort || (await freePorts(1))[0];
   const probeBackend = await startProbeBackend();
   try {
     const conf = pushpinConf({
       runDir,
       logDir,
-      publishPort,
-      pushPort,
-      subPort,
-      commandPort,
       sigIss,
       sigKey,
       logLevel: options.logLevel ?? 1,
@@ -166,9 +178,13 @@ async function startOnce(binary: string, options: StartPushpinOptions): Promise<
     if (!exited(child)) child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   });
+  let publisher: PushSocket | undefined;
+  let gate: PublishGate | undefined;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      await gate?.stop();
+      publisher?.close();
       const pids = childPids(runDir);
       if (!exited(child)) child.kill('SIGTERM');
       if (!(await waitForExit(child, 10_000))) {
@@ -184,11 +200,14 @@ async function startOnce(binary: string, options: StartPushpinOptions): Promise<
   };
 
   const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const publishUrl = `http://127.0.0.1:${publishPort}`;
   const logs = () => lines.join('\n');
+  const publishReady = async () => {
+    publisher ??= await connectPush(publishSocketPath(runDir), 1_000).catch(() => undefined);
+    return publisher !== undefined;
+  };
   const failure = await waitUntilReady({
     httpUrl,
-    publishUrl,
+    publishReady,
     probeHost: PROBE_HOST,
     timeoutMs: options.readyTimeoutMs ?? 20_000,
     exited: () => exited(child),
@@ -198,14 +217,36 @@ async function startOnce(binary: string, options: StartPushpinOptions): Promise<
     await stop();
     throw new FaasGripError(`pushpin (${binary}) did not start: ${failure}\n--- pushpin log ---\n${logs()}`);
   }
+  const socket = publisher as PushSocket;
+  const sink: PublishSink = {
+    publish: async (items) => {
+      for (const item of items) await socket.send(encodeTnetstring(item));
+    },
+  };
+  const publishIss = options.publishIss ?? 'faas-grip-local';
+  const publishKey = options.publishKey ?? randomBytes(32).toString('hex');
+  try {
+    gate = await startPublishGate({ upstream: sink, iss: publishIss, key: publishKey });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   return {
     httpUrl,
     httpPort,
-    publishUrl,
-    publishPort,
+    publishUrl: gate.url,
+    publishPort: gate.port,
+    publishIss,
+    publishKey,
     sigKey,
     sigIss,
-    gripUrl: buildGripUrl({ controlUri: publishUrl, verifyIss: sigIss, verifyKey: sigKey }),
+    gripUrl: buildGripUrl({
+      controlUri: gate.url,
+      iss: publishIss,
+      key: publishKey,
+      verifyIss: sigIss,
+      verifyKey: sigKey,
+    }),
     pid: child.pid ?? 0,
     logs,
     stop,

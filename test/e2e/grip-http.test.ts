@@ -177,7 +177,7 @@ describeWithPushpin('GRIP HTTP streaming and long-polling through Pushpin', () =
       }
       const failures = (refused as InstanceType<Runtime['PublishError']>).failures;
       expect(failures).toHaveLength(1);
-      expect(failures[0].target).toContain(env.grip!.gate.url);
+      expect(failures[0].target).toContain(env.grip!.pushpin.publishUrl);
       expect(failures[0].target).not.toContain('not-the-publish-key');
       expect(failures[0].cause.message).toMatch(/401/);
 

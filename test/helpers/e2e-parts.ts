@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Env } from '../../lambda/contract';
+import { buildGripUrl } from '../../local/grip-url-builder';
 import { createConnectionTable, type LocalDynamo, startLocalDynamo } from '../../local/local-dynamo';
-import { type PublishGate, startPublishGate } from '../../local/publish-gate';
 import { type PushpinInstance, startPushpin } from '../../local/pushpin';
 import { type RestFrontDoor, startRestFrontDoor } from '../../local/rest-front-door';
 import { startWebSocketEmulator, type WebSocketEmulator } from '../../local/websocket-emulator';
@@ -19,7 +19,6 @@ export interface GripParts {
   readonly shape: PayloadFormat;
   readonly frontDoor: RestFrontDoor;
   readonly pushpin: PushpinInstance;
-  readonly gate: PublishGate;
   /** `ws://` base URL of Pushpin's client port. */
   readonly wsUrl: string;
   /** Issuer and key the gate requires on publish. */
@@ -41,11 +40,13 @@ export interface GripPartsOptions {
 
 /** Builds a GRIP_URL for the gate with the given publish key. */
 export function gateGripUrl(parts: GripParts, publishKey = parts.publishKey, verifyKey = parts.pushpin.sigKey): string {
-  const q = (v: string) => encodeURIComponent(v);
-  return (
-    `${parts.gate.url}?iss=${q(parts.publishIss)}&key=${q(publishKey)}` +
-    `&verify-iss=${q(parts.pushpin.sigIss)}&verify-key=${q(verifyKey)}`
-  );
+  return buildGripUrl({
+    controlUri: parts.pushpin.publishUrl,
+    iss: parts.publishIss,
+    key: publishKey,
+    verifyIss: parts.pushpin.sigIss,
+    verifyKey,
+  });
 }
 
 /** Starts a front door in `shape`, Pushpin in front of it and the publish gate. */
@@ -57,22 +58,21 @@ export async function startGripParts(options: GripPartsOptions, stops: Array<() 
   });
   stops.push(() => frontDoor.stop());
   const stagePath = new URL(frontDoor.url).pathname.replace(/\/$/, '');
+  const publishIss = 'e2e-backend';
+  const publishKey = randomBytes(24).toString('hex');
   const pushpin = await startPushpin({
     target: `127.0.0.1:${frontDoor.port}`,
     sigKey: options.sigKey,
+    publishIss,
+    publishKey,
     route: { host: frontDoor.hostHeader, ...(stagePath ? { pathBeg: '/', replaceBeg: `${stagePath}/` } : {}) },
   });
   stops.push(() => pushpin.stop());
   await warmUpWebSockets(options.slot, pushpin.httpUrl.replace(/^http/, 'ws'));
-  const publishIss = 'e2e-backend';
-  const publishKey = randomBytes(24).toString('hex');
-  const gate = await startPublishGate({ upstream: pushpin.publishUrl, iss: publishIss, key: publishKey });
-  stops.push(() => gate.stop());
   const parts = {
     shape: options.shape,
     frontDoor,
     pushpin,
-    gate,
     wsUrl: pushpin.httpUrl.replace(/^http/, 'ws'),
     publishIss,
     publishKey,

@@ -57,7 +57,11 @@ describe('startPublishGate', () => {
     expect(endless.status).toBe(401);
     expect(endless.text).toContain('exp');
     const valid = token({ iss: 'backend', exp: Math.floor(Date.now() / 1000) + 600 });
-    for (const marks of [{ Origin: 'http://127.0.0.1:1' }, { 'Sec-Fetch-Site': 'cross-site' }]) {
+    const pageMarks: Array<Record<string, string>> = [
+      { Origin: 'http://127.0.0.1:1' },
+      { 'Sec-Fetch-Site': 'cross-site' },
+    ];
+    for (const marks of pageMarks) {
       const fromPage = await httpRequest(`${gate.url}/publish/`, {
         method: 'POST',
         headers: { 'Content-Type': 'text/plain', Authorization: valid, ...marks },

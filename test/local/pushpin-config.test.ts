@@ -4,24 +4,21 @@ import { PROBE_HOST, pushpinConf, pushpinRoutes } from '../../local/pushpin-conf
 const input = {
   runDir: '/tmp/x/run',
   logDir: '/tmp/x/log',
-  publishPort: 4001,
-  pushPort: 4002,
-  subPort: 4003,
-  commandPort: 4004,
   sigIss: 'pushpin',
   sigKey: 'k;e=y,1',
   logLevel: 1,
 };
 
 describe('pushpinConf', () => {
-  it('binds every port given, starts zurl itself and sets no publish rate limits', () => {
+  it('binds no TCP port but the client port, starts zurl itself and sets no publish rate limits', () => {
     const conf = pushpinConf(input);
     expect(conf).toContain('services=condure,zurl,pushpin-proxy,pushpin-handler');
     expect(conf).toContain('zurl_out_specs=ipc://{rundir}/{ipc_prefix}zurl-in');
-    expect(conf).toContain('push_in_http_port=4001');
-    expect(conf).toContain('push_in_spec=tcp://127.0.0.1:4002');
-    expect(conf).toContain('push_in_sub_specs=tcp://127.0.0.1:4003');
-    expect(conf).toContain('command_spec=tcp://127.0.0.1:4004');
+    expect(conf).not.toMatch(/push_in_http|tcp:/);
+    expect(conf).toContain('push_in_spec=ipc://{rundir}/pushpin-push-in');
+    expect(conf).toContain('push_in_sub_specs=ipc://{rundir}/{ipc_prefix}push-in-sub');
+    expect(conf).toContain('command_spec=ipc://{rundir}/{ipc_prefix}command');
+    expect(conf).toContain('ipc_file_mode=600');
     expect(conf).toContain('rundir=/tmp/x/run');
     expect(conf).not.toMatch(/message_rate|message_hwm/);
   });

@@ -1,7 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
 import type { RestProxyEvent } from '../../local/proxy-event';
-import { type PublishGate, startPublishGate } from '../../local/publish-gate';
 import { findPushpin, type PushpinInstance, startPushpin } from '../../local/pushpin';
 import { startRestFrontDoor } from '../../local/rest-front-door';
 import { answerEvents, startWohBackend, WOH_HEADERS, type WohBackend } from './woh-backend';
@@ -30,6 +29,32 @@ function childrenOf(pid: number): number[] {
     .map(Number);
 }
 
+/** The TCP ports the processes `pids` listen on (Linux /proc: their socket inodes in /proc/net/tcp and tcp6). */
+function listeningPorts(pids: readonly number[]): number[] {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+        if (inode) inodes.add(inode);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(table)) continue;
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10 || fields[3] !== '0A' || !inodes.has(fields[9])) continue;
+      ports.add(Number.parseInt(fields[1].split(':')[1], 16));
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -45,23 +70,19 @@ suite(`startPushpin${runs ? '' : ' (skipped: pushpin is not installed)'}`, () =>
   const GATE_KEY = 'gate-key-for-tests';
   let backend: WohBackend;
   let instances: PushpinInstance[] = [];
-  let gates: PublishGate[] = [];
 
   beforeAll(async () => {
     backend = await startWohBackend();
-    instances = await Promise.all([startPushpin({ target: backend.target }), startPushpin({ target: backend.target })]);
-    gates = await Promise.all(
-      instances.map((i) => startPublishGate({ upstream: i.publishUrl, iss: GATE_ISS, key: GATE_KEY })),
-    );
+    const options = { target: backend.target, publishIss: GATE_ISS, publishKey: GATE_KEY };
+    instances = await Promise.all([startPushpin(options), startPushpin(options)]);
   });
   afterAll(async () => {
-    await Promise.all(gates.map((g) => g.stop()));
     await Promise.all(instances.map((i) => i.stop()));
     await backend?.stop();
   });
 
-  const publish = (gate: PublishGate, channel: string, content: string, key = GATE_KEY) =>
-    fetch(`${gate.url}/publish/`, {
+  const publish = (instance: PushpinInstance, channel: string, content: string, key = GATE_KEY) =>
+    fetch(`${instance.publishUrl}/publish/`, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
@@ -76,6 +97,27 @@ suite(`startPushpin${runs ? '' : ' (skipped: pushpin is not installed)'}`, () =>
     expect(instances[0].sigKey).not.toBe(instances[1].sigKey);
   });
 
+  it('opens no TCP port but the client port: Pushpin publishes only through its private socket', () => {
+    if (!existsSync('/proc/net/tcp')) return;
+    for (const instance of instances) {
+      expect(listeningPorts([instance.pid, ...childrenOf(instance.pid)])).toEqual([instance.httpPort]);
+    }
+  });
+
+  it('publishes only with a token of its issuer and key that expires', async () => {
+    const body = JSON.stringify({ items: [{ channel: 'nobody', formats: { 'ws-message': { content: 'x' } } }] });
+    const send = (authorization?: string) =>
+      fetch(`${instances[0].publishUrl}/publish/`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...(authorization ? { Authorization: authorization } : {}) },
+        body,
+      });
+    expect((await send()).status).toBe(401);
+    expect((await send(`Bearer ${jwt.sign({ iss: GATE_ISS }, GATE_KEY, { algorithm: 'HS256' })}`)).status).toBe(401);
+    const expiring = jwt.sign({ iss: GATE_ISS }, GATE_KEY, { algorithm: 'HS256', expiresIn: 60 });
+    expect((await send(`Bearer ${expiring}`)).status).toBe(200);
+  });
+
   it('round-trips WebSocket messages and gate-checked publishes through each instance', async () => {
     await Promise.all(
       instances.map(async (instance, n) => {
@@ -84,9 +126,9 @@ suite(`startPushpin${runs ? '' : ' (skipped: pushpin is not installed)'}`, () =>
         client.ws.send(`hello ${n}`);
         expect(await client.nextMessage()).toBe(`hello ${n}`);
 
-        const wrong = await publish(gates[n], channel, 'forged', 'not-the-key');
+        const wrong = await publish(instance, channel, 'forged', 'not-the-key');
         expect(wrong.status).toBe(401);
-        const right = await publish(gates[n], channel, `published ${n}`);
+        const right = await publish(instance, channel, `published ${n}`);
         expect(right.status).toBe(200);
         // the forged publish never reached Pushpin: the next message is the accepted one
         expect(await client.nextMessage()).toBe(`published ${n}`);
