@@ -37,21 +37,32 @@ function setStatus(kind, text) {
   view.send.disabled = kind !== 'open';
 }
 
+// Bidirectional controls reorder the text around them; they are shown as [U+XXXX] instead of obeyed.
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const shown = (text) => text.replace(BIDI_CONTROLS, (c) => `[U+${c.codePointAt(0).toString(16).toUpperCase()}]`);
+
+// Every line is one of three kinds, each its own element shape, so no text can pass for another kind:
+// - system: the server's answers to this page and this page's notices (li.system, marked by the style sheet);
+// - message: "<nick>: <text>" (li.message, the nick in its own isolated <bdi class="nick">; nicks cannot hold ':');
+// - other: anything else a handler sends (li.other).
 function addLine(text, system) {
   const item = document.createElement('li');
+  const split = text.indexOf(': ');
   if (system) {
     item.className = 'system';
-    item.textContent = text;
+    item.textContent = shown(text);
+  } else if (split > 0) {
+    item.className = 'message';
+    const nick = document.createElement('bdi');
+    nick.className = 'nick';
+    nick.textContent = shown(text.slice(0, split));
+    const body = document.createElement('bdi');
+    body.className = 'text';
+    body.textContent = shown(text.slice(split + 2));
+    item.append(nick, document.createTextNode(': '), body);
   } else {
-    const split = text.indexOf(': ');
-    if (split > 0) {
-      const nick = document.createElement('span');
-      nick.className = 'nick';
-      nick.textContent = text.slice(0, split);
-      item.append(nick, document.createTextNode(text.slice(split)));
-    } else {
-      item.textContent = text;
-    }
+    item.className = 'other';
+    item.textContent = shown(text);
   }
   view.messages.append(item);
   view.messages.scrollTop = view.messages.scrollHeight;

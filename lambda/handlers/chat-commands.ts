@@ -22,6 +22,13 @@ export const ANONYMOUS = 'anonymous';
 // C0 and C1 control characters (CR, LF, TAB, NUL, ...): they would break one-line chat output.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Bidirectional controls (ALM, LRM, RLM, LRE..RLO, LRI..PDI): they reorder what follows, so a nick could show as
+// someone else's or carry the rest of the line along.
+const BIDI_CONTROL = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+/** Separates the nick from the text in a broadcast line, so a nick never contains it. */
+const NICK_SEPARATOR = ':';
+/** Nicks that would read as a server reply (`error: ...`), compared case-insensitively. */
+const RESERVED_NICKS: ReadonlySet<string> = new Set(['error']);
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** What one received message asks the chat to do. */
@@ -76,6 +83,15 @@ function parseNick(nick: string): ChatCommand {
   }
   if (CONTROL.test(nick)) {
     return { kind: 'invalid', reply: 'error: a nickname cannot contain control characters such as newlines' };
+  }
+  if (BIDI_CONTROL.test(nick)) {
+    return { kind: 'invalid', reply: 'error: a nickname cannot contain bidirectional control characters' };
+  }
+  if (nick.includes(NICK_SEPARATOR)) {
+    return { kind: 'invalid', reply: "error: a nickname cannot contain ':' (it separates the nickname from the text)" };
+  }
+  if (RESERVED_NICKS.has(nick.trim().toLowerCase())) {
+    return { kind: 'invalid', reply: `error: the nickname [${nick}] is reserved` };
   }
   return { kind: 'nick', nick };
 }

@@ -156,6 +156,45 @@ describe.each([
     expect(dialogs).toEqual([]);
   });
 
+  run('keeps sender and system lines apart: no nick poses as the server or as another user', async () => {
+    const lineOn = (page: Page, ending: string) =>
+      page.$$eval(
+        '#messages li',
+        (items, wanted) =>
+          items
+            .filter((item) => item.textContent?.endsWith(wanted))
+            .map((item) => ({
+              className: item.className,
+              nick: item.querySelector('.nick')?.textContent ?? null,
+              nickTag: item.querySelector('.nick')?.tagName ?? null,
+              text: item.textContent,
+            })),
+        ending,
+      );
+    for (const [nick, reason] of [
+      ['error', 'reserved'],
+      ['alice: I am', "':'"],
+      ['\u202Eecila', 'bidirectional'],
+    ]) {
+      await submit(bob, '#nick', nick, '#nick-set');
+      await say(bob, `posing as ${reason}`);
+      await seeLine(alice, `bob: posing as ${reason}`);
+      const [line] = await lineOn(alice, `posing as ${reason}`);
+      expect(line).toEqual({
+        className: 'message',
+        nick: 'bob',
+        nickTag: 'BDI',
+        text: `bob: posing as ${reason}`,
+      });
+      const refusals = await bob.$$eval('#messages li.system', (items) => items.map((item) => item.textContent ?? ''));
+      expect(refusals.some((text) => text.startsWith('error: ') && text.includes(reason))).toBe(true);
+    }
+
+    // bidirectional controls in a message are shown, not obeyed, and stay inside the message
+    await say(bob, 'abc\u202Edef');
+    await seeLine(alice, 'bob: abc[U+202E]def');
+  });
+
   run('switches channel: messages stay in their channel', async () => {
     await submit(bob, '#channel', 'side', '#channel-join');
     await seeLine(bob, 'joined [side]');

@@ -56,6 +56,25 @@ test('an invalid channel name is shown without control characters', () => {
   expect(result.kind === 'invalid' && result.reply).not.toContain('\n');
 });
 
+test("a nick cannot pose as the server or as another speaker: ':', bidirectional controls and 'error' are refused", () => {
+  for (const [nick, reason] of [
+    ['alice: I am', "':'"],
+    ['a:b', "':'"],
+    ['\u202Eecila', 'bidirectional'],
+    ['x\u2066y', 'bidirectional'],
+    ['\u200Fz', 'bidirectional'],
+    ['error', 'reserved'],
+    ['ERROR', 'reserved'],
+  ]) {
+    const result = parse(`/nick ${nick}`);
+    expect(result.kind).toBe('invalid');
+    expect(result.kind === 'invalid' && result.reply).toContain(reason);
+    expect(result.kind === 'invalid' && result.reply.startsWith('error: ')).toBe(true);
+  }
+  expect(parse('/nick errors')).toEqual({ kind: 'nick', nick: 'errors' });
+  expect(parse('/nick Zoë (عربي)')).toEqual({ kind: 'nick', nick: 'Zoë (عربي)' });
+});
+
 test('channel and nick come from meta, with safe defaults', () => {
   expect(channelOf({})).toBe(DEFAULT_CHANNEL);
   expect(channelOf({ channel: 'lobby' })).toBe('lobby');
