@@ -4,16 +4,15 @@
  * Pushpin in front of the REST front door, its publish API behind a JWT gate. The handler's environment holds
  * both transports' settings, so its `publish()` reaches every subscriber. A chat page is served on `/`.
  */
-import { randomBytes } from 'node:crypto';
-import { Env } from '../lambda/contract';
 import { PING_COMMAND } from '../lambda/handlers/chat-commands';
-import { type GripTransport, startGripTransport } from './dev-server-grip';
+import { type GripStack, startGripStack } from './grip-stack';
 import type { LambdaHandler } from './lambda-context';
 import { loadHandlerModule } from './load-handler';
-import { createConnectionTable, startLocalDynamo } from './local-dynamo';
+import { startNativeStack } from './native-stack';
 import { findPushpin } from './pushpin';
 import { formatHost, startStaticServer } from './static-server';
-import { type EmulatorCredentials, runCredentials, startWebSocketEmulator } from './websocket-emulator';
+import { StopStack } from './stop-stack';
+import { type EmulatorCredentials, runCredentials } from './websocket-emulator';
 
 /** The command the chat page sends as its heartbeat (the chat handler answers it with nothing). */
 export const HEARTBEAT_COMMAND = PING_COMMAND;
@@ -91,8 +90,6 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-type Stopper = () => Promise<void>;
-
 function displayHost(host: string): string {
   return formatHost(host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
 }
@@ -157,14 +154,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const shown = displayHost(host);
   const onError = options.onError ?? ((error: unknown) => console.error('dev server: handler failed:', error));
   const functionName = 'faas-grip-local';
-  const stoppers: Stopper[] = [];
   let restoreEnv = () => {};
-  const stopAll = async () => {
-    for (const stop of stoppers.splice(0).reverse()) {
-      await stop().catch(onError);
-    }
-    restoreEnv();
-  };
+  const stack = new StopStack(onError);
+  stack.push(async () => restoreEnv());
 
   // The servers call the handler through this, so they can start before the handler module is loaded.
   let resolveHandler: (handler: LambdaHandler) => void = () => {};
@@ -173,12 +165,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   });
   const handler = (async (event: never, context: never) => (await ready)(event, context)) as LambdaHandler;
 
-  try {
-    const dynamo = await startLocalDynamo({ host });
-    stoppers.push(dynamo.stop);
-    const tableName = await createConnectionTable(dynamo.endpoint, `faas-grip-local-${randomBytes(4).toString('hex')}`);
+  return stack.build(async () => {
     const sdkEnv = sdkDefaults();
-    const emulator = await startWebSocketEmulator({
+    const native = await startNativeStack({
       handler,
       host,
       port: options.wsPort ?? 0,
@@ -186,34 +175,27 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       onError,
       credentials: signingCredentials(sdkEnv),
     });
-    stoppers.push(emulator.stop);
-    const env: Record<string, string> = {
-      ...sdkEnv,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_LAMBDA: emulator.lambdaEndpoint,
-      AWS_LAMBDA_FUNCTION_NAME: functionName,
-      [Env.CONNECTION_TABLE]: tableName,
-      [Env.MANAGEMENT_ENDPOINT]: emulator.managementEndpoint,
-    };
+    stack.push(() => native.stop());
+    const env: Record<string, string> = { ...sdkEnv, ...native.env };
 
     let gripUrl: string | undefined;
     let gripOff: string | undefined;
-    let grip: GripTransport | undefined;
+    let grip: GripStack | undefined;
     if (options.grip === false) {
       gripOff = 'grip: off (disabled by --no-grip)';
     } else if (findPushpin() === undefined) {
       gripOff = `grip: off, Pushpin is not installed; install it (${GRIP_INSTALL_HINT}) to enable the grip transport`;
     } else {
-      grip = await startGripTransport({ handler, functionName, port: options.gripPort ?? 0, onError });
-      stoppers.push(grip.stop);
-      env[Env.GRIP_URL] = grip.gripUrl;
-      gripUrl = `ws://${shown}:${grip.port}/`;
+      grip = await startGripStack({ handler, functionName, port: options.gripPort ?? 0, onError });
+      stack.push(() => grip?.stop() ?? Promise.resolve());
+      Object.assign(env, grip.env);
+      gripUrl = `ws://${shown}:${grip.pushpin.httpPort}/`;
     }
 
     restoreEnv = applyEnv(env);
     resolveHandler(await loadHandler(options.handler));
 
-    const nativeUrl = emulator.url.replace(`//${host}:`, `//${shown}:`);
+    const nativeUrl = native.wsUrl.replace(`//${host}:`, `//${shown}:`);
     const page = await startStaticServer({
       host,
       port: options.port ?? 0,
@@ -223,23 +205,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         heartbeat: { command: HEARTBEAT_COMMAND, intervalMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS },
       },
     });
-    stoppers.push(page.stop);
-    let stopped: Promise<void> | undefined;
+    stack.push(() => page.stop());
     return {
       urls: { page: page.url.replace(`//${formatHost(host)}:`, `//${shown}:`), native: nativeUrl, grip: gripUrl },
       gripOff,
       env,
-      pushpinPid: grip?.pushpinPid,
+      pushpinPid: grip?.pushpin.pid,
       warnings: grip?.warnings ?? [],
-      stop: () => {
-        stopped ??= stopAll();
-        return stopped;
-      },
+      stop: () => stack.stop(),
     };
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
+  });
 }
 
 /** The lines `faas-grip-local` prints: one per WebSocket endpoint, the GRIP hint when it is off, the chat page. */

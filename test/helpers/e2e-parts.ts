@@ -1,16 +1,18 @@
 /**
- * The two halves of an end-to-end environment. GRIP: a local front door (REST v1, HTTP API v2 or Function URL
- * events), a private Pushpin routed over_http to it, and the JWT gate in front of Pushpin's publish API. Native:
- * dynalite with a connection table and the API Gateway WebSocket emulator. Each start pushes its `stop` to
- * `stops`, so a caller can undo a half-started environment.
+ * The two halves of an end-to-end environment, each the assembly the dev server runs (local/grip-stack.ts,
+ * local/native-stack.ts) calling a {@link HandlerSlot}. GRIP: a local front door (REST v1, HTTP API v2 or Function
+ * URL events), a private Pushpin routed over_http to it, and its JWT-gated publish API. Native: dynalite with a
+ * connection table and the API Gateway WebSocket emulator. Each start pushes its `stop` to `stops`, so a caller can
+ * undo a half-started environment.
  */
 import { randomBytes } from 'node:crypto';
-import { Env } from '../../lambda/contract';
+import { startGripStack } from '../../local/grip-stack';
 import { buildGripUrl } from '../../local/grip-url-builder';
-import { createConnectionTable, type LocalDynamo, startLocalDynamo } from '../../local/local-dynamo';
-import { type PushpinInstance, startPushpin } from '../../local/pushpin';
-import { type RestFrontDoor, startRestFrontDoor } from '../../local/rest-front-door';
-import { startWebSocketEmulator, type WebSocketEmulator } from '../../local/websocket-emulator';
+import type { LocalDynamo } from '../../local/local-dynamo';
+import { startNativeStack } from '../../local/native-stack';
+import type { PushpinInstance } from '../../local/pushpin';
+import type { RestFrontDoor } from '../../local/rest-front-door';
+import type { WebSocketEmulator } from '../../local/websocket-emulator';
 import type { EnvVars, HandlerSlot, PayloadFormat } from './e2e-support';
 import { E2eClient, HandshakeRefusedError } from './e2e-ws-client';
 
@@ -49,36 +51,21 @@ export function gateGripUrl(parts: GripParts, publishKey = parts.publishKey, ver
   });
 }
 
-/** Starts a front door in `shape`, Pushpin in front of it and the publish gate. */
+/** Starts the GRIP stack (front door in `shape`, Pushpin and its publish gate) calling `slot`, warmed up. */
 export async function startGripParts(options: GripPartsOptions, stops: Array<() => Promise<void>>): Promise<GripParts> {
-  const frontDoor = await startRestFrontDoor({
-    handler: options.slot.invoke,
-    payloadFormat: options.shape,
-    onError: options.onError,
-  });
-  stops.push(() => frontDoor.stop());
-  const stagePath = new URL(frontDoor.url).pathname.replace(/\/$/, '');
   const publishIss = 'e2e-backend';
   const publishKey = randomBytes(24).toString('hex');
-  const pushpin = await startPushpin({
-    target: `127.0.0.1:${frontDoor.port}`,
+  const stack = await startGripStack({
+    handler: options.slot.invoke,
+    payloadFormat: options.shape,
     sigKey: options.sigKey,
     publishIss,
     publishKey,
-    route: { host: frontDoor.hostHeader, ...(stagePath ? { pathBeg: '/', replaceBeg: `${stagePath}/` } : {}) },
+    onError: options.onError,
   });
-  stops.push(() => pushpin.stop());
-  await warmUpWebSockets(options.slot, pushpin.httpUrl.replace(/^http/, 'ws'));
-  const parts = {
-    shape: options.shape,
-    frontDoor,
-    pushpin,
-    wsUrl: pushpin.httpUrl.replace(/^http/, 'ws'),
-    publishIss,
-    publishKey,
-    vars: {},
-  };
-  return { ...parts, vars: { [Env.GRIP_URL]: gateGripUrl(parts) } };
+  stops.push(() => stack.stop());
+  const { frontDoor, pushpin, wsUrl } = stack;
+  return { shape: options.shape, frontDoor, pushpin, wsUrl, publishIss, publishKey, vars: { ...stack.env } };
 }
 
 /** Status a warm-up handshake is refused with by {@link warmUpWebSockets}'s handler. */
@@ -86,8 +73,8 @@ const WARM_UP_STATUS = 409;
 
 /**
  * Waits until a WebSocket handshake makes the full trip through a fresh Pushpin (client port -> proxy -> zurl ->
- * front door -> function and back). Pushpin's internal sockets join lazily: the launcher's readiness probe warms the
- * plain HTTP path, but the first WebSocket-over-HTTP request can still be answered 502. The slot runs a handler that
+ * front door -> function and back), for a Pushpin started outside the GRIP stack (the stack warms up its own).
+ * Pushpin's internal sockets join lazily: the first WebSocket-over-HTTP request can still be answered 502. The slot runs a handler that
  * refuses the handshake with 409 meanwhile, so nothing subscribes; the previous handler is put back afterwards.
  */
 export async function warmUpWebSockets(slot: HandlerSlot, wsUrl: string, attempts = 40): Promise<void> {
@@ -120,41 +107,25 @@ export interface NativeParts {
   readonly tableName: string;
   /** `ws://` URL clients connect to. */
   readonly wsUrl: string;
-  /** Environment for the runtime: table, management endpoint, local AWS endpoints, dummy credentials. */
+  /** Environment for the runtime: table, management endpoint, local AWS endpoints, the run's credentials. */
   readonly vars: EnvVars;
 }
 
-/** Starts dynalite with a connection table and the emulator calling `slot`. */
+/** Starts the native stack (dynalite with a connection table, the emulator) calling `slot`. */
 export async function startNativeParts(
   slot: HandlerSlot,
   stops: Array<() => Promise<void>>,
   onError?: (error: unknown) => void,
 ): Promise<NativeParts> {
-  const dynamo = await startLocalDynamo();
-  stops.push(() => dynamo.stop());
-  const tableName = 'e2e-connections';
-  await createConnectionTable(dynamo.endpoint, tableName);
-  const functionName = 'e2e-chat';
-  const emulator = await startWebSocketEmulator({
-    handler: slot.invoke,
-    port: 0,
-    stage: 'e2e',
-    functionName,
-    onError,
-  });
-  stops.push(() => emulator.stop());
+  const stack = await startNativeStack({ handler: slot.invoke, stage: 'e2e', functionName: 'e2e-chat', onError });
+  stops.push(() => stack.stop());
   const vars: EnvVars = {
-    [Env.CONNECTION_TABLE]: tableName,
-    [Env.MANAGEMENT_ENDPOINT]: emulator.managementEndpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_LAMBDA: emulator.lambdaEndpoint,
-    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    ...stack.env,
     AWS_REGION: 'us-east-1',
     AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: emulator.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: emulator.credentials.secretAccessKey,
     AWS_SESSION_TOKEN: undefined,
     AWS_PROFILE: undefined,
   };
-  return { emulator, dynamo, tableName, wsUrl: emulator.url, vars };
+  const { emulator, dynamo, tableName, wsUrl } = stack;
+  return { emulator, dynamo, tableName, wsUrl, vars };
 }
