@@ -12,6 +12,7 @@ export {
   startDevServer,
 } from './dev-server';
 export { freePort, freePorts } from './free-port';
+export { type GripStack, type GripStackOptions, LOCAL_PUBLISH_ISS, startGripStack } from './grip-stack';
 export { buildGripUrl, type GripUrlParts } from './grip-url-builder';
 export {
   createLambdaContext,
@@ -27,8 +28,15 @@ export {
   localDynamoClient,
   startLocalDynamo,
 } from './local-dynamo';
+export { type NativeStack, type NativeStackOptions, startNativeStack } from './native-stack';
 export type { HttpV2Event, PayloadFormat, RestProxyEvent } from './proxy-event';
-export { checkBearer, type PublishGate, type PublishGateOptions, startPublishGate } from './publish-gate';
+export {
+  checkBearer,
+  type PublishGate,
+  type PublishGateOptions,
+  type PublishSink,
+  startPublishGate,
+} from './publish-gate';
 export {
   findPushpin,
   type PushpinInstance,
@@ -38,4 +46,10 @@ export {
 } from './pushpin';
 export { type RestFrontDoor, type RestFrontDoorOptions, startRestFrontDoor } from './rest-front-door';
 export type { WebSocketApiEvent, WebSocketAuthorizerEvent } from './websocket-api-events';
-export { startWebSocketEmulator, type WebSocketEmulator, type WebSocketEmulatorOptions } from './websocket-emulator';
+export {
+  type EmulatorCredentials,
+  runCredentials,
+  startWebSocketEmulator,
+  type WebSocketEmulator,
+  type WebSocketEmulatorOptions,
+} from './websocket-emulator';
