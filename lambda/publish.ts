@@ -9,7 +9,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Env, MetricName } from './contract';
-import { FaasGripError, GripConfigError, PublishError, type PublishFailure } from './errors';
+import { FaasGripError, GripConfigError, PublishError, type PublishFailure, SecretNotSetError } from './errors';
 import { type Format, WebSocketMessageFormat } from './grip/formats';
 import { gripPrefix, loadGripConfig, reloadGripConfig } from './grip/grip-config';
 import { type ItemFailures, type PublishItem, publishInOrder } from './grip/publisher';
@@ -182,7 +182,7 @@ async function publishBatch(batch: readonly Queued[], deps: NativeDeps): Promise
   }
   const items = batch.map((q) => q.item);
   const [gripOutcome, nativeOutcome] = await Promise.allSettled([
-    grip ? publishGrip(items) : Promise.resolve(undefined),
+    grip ? publishGrip(items, native) : Promise.resolve(undefined),
     native ? publishNativeInOrder(items, deps) : Promise.resolve(undefined),
   ]);
   batch.forEach((queued, index) => {
@@ -252,8 +252,26 @@ function nativeShortfall(r: FanOutResult): FaasGripError {
   return new FaasGripError(`${text}; ${r.delivered} delivered (${causes.join('; ')})`);
 }
 
-async function publishGrip(items: readonly PublishItem[]): Promise<{ proxies: number; failures: ItemFailures[] }> {
-  const { proxies } = await loadGripConfig();
+/**
+ * Publishes to the GRIP proxies. In a stack that serves both transports, a GRIP secret that has no value yet means
+ * "no GRIP target yet", not a failure: the native subscribers got the message, and the deploy that created the
+ * secret is working as documented until someone sets it (logged once per container).
+ */
+async function publishGrip(
+  items: readonly PublishItem[],
+  nativeToo: boolean,
+): Promise<{ proxies: number; failures: ItemFailures[] } | undefined> {
+  let proxies: Awaited<ReturnType<typeof loadGripConfig>>['proxies'];
+  try {
+    ({ proxies } = await loadGripConfig());
+  } catch (error) {
+    if (!(nativeToo && error instanceof SecretNotSetError)) throw error;
+    if (!secretNotSetLogged) {
+      secretNotSetLogged = true;
+      logger.warn('GRIP secret not set yet: publishing to native subscribers only', { reason: error.message });
+    }
+    return undefined;
+  }
   const failures = await publishInOrder(proxies, items, { onUnauthorized: reloadedProxies });
   return { proxies: proxies.length, failures };
 }
@@ -283,6 +301,8 @@ function nativeConfigured(deps: NativeDeps): boolean {
     deps.managementClient !== undefined || Boolean(deps.managementEndpoint || process.env[Env.MANAGEMENT_ENDPOINT]);
   return table && endpoint;
 }
+
+let secretNotSetLogged = false;
 
 async function reloadedProxies() {
   reloadGripConfig();

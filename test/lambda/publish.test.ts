@@ -10,6 +10,7 @@ import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
 import { LocalManagementServer } from '../helpers/local-management-server';
 import { ControlEndpoint } from './control-endpoint';
 import { captureConsole, setEnv } from './grip-events';
+import { SecretsManagerEndpoint } from './secrets-manager-endpoint';
 
 let good: ControlEndpoint;
 let bad: ControlEndpoint;
@@ -192,6 +193,43 @@ describe('one room across transports', () => {
     expect(good.wsMessages('room')).toEqual(['both']);
     expect(api.texts('n1')).toEqual(['both']);
     expect(api.texts('n2')).toEqual(['both']);
+  });
+
+  test('a GRIP secret without a value yet is no GRIP target: the native subscribers get it and nothing fails', async () => {
+    // GIVEN a stack serving both transports whose GRIP secret was created by the deploy but not set yet
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:grip-not-set-AbCdEf';
+    const secrets = await SecretsManagerEndpoint.start({ [arn]: '' });
+    const restore = setEnv({ ...secrets.env, [Env.GRIP_URL]: undefined, [Env.GRIP_SECRET_ARN]: arn });
+    try {
+      // WHEN the function publishes
+      const result = await withPublishTracking(() => publish('room', new WebSocketMessageFormat('native only')), deps);
+
+      // THEN the native members have it and the publish succeeds with no proxy
+      expect(result).toEqual({
+        proxies: 0,
+        native: { delivered: 2, gone: 0, failed: 0, unknown: 0, opening: 0, complete: true },
+      });
+      expect(api.texts('n1')).toContain('native only');
+      expect(secrets.calls.length).toBeGreaterThan(0);
+    } finally {
+      restore();
+      await secrets.stop();
+    }
+  });
+
+  test('a GRIP secret without a value fails the publish when GRIP is the only target', async () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:grip-only-not-set-AbCdEf';
+    const secrets = await SecretsManagerEndpoint.start({ [arn]: '' });
+    const restore = setEnv({ ...secrets.env, [Env.GRIP_URL]: undefined, [Env.GRIP_SECRET_ARN]: arn });
+    try {
+      const error = await withPublishTracking(() => publish('room', new WebSocketMessageFormat('nowhere'))).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(PublishError);
+    } finally {
+      restore();
+      await secrets.stop();
+    }
   });
 
   test('native deliveries that fail are reported as the native target with their count', async () => {
