@@ -182,7 +182,39 @@ function expectedRefusal(c: GripUrlCase): string | undefined {
   if (c.iss !== undefined && c.key === undefined) return 'iss without key';
   if (c.key && secretBytes(c.key).length === 0) return 'an empty key';
   if (c.verifyKey?.kind === 'secret' && secretBytes(c.verifyKey.secret).length === 0) return 'an empty verify key';
+  const keyChecksGripSig = c.verifyKey === undefined && c.iss !== undefined && !c.verifyIss?.startsWith('fastly:');
+  for (const secret of [
+    c.verifyKey?.kind === 'secret' ? c.verifyKey.secret : undefined,
+    keyChecksGripSig ? c.key : undefined,
+  ]) {
+    // key bytes that read as a PEM or JWK load as that key or are refused: they never become an HMAC secret
+    if (secret !== undefined && looksLikeKeyText(secretBytes(secret))) return 'key bytes that read as a PEM or JWK';
+  }
+  if (c.iss !== undefined && c.key !== undefined && c.verifyIss === c.iss && verifiesWithPublishKey(c)) {
+    return 'verify-iss is the publish iss with the key that signs publishes (a publish token would pass as Grip-Sig)';
+  }
   return undefined;
+}
+
+/** Whether the bytes are UTF-8 text that starts (after white space) like a PEM or a JWK. */
+function looksLikeKeyText(bytes: Uint8Array): boolean {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes).trim();
+  } catch {
+    return false;
+  }
+  return text.startsWith('{') || text.startsWith('-----BEGIN');
+}
+
+/** Whether Grip-Sig would be checked with the very key that signs publishes. */
+function verifiesWithPublishKey(c: GripUrlCase): boolean {
+  if (c.key === undefined) return false;
+  if (c.verifyKey === undefined) return !c.verifyIss?.startsWith('fastly:');
+  return (
+    c.verifyKey.kind === 'secret' &&
+    Buffer.from(secretBytes(c.verifyKey.secret)).equals(Buffer.from(secretBytes(c.key)))
+  );
 }
 
 function expectedControlUri(c: GripUrlCase): string {
