@@ -16,9 +16,34 @@
  * });
  */
 
+export { type GetWebSocketOptions, getWebSocket, lambdaGetWebSocket } from './aws/get-websocket';
+export {
+  EventVersion,
+  getGripWebSocketContext,
+  type HttpRequest,
+  type HttpResult,
+  isWebSocketOverHttp,
+  parseHttpEvent,
+  toHttpResult,
+} from './aws/http-event';
+export { type HoldBuilder, type HoldRequest, httpHoldHandler } from './aws/http-hold-handler';
+export {
+  HANDLER_ERROR_CLOSE_CODE,
+  type WebSocketHandlerFunction,
+  type WebSocketHandlerOptions,
+  type WebSocketHandlerResult,
+  webSocketHandler,
+} from './aws/websocket-handler';
 export * from './contract';
-export * from './errors';
-export { type GetWebSocketOptions, getWebSocket, lambdaGetWebSocket } from './get-websocket';
+export * from './core/errors';
+export { NATIVE_TARGET, type PublishOptions, type PublishResult, publish, withPublishTracking } from './core/publish';
+export {
+  type OutgoingOperation,
+  Transport,
+  WebSocketContext,
+  type WebSocketContextInit,
+  type WebSocketFinisher,
+} from './core/websocket-context';
 export {
   type ControlMessage,
   type KeepAliveOptions,
@@ -34,7 +59,6 @@ export {
   HttpStreamFormat,
   WebSocketMessageFormat,
 } from './grip/formats';
-export { type GripConfig, loadGripConfig, loadGripConfigSync, reloadGripConfig } from './grip/grip-config';
 export { type SignatureVerification, type TrustedKey, verifyGripSignature } from './grip/grip-sig';
 export { type GripProxy, parseGripUrl } from './grip/grip-url';
 export {
@@ -51,30 +75,15 @@ export {
   type ResponseHoldOptions,
   type ServerSentEvent,
 } from './grip/hold';
-export {
-  EventVersion,
-  getGripWebSocketContext,
-  type HttpRequest,
-  type HttpResult,
-  isWebSocketOverHttp,
-  parseHttpEvent,
-  toHttpResult,
-} from './grip/http-event';
-export { type EncodedMetaChanges, MAX_META_BYTES, MAX_META_VALUE_BYTES, type MetaChanges } from './grip/meta';
+export { type GripConfig, loadGripConfig, loadGripConfigSync, reloadGripConfig } from './grip/io/grip-config';
 export {
   encodePublishBody,
   MAX_PUBLISH_BODY_BYTES,
   type PublishItem,
   type PublishOptions as ProxyPublishOptions,
   publishToProxies,
-} from './grip/publisher';
-export {
-  type OutgoingOperation,
-  Transport,
-  WebSocketContext,
-  type WebSocketContextInit,
-  type WebSocketFinisher,
-} from './grip/websocket-context';
+} from './grip/io/publisher';
+export { type EncodedMetaChanges, MAX_META_BYTES, MAX_META_VALUE_BYTES, type MetaChanges } from './grip/meta';
 export {
   decodeCloseContent,
   decodeWebSocketEvents,
@@ -85,15 +94,6 @@ export {
   type WebSocketEventInput,
   type WebSocketEventType,
 } from './grip/websocket-events';
-export { type HoldBuilder, type HoldRequest, httpHoldHandler } from './http-hold-handler';
 export { ConnectionStore } from './native/connection-store';
 export { type FanOutResult, fanOut, sendToConnection } from './native/fan-out';
 export type { NativeDeps } from './native/native-deps';
-export { NATIVE_TARGET, type PublishOptions, type PublishResult, publish, withPublishTracking } from './publish';
-export {
-  HANDLER_ERROR_CLOSE_CODE,
-  type WebSocketHandlerFunction,
-  type WebSocketHandlerOptions,
-  type WebSocketHandlerResult,
-  webSocketHandler,
-} from './websocket-handler';

@@ -3,7 +3,7 @@
  * else an environment variable, else a documented default.
  */
 import { parseArgs } from 'node:util';
-import { FaasGripError } from '../lambda/errors';
+import { FaasGripError } from '../lambda/core/errors';
 import type { DevServerOptions } from './dev-server';
 
 /** Defaults of the command: the chat page, the native endpoint and Pushpin's usual client port. */

@@ -4,7 +4,7 @@
  * Pushpin in front of the REST front door, its publish API behind a JWT gate. The handler's environment holds
  * both transports' settings, so its `publish()` reaches every subscriber. A chat page is served on `/`.
  */
-import { PING_COMMAND } from '../lambda/handlers/chat-commands';
+import { PING_COMMAND } from '../lambda/examples/chat/chat-commands';
 import { type GripStack, startGripStack } from './grip-stack';
 import type { LambdaHandler } from './lambda-context';
 import { loadHandlerModule } from './load-handler';
@@ -136,7 +136,7 @@ function signingCredentials(sdkEnv: Readonly<Record<string, string>>): EmulatorC
 async function loadHandler(handler: DevServerOptions['handler']): Promise<LambdaHandler> {
   if (typeof handler === 'function') return handler;
   if (typeof handler === 'string') return loadHandlerModule(handler);
-  const chat = await import('../lambda/handlers/chat');
+  const chat = await import('../lambda/examples/chat/chat-handler');
   return chat.handler as LambdaHandler;
 }
 

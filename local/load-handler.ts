@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FaasGripError } from '../lambda/errors';
+import { FaasGripError } from '../lambda/core/errors';
 import type { LambdaHandler } from './lambda-context';
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts']);

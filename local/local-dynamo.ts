@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { ConnectionTableSchema } from '../lambda/contract';
-import { ConnectionStoreError } from '../lambda/errors';
+import { ConnectionStoreError } from '../lambda/core/errors';
 import { listen, stopServer } from './http-io';
 
 /** A running local DynamoDB. */

@@ -6,7 +6,7 @@
  * expects a system-wide zurl), no `message_rate`/`message_hwm` (the stock limits drop deliveries to large rooms),
  * and the given signing key.
  */
-import { GripConfigError } from '../lambda/errors';
+import { GripConfigError } from '../lambda/core/errors';
 
 /** Route options: how Pushpin reaches the backend. */
 export interface PushpinRouteOptions {

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { FaasGripError, GripConfigError } from '../lambda/errors';
+import { FaasGripError, GripConfigError } from '../lambda/core/errors';
 import { onProcessExit } from './exit-cleanup';
 import { freePorts } from './free-port';
 import { buildGripUrl } from './grip-url-builder';

@@ -3,7 +3,7 @@
  * written as byte strings (`,`), integers as `#`, other numbers as `^`, booleans as `!`, null as `~`, arrays as
  * `]` and objects as `}`.
  */
-import { InvalidValueError } from '../lambda/errors';
+import { InvalidValueError } from '../lambda/core/errors';
 
 function frame(data: Buffer, type: string): Buffer {
   return Buffer.concat([Buffer.from(`${data.length}:`, 'ascii'), data, Buffer.from(type, 'ascii')]);

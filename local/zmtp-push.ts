@@ -5,7 +5,7 @@
  * socket type, then one frame per message. Nothing else of ZeroMQ is needed here.
  */
 import { connect, type Socket } from 'node:net';
-import { FaasGripError } from '../lambda/errors';
+import { FaasGripError } from '../lambda/core/errors';
 
 const GREETING_BYTES = 64;
 const FLAG_LONG = 0x02;

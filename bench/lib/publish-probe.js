@@ -1,6 +1,6 @@
 /**
  * A close look at one publish, for the end-to-end bench's analysis. The runtime's publish call
- * (lambda/grip/publisher.ts, JWT-authorized) is timed against the same Pushpin three ways: as shipped (node:http
+ * (lambda/grip/io/publisher.ts, JWT-authorized) is timed against the same Pushpin three ways: as shipped (node:http
  * with a keep-alive agent), with its `fetch` option given a small node:http-based fetch (comparison), and with a
  * fetch that answers at once (the publisher's own work: JWT, JSON, timer). A bare node:http POST of the same item is the anchor.
  */

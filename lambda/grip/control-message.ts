@@ -3,7 +3,7 @@
  * Builders validate their arguments so the proxy never rejects or silently drops a message.
  */
 import { FORBIDDEN_CHANNEL_CHARACTER } from '../contract';
-import { InvalidValueError, OutputLimitError } from '../errors';
+import { InvalidValueError, OutputLimitError } from '../core/errors';
 
 /** A control message: a JSON object with a `type`. */
 export interface ControlMessage {

@@ -2,8 +2,9 @@
  * Publish formats: what subscribers of a channel receive. Each exports the JSON object the GRIP
  * control API expects under `formats.<name>`.
  */
-import { InvalidValueError } from '../errors';
-import { validateClose } from './close-frame';
+
+import { validateClose } from '../core/close-frame';
+import { InvalidValueError } from '../core/errors';
 
 /** A publish format: its name (`ws-message`, `http-stream`, `http-response`) and its JSON form. */
 export abstract class Format {

@@ -3,13 +3,13 @@
  * `Content-Type: application/websocket-events` and the events, or a plain HTTP refusal of the handshake.
  */
 import { MetricName, WEBSOCKET_EVENTS_CONTENT_TYPE } from '../contract';
-import { OutputLimitError } from '../errors';
-import { logger } from '../logger';
-import { countMetric } from '../metrics';
+import { OutputLimitError } from '../core/errors';
+import { CONTENT_BYTES_ACCEPTED } from '../core/inbound-limits';
+import { logger } from '../core/logger';
+import { countMetric } from '../core/metrics';
+import type { OutgoingOperation, WebSocketContext, WebSocketFinisher } from '../core/websocket-context';
 import { encodeControlMessage, subscribeMessage, unsubscribeMessage } from './control-message';
-import { CONTENT_BYTES_ACCEPTED } from './inbound-limits';
 import { setMetaHeaders } from './meta';
-import type { OutgoingOperation, WebSocketContext, WebSocketFinisher } from './websocket-context';
 import {
   encodeCloseContent,
   encodeWebSocketEvents,

@@ -4,7 +4,7 @@
  * the configured key, never from the token; `exp` is required; `iss` is pinned when configured.
  */
 import jws from 'jws';
-import { GripConfigError, GripSignatureError } from '../errors';
+import { GripConfigError, GripSignatureError } from '../core/errors';
 import type { VerifyKey } from './keys';
 
 /** One trusted signer: a verify key and, when known, the issuer its tokens must carry. */

@@ -2,7 +2,7 @@
  * GRIP_URL and GRIP_PROXIES parsing: `<control uri>?iss=..&key=..&verify-iss=..&verify-key=..`, with
  * `user:pass@` for Basic auth. Keys are decoded here; error messages never show a key.
  */
-import { GripConfigError } from '../errors';
+import { GripConfigError } from '../core/errors';
 import {
   decodeSecret,
   FASTLY_ISS_PREFIX,

@@ -3,7 +3,7 @@
  * plain or Server-Sent Events) or a long-poll (`Grip-Hold: response`). They return plain
  * `{statusCode, headers, body}` objects; the handler layer turns them into Lambda results.
  */
-import { InvalidValueError } from '../errors';
+import { InvalidValueError } from '../core/errors';
 import { validateHeaderName, validateHeaderValue } from './formats';
 
 /** A channel to subscribe the held request to. */

@@ -5,7 +5,7 @@
  * (a byte array, or `base64:` text) that hold a PEM, a JWK or a DER public key load as that key, or are refused.
  */
 import { createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { GripConfigError } from '../errors';
+import { GripConfigError } from '../core/errors';
 
 /** The JWT algorithm a verify key accepts: HS256 for a shared secret, ES256 for P-256, RS256 for RSA. */
 export type VerifyAlgorithm = 'HS256' | 'ES256' | 'RS256';

@@ -3,7 +3,7 @@
  * `Meta-<name>` on every later request. Names are validated; values are encoded so any string round-trips and no
  * CR, LF or control character can ever reach a header.
  */
-import { MetaError } from '../errors';
+import { MetaError } from '../core/errors';
 
 /** Largest encoded meta value, in bytes. */
 export const MAX_META_VALUE_BYTES = 1024;

@@ -2,7 +2,7 @@
  * The `application/websocket-events` codec of WebSocket-over-HTTP: each event is its type, an optional space and
  * hexadecimal byte length, CRLF, then that many content bytes and CRLF. Works on bytes; strings are UTF-8.
  */
-import { InvalidValueError, WebSocketEventDecodeError } from '../errors';
+import { InvalidValueError, WebSocketEventDecodeError } from '../core/errors';
 
 /** The event types of WebSocket-over-HTTP. Case-sensitive on the wire. */
 export type WebSocketEventType = 'OPEN' | 'TEXT' | 'BINARY' | 'PING' | 'PONG' | 'CLOSE' | 'DISCONNECT';

@@ -8,9 +8,9 @@
  * client gets 403 and no detail; the reason is logged without the token.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { readSecret } from '../aws/secrets';
 import { Env } from '../contract';
-import { logger } from '../logger';
-import { readSecret } from '../secrets';
+import { logger } from '../core/logger';
 
 /** The fields of an API Gateway WebSocket REQUEST authorizer event this handler reads. */
 export interface ConnectAuthorizerEvent {

@@ -1,12 +1,2 @@
-/**
- * Long-polling example: `GET /<channel>` (or `?channel=`) is held by the GRIP proxy until something is published
- * to that channel as `HttpResponseFormat` (that response is released to the client), or until the proxy's
- * timeout (55 s by default), when `request timed out` is released instead. `Grip-Sig` is verified first.
- */
-import { holdResponse } from '../grip/hold';
-import { httpHoldHandler } from '../http-hold-handler';
-
-/** The long-poll example's Lambda handler. */
-export const handler = httpHoldHandler('poll', ({ channel }) =>
-  holdResponse({ channels: [channel], body: 'request timed out\n' }),
-);
+/** Bundle entry of the long-poll example (lambda/examples/long-poll.ts). */
+export { handler } from '../examples/long-poll';

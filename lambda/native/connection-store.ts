@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { forEachBounded } from '../backoff';
 import { CONNECTION_TTL_SECONDS, ConnectionTableSchema, Env } from '../contract';
-import { GripConfigError } from '../errors';
+import { forEachBounded } from '../core/backoff';
+import { GripConfigError } from '../core/errors';
 import { connectionKey, membershipKey, type PendingMessage, pendingFromItem, pendingToItem } from './connection-items';
 import { DynamoTable, type WriteRequest } from './dynamo-table';
 

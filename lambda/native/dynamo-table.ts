@@ -1,8 +1,8 @@
 import type { BatchWriteCommandInput, DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { backoffDelay, forEachBounded, sleep } from '../backoff';
 import { Env } from '../contract';
-import { callTimeout } from '../deadline';
-import { ConnectionStoreError } from '../errors';
+import { backoffDelay, forEachBounded, sleep } from '../core/backoff';
+import { callTimeout } from '../core/deadline';
+import { ConnectionStoreError } from '../core/errors';
 
 /** The lib-dynamodb module (command classes), loaded on first use. */
 export type LibDynamoDb = typeof import('@aws-sdk/lib-dynamodb');

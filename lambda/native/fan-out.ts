@@ -1,7 +1,7 @@
-import { forEachBounded } from '../backoff';
 import { CONNECTION_TTL_SECONDS, Env } from '../contract';
-import { expired, operationDeadline } from '../deadline';
-import { GripConfigError, TimeoutError } from '../errors';
+import { forEachBounded } from '../core/backoff';
+import { expired, operationDeadline } from '../core/deadline';
+import { GripConfigError, TimeoutError } from '../core/errors';
 import type { ChannelMember } from './connection-store';
 import {
   checkNativeMessageSize,

@@ -3,8 +3,8 @@
  * and the classification every sender path acts on (gone, forbidden, retryable, unknown, fatal).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { HttpAnswer } from '../http-call';
-import { requestWasSent } from '../http-call';
+import type { HttpAnswer } from '../core/http-call';
+import { requestWasSent } from '../core/http-call';
 
 /** The SDK module of the management API. */
 export type ManagementSdk = typeof import('@aws-sdk/client-apigatewaymanagementapi');

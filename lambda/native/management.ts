@@ -6,11 +6,11 @@
  * call failed is told by management-errors.ts.
  */
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { backoffDelay, sleep } from '../backoff';
 import { Env } from '../contract';
-import { callTimeout, invocationDeadline } from '../deadline';
-import { GripConfigError, InvalidValueError, OutputLimitError, PublishError } from '../errors';
-import { type HttpTarget, httpCall } from '../http-call';
+import { backoffDelay, sleep } from '../core/backoff';
+import { callTimeout, invocationDeadline } from '../core/deadline';
+import { GripConfigError, InvalidValueError, OutputLimitError, PublishError } from '../core/errors';
+import { type HttpTarget, httpCall } from '../core/http-call';
 import { classifyManagementError, type ManagementSdk, serviceError } from './management-errors';
 import { createSigner, type RequestSigner, signRequest, uriEscape } from './sigv4';
 

@@ -1,7 +1,7 @@
 import { ConnectionTableSchema } from '../contract';
-import { InvalidValueError, OutputLimitError, TransportNotSupportedError, WebSocketStateError } from '../errors';
-import { gripPrefix } from '../grip/grip-config';
-import { type OutgoingOperation, Transport, WebSocketContext, type WebSocketFinisher } from '../grip/websocket-context';
+import { InvalidValueError, OutputLimitError, TransportNotSupportedError, WebSocketStateError } from '../core/errors';
+import { type OutgoingOperation, Transport, WebSocketContext, type WebSocketFinisher } from '../core/websocket-context';
+import { gripPrefix } from '../grip/io/grip-config';
 import type { WebSocketEvent } from '../grip/websocket-events';
 import { type PendingMessage, type PendingSend, payloadOf } from './connection-items';
 import type { ConnectionRecord } from './connection-store';

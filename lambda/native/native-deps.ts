@@ -1,7 +1,7 @@
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { Env } from '../contract';
-import { logger } from '../logger';
+import { logger } from '../core/logger';
 import { ConnectionStore } from './connection-store';
 import {
   type ManagementApi,
@@ -56,7 +56,7 @@ export interface NativeDeps {
    * handshake, as they should). @default - none: no offered subprotocol is echoed
    */
   readonly subprotocols?: readonly string[];
-  /** @default - the runtime's logger (lambda/logger.ts) */
+  /** @default - the runtime's logger (lambda/core/logger.ts) */
   readonly logger?: NativeLogger;
 }
 

@@ -1,4 +1,4 @@
-import { TransportNotSupportedError } from '../errors';
+import { TransportNotSupportedError } from '../core/errors';
 
 /** The three kinds of API Gateway WebSocket events. */
 export type NativeEventType = 'CONNECT' | 'MESSAGE' | 'DISCONNECT';

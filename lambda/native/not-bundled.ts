@@ -3,7 +3,7 @@
  * bundles built for the GRIP transport only (contract GRIP_ONLY_ASSETS). Nothing here is reached on GRIP: an
  * API Gateway WebSocket event or a native publish target gets an error that names the bundle to use instead.
  */
-import { TransportNotSupportedError } from '../errors';
+import { TransportNotSupportedError } from '../core/errors';
 
 function notBundled(): never {
   throw new TransportNotSupportedError(

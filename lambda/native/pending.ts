@@ -17,9 +17,9 @@
  * speak. A post sent but not answered in time is not sent again (it may have been delivered).
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { backoffDelay, sleep } from '../backoff';
-import { callTimeout, invocationDeadline } from '../deadline';
-import { PublishError } from '../errors';
+import { backoffDelay, sleep } from '../core/backoff';
+import { callTimeout, invocationDeadline } from '../core/deadline';
+import { PublishError } from '../core/errors';
 import { type PendingMessage, payloadOf } from './connection-items';
 import {
   classifyManagementError,

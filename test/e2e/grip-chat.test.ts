@@ -17,7 +17,7 @@ import {
 } from '../helpers/e2e-env';
 import { frame, freshWebSocketHandler, postWebSocketEvents, rawGripHandler } from '../helpers/e2e-grip-tools';
 import { E2eClient, HandshakeRefusedError, terminateAll } from '../helpers/e2e-ws-client';
-import { gripSig } from '../lambda/grip-events';
+import { gripSig } from '../helpers/grip-events';
 
 jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 

@@ -4,11 +4,11 @@
  * closed with the stated code after an in-order prefix: never a failed request (504, 502) and a silent loss.
  */
 import { Env } from '../../lambda/contract';
-import { RATE_LIMIT_CLOSE_CODE, RATE_LIMIT_CLOSE_REASON } from '../../lambda/grip/inbound-limits';
+import { RATE_LIMIT_CLOSE_CODE, RATE_LIMIT_CLOSE_REASON } from '../../lambda/core/inbound-limits';
 import type { LambdaHandler, LocalLambdaContext } from '../../local/lambda-context';
 import { describeWithPushpin, E2E_START_TIMEOUT_MS, type E2eEnv, startE2eEnv } from '../helpers/e2e-env';
 import { E2eClient, terminateAll } from '../helpers/e2e-ws-client';
-import { setEnv } from '../lambda/grip-events';
+import { setEnv } from '../helpers/grip-events';
 
 const FLOOD = 12_800;
 const FLOOD_TIMEOUT_MS = 120_000;

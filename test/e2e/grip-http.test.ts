@@ -16,7 +16,7 @@ import {
   startE2eEnv,
 } from '../helpers/e2e-env';
 import { E2eHttpResponse } from '../helpers/e2e-http-client';
-import { setEnv } from '../lambda/grip-events';
+import { setEnv } from '../helpers/grip-events';
 
 jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 /** A hold is subscribed asynchronously by Pushpin: publish until the first item arrives (bounded, 2 s each). */
@@ -26,13 +26,13 @@ const ATTEMPT_WAIT_MS = 2_000;
 /** The runtime and the example handlers from one fresh module registry (so classes and config match). */
 function loadRuntime() {
   return loadFresh(() => ({
-    ...(require('../../lambda/publish') as typeof import('../../lambda/publish')),
-    ...(require('../../lambda/errors') as typeof import('../../lambda/errors')),
+    ...(require('../../lambda/core/publish') as typeof import('../../lambda/core/publish')),
+    ...(require('../../lambda/core/errors') as typeof import('../../lambda/core/errors')),
     ...(require('../../lambda/grip/formats') as typeof import('../../lambda/grip/formats')),
     ...(require('../../lambda/grip/hold') as typeof import('../../lambda/grip/hold')),
-    ...(require('../../lambda/grip/http-event') as typeof import('../../lambda/grip/http-event')),
-    stream: (require('../../lambda/handlers/stream') as { handler: LambdaHandler }).handler,
-    poll: (require('../../lambda/handlers/long-poll') as { handler: LambdaHandler }).handler,
+    ...(require('../../lambda/aws/http-event') as typeof import('../../lambda/aws/http-event')),
+    stream: (require('../../lambda/examples/stream') as { handler: LambdaHandler }).handler,
+    poll: (require('../../lambda/examples/long-poll') as { handler: LambdaHandler }).handler,
   }));
 }
 type Runtime = ReturnType<typeof loadRuntime>;

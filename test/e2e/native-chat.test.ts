@@ -10,7 +10,7 @@ import { runChatScenario, SCENARIO_TIMEOUT_MS } from '../helpers/e2e-chat-scenar
 import { E2E_START_TIMEOUT_MS, E2E_TEST_TIMEOUT_MS, type E2eEnv, startE2eEnv } from '../helpers/e2e-env';
 import { freshWebSocketHandler } from '../helpers/e2e-grip-tools';
 import { E2E_WAIT_MS, E2eClient, terminateAll } from '../helpers/e2e-ws-client';
-import { setEnv } from '../lambda/grip-events';
+import { setEnv } from '../helpers/grip-events';
 
 jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 

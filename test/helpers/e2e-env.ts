@@ -6,9 +6,9 @@
  * the environment is set, so no configuration cached by another load leaks in.
  */
 import { Env } from '../../lambda/contract';
-import { setEnv } from '../lambda/grip-events';
 import { type GripParts, type NativeParts, startGripParts, startNativeParts } from './e2e-parts';
 import { type EnvVars, HandlerSlot, loadChatHandler, type PayloadFormat } from './e2e-support';
+import { setEnv } from './grip-events';
 
 export * from './e2e-parts';
 export * from './e2e-support';

@@ -4,7 +4,7 @@
  * to the front door that bypasses Pushpin.
  */
 import { request } from 'node:http';
-import type { WebSocketContext } from '../../lambda/grip/websocket-context';
+import type { WebSocketContext } from '../../lambda/core/websocket-context';
 import type { LambdaHandler } from '../../local/lambda-context';
 import { loadFresh } from './e2e-support';
 
@@ -40,7 +40,7 @@ export function frame(type: string, content?: string): string {
 /** `webSocketHandler(fn)` loaded fresh (so it reads the environment as it is now). */
 export function freshWebSocketHandler(fn: (ws: WebSocketContext) => void | Promise<void>): LambdaHandler {
   const { webSocketHandler } = loadFresh(
-    () => require('../../lambda/websocket-handler') as typeof import('../../lambda/websocket-handler'),
+    () => require('../../lambda/aws/websocket-handler') as typeof import('../../lambda/aws/websocket-handler'),
   );
   return webSocketHandler(fn) as unknown as LambdaHandler;
 }

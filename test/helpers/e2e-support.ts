@@ -35,7 +35,7 @@ export function loadFresh<T>(load: () => T): T {
 
 /** The chat handler (lambda/handlers/chat.ts), loaded fresh. */
 export function loadChatHandler(): LambdaHandler {
-  return loadFresh(() => (require('../../lambda/handlers/chat') as { handler: LambdaHandler }).handler);
+  return loadFresh(() => (require('../../lambda/examples/chat/chat-handler') as { handler: LambdaHandler }).handler);
 }
 
 /**

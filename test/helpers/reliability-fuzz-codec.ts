@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { WebSocketEventDecodeError } from '../../lambda/errors';
+import { WebSocketEventDecodeError } from '../../lambda/core/errors';
 import {
   decodeWebSocketEvents,
   encodeWebSocketEvents,

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { GripConfigError, MetaError } from '../../lambda/errors';
+import { GripConfigError, MetaError } from '../../lambda/core/errors';
 import { parseGripUrl } from '../../lambda/grip/grip-url';
 import {
   decodeMetaValue,

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
-import { GripConfigError } from '../../lambda/errors';
+import { GripConfigError } from '../../lambda/core/errors';
 import { type GripProxy, parseGripUrl } from '../../lambda/grip/grip-url';
 import { FASTLY_FANOUT_JWK } from '../../lambda/grip/keys';
 

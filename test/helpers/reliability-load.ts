@@ -8,13 +8,13 @@
 import { performance } from 'node:perf_hooks';
 import { format } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { handler as chatHandler } from '../../lambda/handlers/chat';
+import { handler as chatHandler } from '../../lambda/examples/chat/chat-handler';
 import type { LambdaHandler } from '../../local/lambda-context';
 import { localDynamoClient } from '../../local/local-dynamo';
-import { setEnv } from '../lambda/grip-events';
 import { CLEAN_ENV } from './e2e-env';
 import { type NativeParts, startGripParts, startNativeParts } from './e2e-parts';
 import { HandlerSlot } from './e2e-support';
+import { setEnv } from './grip-events';
 import { LoadPool, type PoolStats } from './reliability-load-clients';
 import { type LedgerCounts, LoadLedger, type LoadShape } from './reliability-load-ledger';
 

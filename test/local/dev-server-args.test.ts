@@ -1,4 +1,4 @@
-import { FaasGripError } from '../../lambda/errors';
+import { FaasGripError } from '../../lambda/core/errors';
 import { DEV_SERVER_DEFAULTS, parseDevServerArgs, USAGE } from '../../local/dev-server-args';
 
 describe('parseDevServerArgs', () => {

@@ -1,5 +1,5 @@
 import { CONNECTION_TTL_SECONDS } from '../../lambda/contract';
-import { FaasGripError } from '../../lambda/errors';
+import { FaasGripError } from '../../lambda/core/errors';
 import { loadHandlerModule } from '../../local/load-handler';
 
 const FIXTURES = 'test/fixtures/dev-server';

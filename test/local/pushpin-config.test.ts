@@ -1,4 +1,4 @@
-import { GripConfigError } from '../../lambda/errors';
+import { GripConfigError } from '../../lambda/core/errors';
 import { PROBE_HOST, pushpinConf, pushpinRoutes } from '../../local/pushpin-config';
 
 const input = {

@@ -1,4 +1,4 @@
-import { InvalidValueError } from '../../lambda/errors';
+import { InvalidValueError } from '../../lambda/core/errors';
 import { encodeTnetstring } from '../../local/tnetstring';
 
 describe('encodeTnetstring', () => {

@@ -7,13 +7,13 @@
 import { App, Stack } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { WebSocketContext } from '../../lambda/grip/websocket-context';
+import type { WebSocketContext } from '../../lambda/core/websocket-context';
 import { ConnectionTable, CustomDomain, GripApi, GripSettings, NativeWebSocketApi, TransportAlarms } from '../../lib';
 import { describeWithPushpin, type E2eEnv, startE2eEnv } from '../helpers/e2e-env';
 import { freshWebSocketHandler, postWebSocketEvents } from '../helpers/e2e-grip-tools';
 import { E2eClient, terminateAll } from '../helpers/e2e-ws-client';
 import { wellFormed } from '../helpers/reliability-fuzz-config';
-import { gripSig } from '../lambda/grip-events';
+import { gripSig } from '../helpers/grip-events';
 
 const START_TIMEOUT_MS = 60_000;
 const SAFE_HEADER_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;

@@ -17,7 +17,7 @@ import { CLEAN_ENV } from '../helpers/e2e-env';
 import { freshWebSocketHandler, postWebSocketEvents } from '../helpers/e2e-grip-tools';
 import { EVENT_SHAPES } from '../helpers/e2e-support';
 import { captureConsole, claims, epoch, hmacWithText, signed, unsigned } from '../helpers/reliability-support';
-import { setEnv } from '../lambda/grip-events';
+import { setEnv } from '../helpers/grip-events';
 
 const SECRET = randomBytes(24).toString('hex');
 const SERVICE = 'fastly:SU1Z0isxPaozGVKXdv0eY';

@@ -13,7 +13,7 @@
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ConnectionTableSchema } from '../../lambda/contract';
-import type { WebSocketContext } from '../../lambda/grip/websocket-context';
+import type { WebSocketContext } from '../../lambda/core/websocket-context';
 import { localDynamoClient } from '../../local/local-dynamo';
 import { describeWithPushpin, type E2eEnv, startE2eEnv } from '../helpers/e2e-env';
 import { freshWebSocketHandler } from '../helpers/e2e-grip-tools';

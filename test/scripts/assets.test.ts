@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Env, HandlerAsset } from '../../lambda/contract';
-import { ControlEndpoint } from '../lambda/control-endpoint';
-import { decodeResult, gripSig, setEnv, wohEvent } from '../lambda/grip-events';
+import { ControlEndpoint } from '../helpers/control-endpoint';
+import { decodeResult, gripSig, setEnv, wohEvent } from '../helpers/grip-events';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const asset = (name: string) => path.join(ROOT, 'assets', name, 'index.js');

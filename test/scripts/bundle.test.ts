@@ -60,7 +60,7 @@ describe('scripts/bundle.js', () => {
       const map = JSON.parse(fs.readFileSync(path.join(scratch, 'assets', name, 'index.js.map'), 'utf8'));
       expect(map.sources.some((s: string) => s.endsWith(`handlers/${name}.ts`))).toBe(true);
     }
-    // error classes that name themselves in a literal (as lambda/errors.ts does) keep their names when minified
+    // error classes that name themselves in a literal (as lambda/core/errors.ts does) keep their names when minified
     const { handler } = require(path.join(scratch, 'assets', 'one', 'index.js'));
     await expect(handler(true)).rejects.toMatchObject({ name: 'SpecialError', message: 'one failed' });
     await expect(handler(false)).resolves.toBe('function');

@@ -1,4 +1,4 @@
-import { InvalidValueError, OutputLimitError } from '../../../lambda/errors';
+import { InvalidValueError, OutputLimitError } from '../../../lambda/core/errors';
 import {
   detachMessage,
   encodeControlMessage,

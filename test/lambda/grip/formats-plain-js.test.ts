@@ -2,7 +2,7 @@
  * Plain JavaScript callers pass anything: a format built from a wrong type raises InvalidValueError at construction,
  * instead of publishing an empty 200 or an empty message.
  */
-import { InvalidValueError } from '../../../lambda/errors';
+import { InvalidValueError } from '../../../lambda/core/errors';
 import { HttpResponseFormat, HttpStreamFormat, WebSocketMessageFormat } from '../../../lambda/grip/formats';
 
 type AnyConstructor = new (init: unknown) => unknown;

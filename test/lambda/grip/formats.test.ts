@@ -1,4 +1,4 @@
-import { InvalidValueError } from '../../../lambda/errors';
+import { InvalidValueError } from '../../../lambda/core/errors';
 import { HttpResponseFormat, HttpStreamFormat, WebSocketMessageFormat } from '../../../lambda/grip/formats';
 
 describe('WebSocketMessageFormat', () => {

@@ -1,7 +1,7 @@
-import { MetaError, OutputLimitError } from '../../../lambda/errors';
+import { getGripWebSocketContext, type HttpResult, parseHttpEvent } from '../../../lambda/aws/http-event';
+import { MetaError, OutputLimitError } from '../../../lambda/core/errors';
+import type { WebSocketContext } from '../../../lambda/core/websocket-context';
 import { buildGripResponse } from '../../../lambda/grip/grip-response';
-import { getGripWebSocketContext, type HttpResult, parseHttpEvent } from '../../../lambda/grip/http-event';
-import type { WebSocketContext } from '../../../lambda/grip/websocket-context';
 
 /** A WebSocket-over-HTTP request as an HTTP API v2 event, body given as a wire string (one char per byte). */
 function request(body: string, headers: Record<string, string> = {}, version = '2.0'): WebSocketContext {

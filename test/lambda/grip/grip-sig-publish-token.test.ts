@@ -5,12 +5,12 @@
  */
 import jwt from 'jsonwebtoken';
 import { Env } from '../../../lambda/contract';
-import { GripConfigError, GripSignatureError } from '../../../lambda/errors';
+import { GripConfigError, GripSignatureError } from '../../../lambda/core/errors';
 import { WebSocketMessageFormat } from '../../../lambda/grip/formats';
-import { loadGripConfigSync, reloadGripConfig } from '../../../lambda/grip/grip-config';
 import { verifyGripSignature } from '../../../lambda/grip/grip-sig';
-import { publishToProxies } from '../../../lambda/grip/publisher';
-import { ControlEndpoint } from '../control-endpoint';
+import { loadGripConfigSync, reloadGripConfig } from '../../../lambda/grip/io/grip-config';
+import { publishToProxies } from '../../../lambda/grip/io/publisher';
+import { ControlEndpoint } from '../../helpers/control-endpoint';
 
 const REALM = 'my-realm';
 const KEY = Buffer.from('realm-key-bytes-0123456789');

@@ -1,6 +1,6 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { GripConfigError, GripSignatureError } from '../../../lambda/errors';
+import { GripConfigError, GripSignatureError } from '../../../lambda/core/errors';
 import { type SignatureVerification, verifyGripSignature } from '../../../lambda/grip/grip-sig';
 import { loadVerifyKey } from '../../../lambda/grip/keys';
 

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { GripConfigError } from '../../../lambda/errors';
+import { GripConfigError } from '../../../lambda/core/errors';
 import { parseGripProxies, parseGripUrl } from '../../../lambda/grip/grip-url';
 
 // Bytes whose base64 holds both '+' and '/', the characters URL handling breaks.

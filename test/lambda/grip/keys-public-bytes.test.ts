@@ -4,7 +4,7 @@
  * key's text (public by definition; Fastly's is published) would pass as a genuine Grip-Sig.
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { GripConfigError, GripSignatureError } from '../../../lambda/errors';
+import { GripConfigError, GripSignatureError } from '../../../lambda/core/errors';
 import { verifyGripSignature } from '../../../lambda/grip/grip-sig';
 import { parseGripUrl } from '../../../lambda/grip/grip-url';
 import { FASTLY_FANOUT_JWK, loadVerifyKey, type VerifyKey } from '../../../lambda/grip/keys';

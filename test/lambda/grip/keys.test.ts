@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { GripConfigError } from '../../../lambda/errors';
+import { GripConfigError } from '../../../lambda/core/errors';
 import { decodeSecret, fastlyFanoutVerifyKey, loadVerifyKey } from '../../../lambda/grip/keys';
 
 describe('decodeSecret', () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { MetaError } from '../../../lambda/errors';
+import { MetaError } from '../../../lambda/core/errors';
 import {
   decodeMetaValue,
   diffMeta,

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { InvalidValueError, WebSocketEventDecodeError } from '../../../lambda/errors';
+import { InvalidValueError, WebSocketEventDecodeError } from '../../../lambda/core/errors';
 import {
   decodeCloseContent,
   decodeWebSocketEvents,

@@ -1,7 +1,7 @@
 import { Env } from '../../../lambda/contract';
 import { handler, tokensMatch } from '../../../lambda/handlers/authorizer';
-import { captureConsole, setEnv } from '../grip-events';
-import { SecretsManagerEndpoint } from '../secrets-manager-endpoint';
+import { captureConsole, setEnv } from '../../helpers/grip-events';
+import { SecretsManagerEndpoint } from '../../helpers/secrets-manager-endpoint';
 
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/$connect';
 

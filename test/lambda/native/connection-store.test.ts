@@ -1,10 +1,10 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CONNECTION_TTL_SECONDS, Env } from '../../../lambda/contract';
-import { ConnectionStoreError, GripConfigError } from '../../../lambda/errors';
+import { ConnectionStoreError, GripConfigError } from '../../../lambda/core/errors';
 import { ConnectionStore, type ConnectionStoreOptions } from '../../../lambda/native/connection-store';
 import { injectDynamoFaults, type LocalDynamo, startDynalite } from '../../helpers/dynalite';
-import { setEnv } from '../grip-events';
+import { setEnv } from '../../helpers/grip-events';
 
 let dynamo: LocalDynamo;
 let tables = 0;

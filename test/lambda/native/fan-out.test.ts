@@ -1,8 +1,8 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { forEachBounded } from '../../../lambda/backoff';
 import { CONNECTION_TTL_SECONDS, Env } from '../../../lambda/contract';
-import { GripConfigError, OutputLimitError, PublishError } from '../../../lambda/errors';
+import { forEachBounded } from '../../../lambda/core/backoff';
+import { GripConfigError, OutputLimitError, PublishError } from '../../../lambda/core/errors';
 import { ConnectionStore } from '../../../lambda/native/connection-store';
 import {
   fanOut,
@@ -13,8 +13,8 @@ import {
 } from '../../../lambda/native/fan-out';
 import type { NativeDeps } from '../../../lambda/native/native-deps';
 import { LOCAL_AWS, type LocalDynamo, startDynalite } from '../../helpers/dynalite';
+import { setEnv } from '../../helpers/grip-events';
 import { LocalManagementServer } from '../../helpers/local-management-server';
-import { setEnv } from '../grip-events';
 
 let restoreEnv: () => void;
 let dynamo: LocalDynamo;

@@ -13,7 +13,7 @@ import {
   OutputLimitError,
   PublishError,
   type TimeoutError,
-} from '../../../lambda/errors';
+} from '../../../lambda/core/errors';
 import {
   checkNativeMessageSize,
   classifyManagementError,
@@ -26,8 +26,8 @@ import {
   SignedManagementApi,
 } from '../../../lambda/native/management';
 import { LOCAL_AWS } from '../../helpers/dynalite';
+import { setEnv } from '../../helpers/grip-events';
 import { LocalManagementServer } from '../../helpers/local-management-server';
-import { setEnv } from '../grip-events';
 
 let server: LocalManagementServer;
 let api: SignedManagementApi;

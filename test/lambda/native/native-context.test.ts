@@ -4,16 +4,16 @@ import {
   PublishError,
   TransportNotSupportedError,
   WebSocketStateError,
-} from '../../../lambda/errors';
-import { RATE_META } from '../../../lambda/grip/inbound-limits';
-import { Transport } from '../../../lambda/grip/websocket-context';
+} from '../../../lambda/core/errors';
+import { RATE_META } from '../../../lambda/core/inbound-limits';
+import { Transport } from '../../../lambda/core/websocket-context';
 import { ConnectionStore } from '../../../lambda/native/connection-store';
 import { fanOut } from '../../../lambda/native/fan-out';
 import { createNativeContext } from '../../../lambda/native/native-context';
 import type { NativeDeps } from '../../../lambda/native/native-deps';
 import { LOCAL_AWS, type LocalDynamo, startDynalite } from '../../helpers/dynalite';
 import { LocalManagementServer } from '../../helpers/local-management-server';
-import { connectEvent, disconnectEvent, messageEvent } from './native-events';
+import { connectEvent, disconnectEvent, messageEvent } from '../../helpers/native-events';
 
 let dynamo: LocalDynamo;
 let api: LocalManagementServer;
@@ -168,7 +168,7 @@ describe('createNativeContext: messages', () => {
     ws.sendBinary(new Uint8Array([1, 2, 3]));
 
     expect(await ws.finish()).toEqual({ statusCode: 200 });
-    // With the runtime's rate state (lambda/grip/inbound-limits.ts), kept in meta on both transports.
+    // With the runtime's rate state (lambda/core/inbound-limits.ts), kept in meta on both transports.
     expect((await store.getConnection('c1'))?.meta).toEqual({
       room: 'news',
       color: 'blue',

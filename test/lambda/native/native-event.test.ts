@@ -1,6 +1,6 @@
-import { TransportNotSupportedError } from '../../../lambda/errors';
+import { TransportNotSupportedError } from '../../../lambda/core/errors';
 import { isNativeEvent, readNativeEvent } from '../../../lambda/native/native-event';
-import { connectEvent, disconnectEvent, messageEvent } from './native-events';
+import { connectEvent, disconnectEvent, messageEvent } from '../../helpers/native-events';
 
 describe('isNativeEvent', () => {
   test('recognises $connect, message and $disconnect events', () => {

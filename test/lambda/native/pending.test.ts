@@ -12,9 +12,9 @@ import {
   schedulePendingDelivery,
 } from '../../../lambda/native/pending';
 import { LOCAL_AWS, type LocalDynamo, startDynalite } from '../../helpers/dynalite';
+import { setEnv } from '../../helpers/grip-events';
 import { LocalManagementServer } from '../../helpers/local-management-server';
-import { setEnv } from '../grip-events';
-import { connectEvent, disconnectEvent, messageEvent } from './native-events';
+import { connectEvent, disconnectEvent, messageEvent } from '../../helpers/native-events';
 
 /** A loopback stand-in for Lambda's Invoke API that records asynchronous invocations. */
 interface InvokeRecorder {

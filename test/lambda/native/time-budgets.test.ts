@@ -6,21 +6,21 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { webSocketHandler } from '../../../lambda/aws/websocket-handler';
 import { CONNECTION_TTL_SECONDS, Env } from '../../../lambda/contract';
-import { withInvocationDeadline } from '../../../lambda/deadline';
-import { ConnectionStoreError, InvalidValueError, PublishError, TimeoutError } from '../../../lambda/errors';
+import { withInvocationDeadline } from '../../../lambda/core/deadline';
+import { ConnectionStoreError, InvalidValueError, PublishError, TimeoutError } from '../../../lambda/core/errors';
+import { publish } from '../../../lambda/core/publish';
 import { WebSocketMessageFormat } from '../../../lambda/grip/formats';
 import { ConnectionStore } from '../../../lambda/native/connection-store';
 import { fanOut } from '../../../lambda/native/fan-out';
 import { classifyManagementError, SignedManagementApi } from '../../../lambda/native/management';
 import { createNativeContext, MAX_NATIVE_CHANNEL_BYTES } from '../../../lambda/native/native-context';
 import type { NativeDeps } from '../../../lambda/native/native-deps';
-import { publish } from '../../../lambda/publish';
-import { webSocketHandler } from '../../../lambda/websocket-handler';
 import { LOCAL_AWS, type LocalDynamo, startDynalite } from '../../helpers/dynalite';
+import { setEnv } from '../../helpers/grip-events';
 import { LocalManagementServer } from '../../helpers/local-management-server';
-import { setEnv } from '../grip-events';
-import { connectEvent, messageEvent } from './native-events';
+import { connectEvent, messageEvent } from '../../helpers/native-events';
 
 let restoreEnv: () => void;
 let dynamo: LocalDynamo;
@@ -256,7 +256,7 @@ async function settles(check: () => boolean): Promise<boolean> {
 /** publish() as a handler of the native transport does it, with `store` and the local management API. */
 function publishAs(store: ConnectionStore, text: string) {
   const restore = setEnv({ [Env.CONNECTION_TABLE]: store.tableName, [Env.MANAGEMENT_ENDPOINT]: api.endpoint });
-  return import('../../../lambda/publish')
+  return import('../../../lambda/core/publish')
     .then(({ withPublishTracking }) =>
       withPublishTracking(() => publish('room', new WebSocketMessageFormat(text)), depsFor(store)),
     )

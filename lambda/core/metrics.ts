@@ -1,0 +1,75 @@
+/**
+ * Counters in CloudWatch Embedded Metric Format, written through Powertools for AWS Lambda.
+ *
+ * Counts are summed in memory and written as one EMF line by {@link flushMetrics}, which
+ * `webSocketHandler` calls at the end of every invocation. Namespace: `FAAS_GRIP_METRICS_NAMESPACE`, default
+ * `FaasGrip`. Every metric carries one dimension, `service`: the function name (`AWS_LAMBDA_FUNCTION_NAME`, which
+ * the constructs' `metricX()` use), else `POWERTOOLS_SERVICE_NAME`, else `faas-grip`.
+ *
+ * Output is off when `POWERTOOLS_METRICS_DISABLED` is true (or `POWERTOOLS_DEV` is true and
+ * `POWERTOOLS_METRICS_DISABLED` is unset), as Powertools documents, and under jest unless one of those two
+ * variables is set explicitly.
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DEFAULT_METRICS_NAMESPACE, Env, type MetricName } from '../contract';
+
+/** One of the metric names of the contract (`MetricName`). */
+export type RuntimeMetricName = (typeof MetricName)[keyof typeof MetricName];
+
+const pending = new Map<RuntimeMetricName, number>();
+let emitter: Metrics | undefined;
+
+const TRUE = /^(1|true|yes|on)$/i;
+
+/** Off as Powertools documents it (read at every flush), and under jest unless one of its variables is set. */
+function outputOff(): boolean {
+  const disabled = process.env.POWERTOOLS_METRICS_DISABLED;
+  const dev = process.env.POWERTOOLS_DEV;
+  if (disabled !== undefined) return TRUE.test(disabled);
+  if (dev !== undefined) return TRUE.test(dev);
+  return process.env.JEST_WORKER_ID !== undefined;
+}
+
+function getEmitter(): Metrics {
+  emitter ??= new Metrics({
+    namespace: process.env[Env.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE,
+    serviceName: process.env.AWS_LAMBDA_FUNCTION_NAME || process.env.POWERTOOLS_SERVICE_NAME || 'faas-grip',
+  });
+  return emitter;
+}
+
+/**
+ * Adds `value` (default 1) to a counter of this invocation.
+ *
+ * @example
+ * countMetric(MetricName.PUBLISH_ERRORS);
+ */
+export function countMetric(name: RuntimeMetricName, value = 1): void {
+  if (value > 0) {
+    pending.set(name, (pending.get(name) ?? 0) + value);
+  }
+}
+
+/**
+ * Writes the counters recorded since the last flush as one EMF line and resets them. Does nothing when
+ * nothing was counted; never throws (a metrics failure must not fail the request).
+ */
+export function flushMetrics(): void {
+  if (pending.size === 0) {
+    return;
+  }
+  const counts = [...pending];
+  pending.clear();
+  if (outputOff()) {
+    return;
+  }
+  try {
+    const metrics = getEmitter();
+    for (const [name, value] of counts) {
+      metrics.addMetric(name, MetricUnit.Count, value);
+    }
+    metrics.publishStoredMetrics();
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'error', message: 'metrics flush failed', error: String(error) }));
+  }
+}

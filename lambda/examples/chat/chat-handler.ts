@@ -1,0 +1,81 @@
+/**
+ * The seed's chat, unchanged on both transports (GRIP proxy or API Gateway WebSocket API). Wire behaviour:
+ *
+ * - a new connection is accepted and joins channel `room`;
+ * - `/nick <name>` sets the nickname (kept in meta) and answers `nickname set to [<name>]` to the sender only;
+ * - `/join <channel>` leaves the current channel, joins `<channel>` (kept in meta) and answers `joined [<channel>]`;
+ * - `/ping` is a heartbeat (API Gateway closes connections idle for 10 minutes) and gets no answer;
+ * - any other text is published to the connection's channel as `<nick>: <text>` (`anonymous` until a nick is set)
+ *   and reaches every subscriber, the sender included;
+ * - a CLOSE is answered with a CLOSE carrying the same code (done by the runtime);
+ * - bad input (nickname empty or over 64 characters, invalid channel name, message over 32 KiB, bytes that are
+ *   not UTF-8) gets an `error: ...` answer and changes nothing.
+ *
+ * A request's messages are published together (publish() calls of one turn share control requests, in call order),
+ * so each sender's messages arrive in the order they were sent and thousands of queued messages cost a few requests.
+ * A message that could not be published is reported to the sender after the request's replies (and logged and
+ * counted by `publish()`). The runtime bounds each request: a connection over its message rate is closed with 1008,
+ * and messages left at the read deadline go back to the proxy (or the connection is closed with 1013).
+ */
+
+import { webSocketHandler } from '../../aws/websocket-handler';
+import { publish } from '../../core/publish';
+import { WebSocketMessageFormat } from '../../grip/formats';
+import {
+  broadcastLine,
+  CHANNEL_META,
+  channelOf,
+  joinedReply,
+  NICK_META,
+  nickOf,
+  nickReply,
+  parseChatMessage,
+} from './chat-commands';
+
+/** The chat's Lambda handler. */
+export const handler = webSocketHandler(async (ws) => {
+  if (ws.isOpening()) {
+    ws.accept();
+    ws.subscribe(channelOf(ws.meta));
+  }
+  const published: Array<Promise<string | undefined>> = [];
+  while (ws.canRecv()) {
+    const message = ws.recvRaw();
+    if (message === null) {
+      break;
+    }
+    const command = parseChatMessage(message);
+    switch (command.kind) {
+      case 'nick':
+        ws.meta[NICK_META] = command.nick;
+        ws.send(nickReply(command.nick));
+        break;
+      case 'join':
+        ws.unsubscribe(channelOf(ws.meta));
+        ws.subscribe(command.channel);
+        ws.meta[CHANNEL_META] = command.channel;
+        ws.send(joinedReply(command.channel));
+        break;
+      case 'ping':
+        break;
+      case 'invalid':
+        ws.send(command.reply);
+        break;
+      case 'say': {
+        const channel = channelOf(ws.meta);
+        // Not awaited here: the loop's publishes go out together when it ends.
+        const line = new WebSocketMessageFormat(broadcastLine(nickOf(ws.meta), command.text));
+        published.push(
+          publish(channel, line).then(
+            () => undefined,
+            () => `error: your message could not be delivered to [${channel}]; please send it again`,
+          ),
+        );
+        break;
+      }
+    }
+  }
+  for (const failure of await Promise.all(published)) {
+    if (failure !== undefined) ws.send(failure);
+  }
+});
