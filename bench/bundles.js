@@ -159,9 +159,7 @@ async function run(ctx) {
     analysis.push(
       `Over the size target by ${kb(chat.size.raw - MAX_CHAT_BYTES)}. The largest parts besides the runtime's own ` +
         `GRIP code: the native transport (lambda/native, loaded lazily but still bundled) ` +
-        `${kb(sum((n) => n === 'lambda/native'))}; @aws-lambda-powertools ` +
-        `${kb(sum((n) => n.startsWith('@aws-lambda-powertools')))} (metrics only, which Embedded Metric Format lines ` +
-        `written directly would replace); JWT libraries (${jwtNames.join(', ') || 'none'}) ` +
+        `${kb(sum((n) => n === 'lambda/native'))}; JWT libraries (${jwtNames.join(', ') || 'none'}) ` +
         `${kb(sum((n) => JWT.test(n)))}, for HS256/RS256/ES256 sign and verify that node:crypto does directly.`,
     );
   }

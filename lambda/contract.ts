@@ -111,10 +111,3 @@ export const HandlerAsset = {
   LONG_POLL: 'long-poll',
   AUTHORIZER: 'authorizer',
 } as const;
-
-/** Assets that serve the GRIP transport only: their bundles replace the native modules with a stub. */
-export const GRIP_ONLY_ASSETS: readonly string[] = [
-  HandlerAsset.CHAT_GRIP,
-  HandlerAsset.STREAM,
-  HandlerAsset.LONG_POLL,
-];

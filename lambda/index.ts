@@ -1,7 +1,8 @@
 /**
  * The runtime API of faas-grip-cdk (`faas-grip-cdk/runtime`): handlers for WebSocket connections held by a GRIP
  * proxy or by an API Gateway WebSocket API, publishing, HTTP stream and long-poll holds, the WebSocket-over-HTTP
- * codec, configuration and the typed errors.
+ * codec, configuration and the typed errors. The API Gateway WebSocket (native) transport is in
+ * `faas-grip-cdk/runtime/native`: import it in a handler that serves native connections or publishes to them.
  *
  * @example
  * import { publish, webSocketHandler, WebSocketMessageFormat } from 'faas-grip-cdk/runtime';
@@ -34,9 +35,9 @@ export {
   type WebSocketHandlerResult,
   webSocketHandler,
 } from './aws/websocket-handler';
-export * from './contract';
+export { DEFAULT_METRICS_NAMESPACE, Env, MetricName, WEBSOCKET_EVENTS_CONTENT_TYPE } from './contract';
 export * from './core/errors';
-export { NATIVE_TARGET, type PublishOptions, type PublishResult, publish, withPublishTracking } from './core/publish';
+export { NATIVE_TARGET, type PublishOptions, type PublishResult, publish } from './core/publish';
 export {
   type OutgoingOperation,
   Transport,
@@ -94,6 +95,4 @@ export {
   type WebSocketEventInput,
   type WebSocketEventType,
 } from './grip/websocket-events';
-export { ConnectionStore } from './native/connection-store';
-export { type FanOutResult, fanOut, sendToConnection } from './native/fan-out';
 export type { NativeDeps } from './native/native-deps';

@@ -38,23 +38,7 @@ function loadContract() {
 }
 
 /** Bundles one handler; resolves to an error message, or undefined on success. */
-/** The native transport's lazily imported modules, replaced by a stub in GRIP-only bundles. */
-const NATIVE_MODULES = /[\\/]native[\\/](native-context|native-deps|pending|fan-out)(\.ts)?$/;
-
-/** An esbuild plugin that resolves imports of the native modules to lambda/native/not-bundled.ts. */
-function gripOnly() {
-  const stub = path.join(root, 'lambda', 'native', 'not-bundled.ts');
-  return {
-    name: 'grip-only',
-    setup(build) {
-      build.onResolve({ filter: /native/ }, (args) =>
-        NATIVE_MODULES.test(path.resolve(args.resolveDir, args.path)) ? { path: stub } : undefined,
-      );
-    },
-  };
-}
-
-async function bundle(name, gripOnlyAssets) {
+async function bundle(name) {
   const entry = path.join(root, 'lambda', 'handlers', `${name}.ts`);
   if (!fs.existsSync(entry)) {
     return `handler '${name}' has no entry file: expected lambda/handlers/${name}.ts`;
@@ -64,7 +48,6 @@ async function bundle(name, gripOnlyAssets) {
       ...ASSET_OPTIONS,
       entryPoints: [entry],
       outfile: path.join(root, 'assets', name, 'index.js'),
-      plugins: gripOnlyAssets.includes(name) ? [gripOnly()] : [],
     });
     return undefined;
   } catch (err) {
@@ -77,10 +60,8 @@ async function bundle(name, gripOnlyAssets) {
 }
 
 async function main() {
-  const { HandlerAsset, GRIP_ONLY_ASSETS = [] } = loadContract();
-  const failures = (
-    await Promise.all(Object.values(HandlerAsset).map((name) => bundle(name, GRIP_ONLY_ASSETS)))
-  ).filter(Boolean);
+  const { HandlerAsset } = loadContract();
+  const failures = (await Promise.all(Object.values(HandlerAsset).map((name) => bundle(name)))).filter(Boolean);
   if (failures.length > 0) {
     process.stderr.write(`${failures.map((f) => `bundle: ${f}`).join('\n')}\n`);
     process.exitCode = 1;

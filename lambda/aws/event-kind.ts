@@ -3,7 +3,6 @@
  * module is loaded to decide), so the GRIP path never pays for the native transport.
  */
 
-import { isNativeEvent } from '../native/native-event';
 import { isHttpEvent } from './http-event';
 
 /**
@@ -18,15 +17,37 @@ export type EventKind = 'grip-http' | 'native' | 'pending-delivery' | 'unknown';
 export function eventKind(event: unknown): EventKind {
   if (isNativeEvent(event)) return 'native';
   if (isHttpEvent(event)) return 'grip-http';
-  if (isPendingDeliveryShape(event)) return 'pending-delivery';
+  if (isPendingDeliveryEvent(event)) return 'pending-delivery';
   return 'unknown';
 }
 
+const NATIVE_EVENT_TYPES = new Set<unknown>(['CONNECT', 'MESSAGE', 'DISCONNECT']);
+
 /**
- * The self-invocation event of the native transport's pending delivery: `{ faasGripDeliverPending: { connectionId } }`
- * (the shape `schedulePendingDelivery` in native/pending.ts sends), checked here without loading that module.
+ * True for an API Gateway WebSocket event: `requestContext.connectionId` and an `eventType` of CONNECT, MESSAGE or
+ * DISCONNECT (read by native/native-event.ts).
  */
-function isPendingDeliveryShape(event: unknown): boolean {
+export function isNativeEvent(event: unknown): boolean {
+  const ctx = (event as { requestContext?: { connectionId?: unknown; eventType?: unknown } } | null)?.requestContext;
+  return (
+    typeof ctx === 'object' &&
+    ctx !== null &&
+    typeof ctx.connectionId === 'string' &&
+    ctx.connectionId !== '' &&
+    NATIVE_EVENT_TYPES.has(ctx.eventType)
+  );
+}
+
+/**
+ * The event the native transport's `$connect` commit sends to this function (asynchronous self-invocation, see
+ * native/pending.ts) to deliver a connection's pending messages.
+ */
+export interface PendingDeliveryEvent {
+  readonly faasGripDeliverPending: { readonly connectionId: string };
+}
+
+/** True for the self-invocation event of the pending delivery: `{ faasGripDeliverPending: { connectionId } }`. */
+export function isPendingDeliveryEvent(event: unknown): event is PendingDeliveryEvent {
   const body = (event as { faasGripDeliverPending?: { connectionId?: unknown } } | null)?.faasGripDeliverPending;
   return typeof body?.connectionId === 'string' && body.connectionId !== '';
 }

@@ -7,6 +7,7 @@
 import type { WebSocketContext } from '../core/websocket-context';
 import { readGripRequestOrThrow, readGripRequestSync } from '../grip/io/read-grip-request';
 import type { NativeDeps } from '../native/native-deps';
+import { loadNative } from '../native-loader';
 import { eventKind } from './event-kind';
 import { type GripWebSocketContext, getGripWebSocketContext } from './http-event';
 
@@ -56,7 +57,7 @@ export interface GetWebSocketOptions {
  */
 export async function getWebSocket(event: unknown, options: GetWebSocketOptions = {}): Promise<WebSocketContext> {
   if (eventKind(event) === 'native') {
-    const { createNativeContext } = await import('../native/native-context');
+    const { createNativeContext } = await loadNative();
     return createNativeContext(event, options.native);
   }
   const { request, config } = await readGripRequestOrThrow(event);

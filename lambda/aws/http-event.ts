@@ -140,10 +140,7 @@ export function isWebSocketOverHttp(req: HttpRequest): boolean {
 }
 
 /** A context on the GRIP transport: `toResponse()` (and `finish()`) give the HTTP result of the request's event. */
-export interface GripWebSocketContext extends WebSocketContext {
-  toResponse(): HttpResult;
-  finish(): Promise<HttpResult>;
-}
+export type GripWebSocketContext = WebSocketContext<HttpResult>;
 
 /**
  * Builds the GRIP context of a WebSocket-over-HTTP request: meta from Meta-* headers, events decoded, the
@@ -156,8 +153,7 @@ export function getGripWebSocketContext(req: HttpRequest, options: { prefix?: st
     throw new NotWebSocketOverHttpError(`not a WebSocket-over-HTTP request: ${problems.join('; ')}`);
   }
   const version = req.version;
-  // The GRIP finisher answers with toHttpResult's result, which is what the narrower type states.
-  return new WebSocketContext({
+  return new WebSocketContext<HttpResult>({
     id: req.headers['connection-id'],
     transport: Transport.GRIP,
     meta: metaFromHeaders(req.headers),
@@ -165,7 +161,7 @@ export function getGripWebSocketContext(req: HttpRequest, options: { prefix?: st
     prefix: options.prefix ?? '',
     finisher: createGripFinisher((response) => toHttpResult(version, response)),
     flowControl: proxySupportsFlowControl(req.headers),
-  }) as GripWebSocketContext;
+  });
 }
 
 /**

@@ -16,10 +16,10 @@ import {
   encodeWebSocketEvents,
   type WebSocketEventInput,
 } from '../grip/websocket-events';
-import type { NativeResult } from '../native/native-context';
+import type { NativeContext, NativeResult, PendingDeliveryResult } from '../native';
 import type { NativeDeps } from '../native/native-deps';
-import type { PendingDeliveryEvent, PendingDeliveryResult } from '../native/pending';
-import { eventKind } from './event-kind';
+import { loadNative } from '../native-loader';
+import { eventKind, type PendingDeliveryEvent } from './event-kind';
 import {
   EventVersion,
   getGripWebSocketContext,
@@ -91,8 +91,8 @@ export function webSocketHandler<E = unknown>(
           case 'native':
             return await handleNative(fn, event, deps);
           case 'pending-delivery': {
-            const pending = await import('../native/pending');
-            return await pending.deliverPending(event as PendingDeliveryEvent, deps);
+            const { deliverPending } = await loadNative();
+            return await deliverPending(event as PendingDeliveryEvent, deps);
           }
           default:
             logger.warn('event is neither an HTTP nor an API Gateway WebSocket event');
@@ -153,9 +153,9 @@ function gripAfterError(req: HttpRequest, prefix: string): HttpResult {
 }
 
 async function handleNative<E>(fn: WebSocketHandlerFunction<E>, event: E, deps: NativeDeps): Promise<NativeResult> {
-  const { createNativeContext } = await import('../native/native-context');
-  let ws: WebSocketContext;
+  let ws: NativeContext;
   try {
+    const { createNativeContext } = await loadNative();
     ws = await createNativeContext(event, deps);
   } catch (error) {
     logger.error('cannot read the connection of an API Gateway WebSocket event', { error });
@@ -163,10 +163,10 @@ async function handleNative<E>(fn: WebSocketHandlerFunction<E>, event: E, deps: 
   }
   countInbound(ws);
   try {
-    return (await withPublishTracking(async () => {
+    return await withPublishTracking(async () => {
       await fn(ws, event);
       return ws.finish();
-    }, deps)) as NativeResult;
+    }, deps);
   } catch (error) {
     handlerFailed(error, ws);
     return nativeAfterError(ws, event, deps);
@@ -176,15 +176,14 @@ async function handleNative<E>(fn: WebSocketHandlerFunction<E>, event: E, deps: 
 /** Keeps the native state consistent after a failure: nothing half-stored, the connection closed or cleaned up. */
 async function nativeAfterError<E>(ws: WebSocketContext, event: E, deps: NativeDeps): Promise<NativeResult> {
   try {
+    const native = await loadNative();
     if (ws.isOpening()) {
-      const { storeOf } = await import('../native/native-deps');
-      await storeOf(deps).deleteConnection(ws.id);
+      await native.discardConnection(ws.id, deps);
       return { statusCode: 500, body: 'internal error' };
     }
-    const { createNativeContext } = await import('../native/native-context');
-    const fresh = await createNativeContext(event, deps);
+    const fresh = await native.createNativeContext(event, deps);
     if (!fresh.disconnected) fresh.close(HANDLER_ERROR_CLOSE_CODE, HANDLER_ERROR_REASON);
-    return (await fresh.finish()) as NativeResult;
+    return await fresh.finish();
   } catch (error) {
     logger.error('cleaning up after the handler error failed; the connection item expires with its TTL', {
       connectionId: ws.id,

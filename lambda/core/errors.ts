@@ -69,17 +69,23 @@ export interface PublishFailure {
   readonly cause: Error;
 }
 
-/** What a publish delivered before it failed, when it got that far (see `PublishResult` in publish.ts). */
-export interface PartialDelivery {
+/** What a publish reached (and, in `PublishError.partial`, what a failed publish delivered all the same). */
+export interface PublishResult {
   /** Number of GRIP proxies that accepted the publish. */
   readonly proxies: number;
-  /** The native fan-out as far as it went: exactly what was delivered, and what is not known. */
+  /** The native fan-out, when native subscribers are configured and the publish has a `ws-message` format. */
   readonly native?: {
+    /** Messages API Gateway accepted. */
     readonly delivered: number;
+    /** Subscribers that were gone (and were removed). */
     readonly gone: number;
+    /** Subscribers the message did not reach. */
     readonly failed: number;
+    /** Subscribers whose post was sent but not answered in time: it may have reached them (never sent twice). */
     readonly unknown: number;
+    /** Subscribers still opening that refused the post: they joined as it went out (not a failure). */
     readonly opening: number;
+    /** False when not every subscriber was listed (the listing failed, or the deadline came first). */
     readonly complete: boolean;
   };
 }
@@ -89,7 +95,7 @@ export class PublishError extends FaasGripError {
   override name = 'PublishError';
   readonly failures: readonly PublishFailure[];
   /** What was delivered all the same, when known: a retry of the whole publish repeats those deliveries. */
-  partial?: PartialDelivery;
+  partial?: PublishResult;
   constructor(failures: readonly PublishFailure[]) {
     super(
       `publish failed on ${failures.length} target(s): ${failures

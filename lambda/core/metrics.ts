@@ -1,5 +1,7 @@
 /**
- * Counters in CloudWatch Embedded Metric Format, written through Powertools for AWS Lambda.
+ * Counters in CloudWatch Embedded Metric Format (EMF): one JSON line on stdout that CloudWatch Logs turns into
+ * metrics (the format AWS documents in "Specification: Embedded metric format"). Written here directly: a line of
+ * JSON needs no library, and the handler bundles stay small.
  *
  * Counts are summed in memory and written as one EMF line by {@link flushMetrics}, which
  * `webSocketHandler` calls at the end of every invocation. Namespace: `FAAS_GRIP_METRICS_NAMESPACE`, default
@@ -10,14 +12,12 @@
  * `POWERTOOLS_METRICS_DISABLED` is unset), as Powertools documents, and under jest unless one of those two
  * variables is set explicitly.
  */
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DEFAULT_METRICS_NAMESPACE, Env, type MetricName } from '../contract';
 
 /** One of the metric names of the contract (`MetricName`). */
 export type RuntimeMetricName = (typeof MetricName)[keyof typeof MetricName];
 
 const pending = new Map<RuntimeMetricName, number>();
-let emitter: Metrics | undefined;
 
 const TRUE = /^(1|true|yes|on)$/i;
 
@@ -30,12 +30,19 @@ function outputOff(): boolean {
   return process.env.JEST_WORKER_ID !== undefined;
 }
 
-function getEmitter(): Metrics {
-  emitter ??= new Metrics({
-    namespace: process.env[Env.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE,
-    serviceName: process.env.AWS_LAMBDA_FUNCTION_NAME || process.env.POWERTOOLS_SERVICE_NAME || 'faas-grip',
+/** The EMF line of `counts`: every metric a Count under the namespace, with the one `service` dimension. */
+function emfLine(counts: ReadonlyArray<readonly [RuntimeMetricName, number]>): string {
+  const service = process.env.AWS_LAMBDA_FUNCTION_NAME || process.env.POWERTOOLS_SERVICE_NAME || 'faas-grip';
+  const directive = {
+    Namespace: process.env[Env.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE,
+    Dimensions: [['service']],
+    Metrics: counts.map(([name]) => ({ Name: name, Unit: 'Count' })),
+  };
+  return JSON.stringify({
+    _aws: { Timestamp: Date.now(), CloudWatchMetrics: [directive] },
+    service,
+    ...Object.fromEntries(counts),
   });
-  return emitter;
 }
 
 /**
@@ -64,11 +71,7 @@ export function flushMetrics(): void {
     return;
   }
   try {
-    const metrics = getEmitter();
-    for (const [name, value] of counts) {
-      metrics.addMetric(name, MetricUnit.Count, value);
-    }
-    metrics.publishStoredMetrics();
+    process.stdout.write(`${emfLine(counts)}\n`);
   } catch (error) {
     console.error(JSON.stringify({ level: 'error', message: 'metrics flush failed', error: String(error) }));
   }

@@ -14,7 +14,15 @@ import { gripPrefix, loadGripConfig, reloadGripConfig } from '../grip/io/grip-co
 import { type ItemFailures, type PublishItem, publishInOrder } from '../grip/io/publisher';
 import type { FanOutResult } from '../native/fan-out';
 import type { NativeDeps } from '../native/native-deps';
-import { FaasGripError, GripConfigError, PublishError, type PublishFailure, SecretNotSetError } from './errors';
+import { loadNative } from '../native-loader';
+import {
+  FaasGripError,
+  GripConfigError,
+  PublishError,
+  type PublishFailure,
+  type PublishResult,
+  SecretNotSetError,
+} from './errors';
 import { logger } from './logger';
 import { countMetric, flushMetrics } from './metrics';
 
@@ -28,26 +36,7 @@ export interface PublishOptions {
   readonly meta?: Readonly<Record<string, string>>;
 }
 
-/** What a publish reached. */
-export interface PublishResult {
-  /** Number of GRIP proxies that accepted the publish. */
-  readonly proxies: number;
-  /** The native fan-out, when native subscribers are configured and the publish has a `ws-message` format. */
-  readonly native?: {
-    /** Messages API Gateway accepted. */
-    readonly delivered: number;
-    /** Subscribers that were gone (and were removed). */
-    readonly gone: number;
-    /** Subscribers the message did not reach. */
-    readonly failed: number;
-    /** Subscribers whose post was sent but not answered in time: it may have reached them (never sent twice). */
-    readonly unknown: number;
-    /** Subscribers still opening that refused the post: they joined as it went out (not a failure). */
-    readonly opening: number;
-    /** False when not every subscriber was listed (the listing failed, or the deadline came first). */
-    readonly complete: boolean;
-  };
-}
+export type { PublishResult };
 
 /** The name of the native target in a {@link PublishError}'s failures. */
 export const NATIVE_TARGET = 'native';
@@ -320,7 +309,7 @@ async function publishNative(channel: string, formats: readonly Format[], deps: 
     logger.warn('a ws-message close or other action is not supported for native subscribers; skipped', { channel });
     return undefined;
   }
-  const { fanOut } = await import('../native/fan-out');
+  const { fanOut } = await loadNative();
   const result = await fanOut(channel, data, deps);
   countMetric(MetricName.FANOUT_DELIVERED, result.delivered);
   countMetric(MetricName.FANOUT_GONE, result.gone);

@@ -51,16 +51,16 @@ export type OutgoingOperation =
   | { readonly kind: 'ping'; readonly bytes?: Uint8Array }
   | { readonly kind: 'pong'; readonly bytes?: Uint8Array };
 
-/** Turns a context into the Lambda result of its transport. */
-export interface WebSocketFinisher {
+/** Turns a context into the Lambda result `R` of its transport. */
+export interface WebSocketFinisher<R = unknown> {
   /** Synchronous proxy result (GRIP). Native: throws TransportNotSupportedError. */
-  toResponse(ctx: WebSocketContext): unknown;
+  toResponse(ctx: WebSocketContext<R>): R;
   /** Commits the context's effects and returns the Lambda result (GRIP: same as toResponse). */
-  finish(ctx: WebSocketContext): Promise<unknown>;
+  finish(ctx: WebSocketContext<R>): Promise<R>;
 }
 
-/** What a transport factory gives a new context. */
-export interface WebSocketContextInit {
+/** What a transport factory gives a new context whose Lambda result is `R`. */
+export interface WebSocketContextInit<R = unknown> {
   /** The connection id (Pushpin's Connection-Id, API Gateway's connectionId). */
   readonly id: string;
   readonly transport: Transport;
@@ -70,7 +70,7 @@ export interface WebSocketContextInit {
   readonly events: readonly WebSocketEvent[];
   /** Channel prefix (GRIP_PREFIX). @default '' */
   readonly prefix?: string;
-  readonly finisher: WebSocketFinisher;
+  readonly finisher: WebSocketFinisher<R>;
   /**
    * The connection's inbound message rate; `null` turns the limit off.
    * @default - from FAAS_GRIP_MESSAGE_RATE and FAAS_GRIP_MESSAGE_BURST (50 messages/s, bursts of 500)
@@ -104,8 +104,11 @@ const MESSAGE = new Set(['TEXT', 'BINARY']);
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
-/** A WebSocket connection as seen by one handler invocation. */
-export class WebSocketContext {
+/**
+ * A WebSocket connection as seen by one handler invocation. `R` is the Lambda result its transport answers with
+ * (`HttpResult` on GRIP, `NativeResult` on an API Gateway WebSocket API).
+ */
+export class WebSocketContext<R = unknown> {
   readonly id: string;
   readonly transport: Transport;
   /** The connection's meta: set, change or delete string values; changes are saved when the context finishes. */
@@ -113,7 +116,7 @@ export class WebSocketContext {
   private readonly originalMeta: Readonly<Record<string, string>>;
   private readonly events: readonly WebSocketEvent[];
   private readonly prefix: string;
-  private readonly finisher: WebSocketFinisher;
+  private readonly finisher: WebSocketFinisher<R>;
   private readonly ops: OutgoingOperation[] = [];
   private readPos = 0;
   private acceptedFlag = false;
@@ -131,7 +134,7 @@ export class WebSocketContext {
   private handedOut = 0;
   private deferredAt: number | undefined;
 
-  constructor(init: WebSocketContextInit) {
+  constructor(init: WebSocketContextInit<R>) {
     this.id = init.id;
     this.transport = init.transport;
     // The rate state is the runtime's: user code neither sees nor changes it.
@@ -377,12 +380,12 @@ export class WebSocketContext {
   }
 
   /** The transport's synchronous result (GRIP proxy response). */
-  toResponse(): unknown {
+  toResponse(): R {
     return this.finisher.toResponse(this);
   }
 
   /** Commits the context's effects and returns the Lambda result. */
-  finish(): Promise<unknown> {
+  finish(): Promise<R> {
     return this.finisher.finish(this);
   }
 

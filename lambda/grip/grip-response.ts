@@ -104,7 +104,7 @@ function reportLimits(ctx: WebSocketContext): void {
  * A finisher for GRIP contexts: `shape` turns the response into the Lambda result of the incoming event's format
  * (see toHttpResult in http-event.ts).
  */
-export function createGripFinisher(shape: (response: GripResponse) => unknown): WebSocketFinisher {
+export function createGripFinisher<R>(shape: (response: GripResponse) => R): WebSocketFinisher<R> {
   return {
     toResponse: (ctx) => shape(buildGripResponse(ctx)),
     finish: async (ctx) => shape(buildGripResponse(ctx)),

@@ -1,6 +1,5 @@
 /**
- * The chat handler of lambda/examples/chat/chat-handler.ts, bundled for the GRIP transport only (`assets/chat-grip`): scripts/bundle.js
- * replaces the native transport's modules with lambda/native/not-bundled.ts, so the bundle carries no DynamoDB or
- * management API code. A GripApi without a handler of its own runs this one.
+ * Bundle entry of the chat example for the GRIP transport only (`assets/chat-grip`): without the native transport's
+ * module, the bundle carries no DynamoDB or management API code. A GripApi without a handler of its own runs it.
  */
 export { handler } from '../examples/chat/chat-handler';

@@ -1,6 +1,12 @@
 import { ConnectionTableSchema } from '../contract';
 import { InvalidValueError, OutputLimitError, TransportNotSupportedError, WebSocketStateError } from '../core/errors';
-import { type OutgoingOperation, Transport, WebSocketContext, type WebSocketFinisher } from '../core/websocket-context';
+import {
+  type OutgoingOperation,
+  Transport,
+  WebSocketContext,
+  type WebSocketContextInit,
+  type WebSocketFinisher,
+} from '../core/websocket-context';
 import { gripPrefix } from '../grip/io/grip-config';
 import type { WebSocketEvent } from '../grip/websocket-events';
 import { type PendingMessage, type PendingSend, payloadOf } from './connection-items';
@@ -20,6 +26,9 @@ export const MAX_PENDING_BYTES = 300 * 1024;
  */
 export const MAX_NATIVE_CHANNEL_BYTES = 1024 - ConnectionTableSchema.channelPrefix.length;
 
+/** A context on the native transport: `finish()` commits its effects and gives the route's result. */
+export type NativeContext = WebSocketContext<NativeResult>;
+
 /** The Lambda result of an API Gateway WebSocket route. */
 export interface NativeResult {
   readonly statusCode: number;
@@ -32,7 +41,7 @@ export interface NativeResult {
  * meta; a message gives [TEXT] or [BINARY] and the meta stored for the connection; `$disconnect` gives
  * [DISCONNECT]. `await ctx.finish()` commits what the handler did and returns the route's result.
  */
-export async function createNativeContext(event: unknown, deps: NativeDeps = {}): Promise<WebSocketContext> {
+export async function createNativeContext(event: unknown, deps: NativeDeps = {}): Promise<NativeContext> {
   const native = readNativeEvent(event);
   const record = native.type === 'CONNECT' ? undefined : await storeOf(deps).getConnection(native.connectionId);
   const prefix = deps.prefix ?? gripPrefix();
@@ -47,10 +56,10 @@ export async function createNativeContext(event: unknown, deps: NativeDeps = {})
 }
 
 /** The context of a native connection: subscribe() also checks the name against the table's key limit. */
-class NativeWebSocketContext extends WebSocketContext {
+class NativeWebSocketContext extends WebSocketContext<NativeResult> {
   constructor(
     private readonly channelPrefix: string,
-    init: ConstructorParameters<typeof WebSocketContext>[0],
+    init: WebSocketContextInit<NativeResult>,
   ) {
     super(init);
   }
@@ -75,7 +84,7 @@ function inboundEvent(native: NativeEvent): WebSocketEvent {
 }
 
 /** Commits a native context: DynamoDB for meta and subscriptions, the management API for sends and close. */
-class NativeFinisher implements WebSocketFinisher {
+class NativeFinisher implements WebSocketFinisher<NativeResult> {
   private finished = false;
 
   constructor(
@@ -91,7 +100,7 @@ class NativeFinisher implements WebSocketFinisher {
     );
   }
 
-  async finish(ctx: WebSocketContext): Promise<NativeResult> {
+  async finish(ctx: NativeContext): Promise<NativeResult> {
     if (this.finished) throw new WebSocketStateError('finish() called twice: a context is committed once');
     this.finished = true;
     if (this.event.type === 'CONNECT') return this.connect(ctx);

@@ -1,3 +1,4 @@
+import { isNativeEvent } from '../aws/event-kind';
 import { TransportNotSupportedError } from '../core/errors';
 
 /** The three kinds of API Gateway WebSocket events. */
@@ -23,8 +24,6 @@ export interface NativeEvent {
   readonly disconnect?: { readonly statusCode?: number; readonly reason?: string };
 }
 
-const EVENT_TYPES = new Set<string>(['CONNECT', 'MESSAGE', 'DISCONNECT']);
-
 interface RawContext {
   connectionId?: unknown;
   eventType?: unknown;
@@ -33,12 +32,6 @@ interface RawContext {
   authorizer?: unknown;
   disconnectStatusCode?: unknown;
   disconnectReason?: unknown;
-}
-
-/** True for an API Gateway WebSocket event: `requestContext.connectionId` and an `eventType` of CONNECT, MESSAGE or DISCONNECT. */
-export function isNativeEvent(event: unknown): boolean {
-  const ctx = requestContext(event);
-  return ctx !== undefined && typeof ctx.connectionId === 'string' && ctx.connectionId !== '' && isEventType(ctx);
 }
 
 /** Reads an API Gateway WebSocket event. Throws TransportNotSupportedError for any other event. */
@@ -85,10 +78,6 @@ function requestContext(event: unknown): RawContext | undefined {
   if (!isObject(event)) return undefined;
   const ctx = (event as { requestContext?: unknown }).requestContext;
   return isObject(ctx) ? (ctx as RawContext) : undefined;
-}
-
-function isEventType(ctx: RawContext): boolean {
-  return typeof ctx.eventType === 'string' && EVENT_TYPES.has(ctx.eventType);
 }
 
 function defaultRouteKey(type: NativeEventType): string {

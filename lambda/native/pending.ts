@@ -17,6 +17,7 @@
  * speak. A post sent but not answered in time is not sent again (it may have been delivered).
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { PendingDeliveryEvent } from '../aws/event-kind';
 import { backoffDelay, sleep } from '../core/backoff';
 import { callTimeout, invocationDeadline } from '../core/deadline';
 import { PublishError } from '../core/errors';
@@ -29,11 +30,6 @@ import {
   postWithRetry,
 } from './management';
 import { loggerOf, managementOf, type NativeDeps, storeOf } from './native-deps';
-
-/** The event the `$connect` commit sends to this function to deliver a connection's pending messages. */
-export interface PendingDeliveryEvent {
-  readonly faasGripDeliverPending: { readonly connectionId: string };
-}
 
 /** What a pending delivery did. */
 export interface PendingDeliveryResult {
@@ -56,12 +52,6 @@ export const PENDING_INVOKE_ATTEMPTS = 3;
 export const INVOKE_TIMEOUT_MS = 3000;
 
 let sharedLambda: Promise<LambdaClient> | undefined;
-
-/** True for the self-invocation event of {@link schedulePendingDelivery}. */
-export function isPendingDeliveryEvent(event: unknown): event is PendingDeliveryEvent {
-  const body = (event as { faasGripDeliverPending?: { connectionId?: unknown } } | null)?.faasGripDeliverPending;
-  return typeof body?.connectionId === 'string' && body.connectionId !== '';
-}
 
 /**
  * Invokes this function asynchronously (InvocationType `Event`, same version) to deliver the connection's

@@ -112,7 +112,9 @@ describe('the GRIP-only chat asset', () => {
     const result = await load()(event);
 
     expect(result.statusCode).toBe(500);
-    expect(errors.mock.calls.flat().join(' ')).toContain('GRIP transport only');
+    const logged = errors.mock.calls.flat().join(' ');
+    expect(logged).toContain('does not carry the API Gateway WebSocket (native) transport');
+    expect(logged).toContain('HandlerBundle.CHAT');
   });
 });
 

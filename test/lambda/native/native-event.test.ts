@@ -1,5 +1,6 @@
+import { isNativeEvent } from '../../../lambda/aws/event-kind';
 import { TransportNotSupportedError } from '../../../lambda/core/errors';
-import { isNativeEvent, readNativeEvent } from '../../../lambda/native/native-event';
+import { readNativeEvent } from '../../../lambda/native/native-event';
 import { connectEvent, disconnectEvent, messageEvent } from '../../helpers/native-events';
 
 describe('isNativeEvent', () => {

@@ -2,15 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { isPendingDeliveryEvent, type PendingDeliveryEvent } from '../../../lambda/aws/event-kind';
 import { ConnectionStore } from '../../../lambda/native/connection-store';
 import { createNativeContext } from '../../../lambda/native/native-context';
 import type { NativeDeps } from '../../../lambda/native/native-deps';
-import {
-  deliverPending,
-  isPendingDeliveryEvent,
-  type PendingDeliveryEvent,
-  schedulePendingDelivery,
-} from '../../../lambda/native/pending';
+import { deliverPending, schedulePendingDelivery } from '../../../lambda/native/pending';
 import { LOCAL_AWS, type LocalDynamo, startDynalite } from '../../helpers/dynalite';
 import { setEnv } from '../../helpers/grip-events';
 import { LocalManagementServer } from '../../helpers/local-management-server';

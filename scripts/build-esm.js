@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/**
+ * Builds the ES module form of the runtime's public entries, `faas-grip-cdk/runtime` and
+ * `faas-grip-cdk/runtime/native`, into dist/esm/runtime/ (`index.mjs`, `native.mjs` and the chunks they share), so a
+ * user's bundler keeps only what the handler uses (the CommonJS form in dist/lambda/ cannot be tree-shaken). The two
+ * entries share their modules' state through the chunks. Dependencies stay external; the types are dist/lambda's.
+ *
+ * Silent on success; prints the failure on stderr and exits non-zero otherwise.
+ */
+
+const path = require('node:path');
+const esbuild = require('esbuild');
+
+const root = path.resolve(__dirname, '..');
+
+async function main() {
+  await esbuild.build({
+    entryPoints: {
+      index: path.join(root, 'lambda', 'index.ts'),
+      native: path.join(root, 'lambda', 'native-api.ts'),
+    },
+    outdir: path.join(root, 'dist', 'esm', 'runtime'),
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    logLevel: 'silent',
+  });
+}
+
+main().catch((err) => {
+  const messages = (err.errors ?? []).map((e) => `  ${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`);
+  process.stderr.write(`build-esm: ${messages.join('\n') || err.stack || err}\n`);
+  process.exitCode = 1;
+});
