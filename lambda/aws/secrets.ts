@@ -5,6 +5,7 @@
  * (a flood of requests does not make a read each) and every read ends by its timeout.
  */
 import type { GetSecretValueCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { callTimeout } from '../core/deadline';
 
 /** How long a secret's value is reused by default before it is read again. */
 export const SECRET_TTL_MS = 5 * 60 * 1000;
@@ -33,7 +34,8 @@ export interface ReadSecretOptions {
    */
   readonly failureTtlMs?: number;
   /**
-   * The longest the read may take, SDK retries included; it then fails with a timeout error.
+   * The longest the read may take, SDK retries included; it then fails with a timeout error. Inside an invocation
+   * (`webSocketHandler`, `httpHoldHandler`) the read also ends by the invocation's deadline.
    * @default SECRET_READ_TIMEOUT_MS
    */
   readonly timeoutMs?: number;
@@ -54,7 +56,8 @@ const clients = new Map<string, SecretsManagerClient>();
  * The value of a secret, by ARN or name: its `SecretString`, else its `SecretBinary` as UTF-8, else undefined.
  * A full ARN's region is used for the call, so a secret of another region can be read.
  *
- * @throws the Secrets Manager client's error as is (callers word it for their setting); failures are not cached.
+ * @throws the Secrets Manager client's error as is (callers word it for their setting); failures are not cached;
+ *   TimeoutError (not sent, not remembered) when the invocation's deadline has passed.
  */
 export function readSecret(arn: string, options: ReadSecretOptions = {}): Promise<string | undefined> {
   const {
@@ -62,6 +65,13 @@ export function readSecret(arn: string, options: ReadSecretOptions = {}): Promis
     failureTtlMs = SECRET_FAILURE_TTL_MS,
     timeoutMs = SECRET_READ_TIMEOUT_MS,
   } = options;
+  let timeout: number;
+  try {
+    // The invocation's deadline caps the read; past it, nothing starts and nothing is remembered.
+    timeout = callTimeout(undefined, timeoutMs);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const cached = entries.get(arn);
   if (
     cached !== undefined &&
@@ -69,7 +79,7 @@ export function readSecret(arn: string, options: ReadSecretOptions = {}): Promis
   ) {
     return cached.value;
   }
-  const entry: Entry = { value: fetchSecret(arn, timeoutMs) };
+  const entry: Entry = { value: fetchSecret(arn, timeout) };
   entries.set(arn, entry);
   entry.value.then(
     () => {

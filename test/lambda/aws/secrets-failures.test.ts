@@ -5,6 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readSecret, SECRET_FAILURE_TTL_MS } from '../../../lambda/aws/secrets';
+import { withInvocationDeadline } from '../../../lambda/core/deadline';
+import { TimeoutError } from '../../../lambda/core/errors';
 import { setEnv } from '../../helpers/grip-events';
 import { SecretsManagerEndpoint } from '../../helpers/secrets-manager-endpoint';
 
@@ -91,5 +93,32 @@ describe('a Secrets Manager that never answers', () => {
 
     expect(failure).toBeInstanceOf(Error);
     expect((failure as Error).message).toMatch(/timed out|abort/i);
+  });
+
+  test("a read inside an invocation ends by the invocation's deadline, not only by its own timeout", async () => {
+    const context = { getRemainingTimeInMillis: () => 400 };
+
+    const failure = await withInvocationDeadline(context, () =>
+      readSecret(arnOf('hanging-in-invocation', 'eu-west-3'), { timeoutMs: 60_000 }).catch((e: Error) => e),
+    );
+
+    expect((failure as Error).message).toMatch(/timed out after (\d+) ms/);
+    const ms = Number(/timed out after (\d+) ms/.exec((failure as Error).message)?.[1]);
+    expect(ms).toBeLessThanOrEqual(400);
+  });
+
+  test('a read that cannot start before the deadline fails at once and is not remembered as a failure', async () => {
+    const arn = arnOf('after-deadline');
+    endpoint.secrets[arn] = 'value';
+    const restoreGood = setEnv(endpoint.env);
+    try {
+      const late = await withInvocationDeadline({ getRemainingTimeInMillis: () => 0 }, () =>
+        readSecret(arn).catch((e: Error) => e),
+      );
+      expect(late).toBeInstanceOf(TimeoutError);
+      expect(await readSecret(arn)).toBe('value');
+    } finally {
+      restoreGood();
+    }
   });
 });
