@@ -5,6 +5,7 @@
  * (a flood of requests does not make a read each) and every read ends by its timeout.
  */
 import type { GetSecretValueCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { containerScoped } from '../core/container';
 import { callTimeout } from '../core/deadline';
 
 /** How long a secret's value is reused by default before it is read again. */
@@ -49,8 +50,9 @@ interface Entry {
   failed?: boolean;
 }
 
-const entries = new Map<string, Entry>();
-const clients = new Map<string, SecretsManagerClient>();
+/** The container's reads by ARN, and its client per region. */
+const entries = containerScoped(() => new Map<string, Entry>());
+const clients = containerScoped(() => new Map<string, SecretsManagerClient>());
 
 /**
  * The value of a secret, by ARN or name: its `SecretString`, else its `SecretBinary` as UTF-8, else undefined.
@@ -72,7 +74,7 @@ export function readSecret(arn: string, options: ReadSecretOptions = {}): Promis
   } catch (error) {
     return Promise.reject(error);
   }
-  const cached = entries.get(arn);
+  const cached = entries.get().get(arn);
   if (
     cached !== undefined &&
     (cached.readAt === undefined || isFresh(cached.readAt, cached.failed ? failureTtlMs : maxAgeMs))
@@ -80,7 +82,7 @@ export function readSecret(arn: string, options: ReadSecretOptions = {}): Promis
     return cached.value;
   }
   const entry: Entry = { value: fetchSecret(arn, timeout) };
-  entries.set(arn, entry);
+  entries.get().set(arn, entry);
   entry.value.then(
     () => {
       entry.readAt = Date.now();
@@ -103,10 +105,10 @@ function isFresh(readAt: number, maxAgeMs: number): boolean {
 async function fetchSecret(arn: string, timeoutMs: number): Promise<string | undefined> {
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   const region = arn.startsWith('arn:') ? arn.split(':')[3] || undefined : undefined;
-  let client = clients.get(region ?? '');
+  let client = clients.get().get(region ?? '');
   if (client === undefined) {
     client = new SecretsManagerClient(region === undefined ? {} : { region });
-    clients.set(region ?? '', client);
+    clients.get().set(region ?? '', client);
   }
   let output: GetSecretValueCommandOutput;
   try {

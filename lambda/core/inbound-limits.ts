@@ -10,13 +10,9 @@
  *   `Content-Bytes-Accepted` where the proxy supports it (Pushpin 1.41 and later), or refused by closing the
  *   connection with 1013 (try again later).
  */
-import { Env } from '../contract';
-import { GripConfigError } from './errors';
+import { type FlowControlSetting, type MessageRate, runtimeSettings } from './settings';
 
-/** Default sustained inbound rate of one connection, in messages per second. */
-export const DEFAULT_MESSAGE_RATE = 50;
-/** Default number of messages one connection may send at once (the bucket's size). */
-export const DEFAULT_MESSAGE_BURST = 500;
+export type { FlowControlSetting, MessageRate };
 /** Close code for a connection over its message rate: 1008, policy violation (RFC 6455). */
 export const RATE_LIMIT_CLOSE_CODE = 1008;
 /** Close reason sent with {@link RATE_LIMIT_CLOSE_CODE}. */
@@ -34,47 +30,6 @@ export const FLOW_CONTROL_MARKER_FEATURE = 'link:gone';
 /** The response header that accepts only part of a WebSocket-over-HTTP request's content. */
 export const CONTENT_BYTES_ACCEPTED = 'Content-Bytes-Accepted';
 
-/** A sustained rate and a burst, in messages. */
-export interface MessageRate {
-  readonly perSecond: number;
-  readonly burst: number;
-}
-
-/** How `Content-Bytes-Accepted` is used: detected from the request, always, or never. */
-export type FlowControlSetting = 'auto' | 'on' | 'off';
-
-/**
- * The inbound message rate from `FAAS_GRIP_MESSAGE_RATE` and `FAAS_GRIP_MESSAGE_BURST`; undefined when turned off
- * (`off` or `0`).
- *
- * @throws GripConfigError for a value that is not a positive number (rate) or a positive whole number (burst).
- */
-export function messageRateFromEnv(): MessageRate | undefined {
-  const rateText = process.env[Env.MESSAGE_RATE]?.trim().toLowerCase();
-  if (rateText === 'off' || rateText === '0') return undefined;
-  const perSecond = rateText ? Number(rateText) : DEFAULT_MESSAGE_RATE;
-  if (!Number.isFinite(perSecond) || perSecond <= 0) {
-    throw new GripConfigError(
-      `${Env.MESSAGE_RATE} is ${JSON.stringify(rateText)}: give messages per second (a positive number), or off`,
-    );
-  }
-  const burstText = process.env[Env.MESSAGE_BURST]?.trim();
-  const burst = burstText ? Number(burstText) : DEFAULT_MESSAGE_BURST;
-  if (!Number.isInteger(burst) || burst < 1) {
-    throw new GripConfigError(
-      `${Env.MESSAGE_BURST} is ${JSON.stringify(burstText)}: give a whole number of messages >= 1`,
-    );
-  }
-  return { perSecond, burst };
-}
-
-/** `FAAS_GRIP_FLOW_CONTROL`: `auto` (default), `on` or `off`. @throws GripConfigError for another value. */
-export function flowControlSetting(): FlowControlSetting {
-  const text = process.env[Env.FLOW_CONTROL]?.trim().toLowerCase() || 'auto';
-  if (text === 'auto' || text === 'on' || text === 'off') return text;
-  throw new GripConfigError(`${Env.FLOW_CONTROL} is ${JSON.stringify(text)}: use auto, on or off`);
-}
-
 /**
  * True when the proxy that sent a request honours `Content-Bytes-Accepted`. `auto` reads Pushpin's `Grip-Feature`
  * request header: no header names the feature itself, but `link:gone` came in the same release (1.41.0), so its
@@ -82,7 +37,7 @@ export function flowControlSetting(): FlowControlSetting {
  */
 export function proxySupportsFlowControl(
   headers: Readonly<Record<string, string>>,
-  setting: FlowControlSetting = flowControlSetting(),
+  setting: FlowControlSetting = runtimeSettings().flowControl,
 ): boolean {
   if (setting !== 'auto') return setting === 'on';
   const features = (headers['grip-feature'] ?? '').split(',').map((f) => f.trim().toLowerCase());

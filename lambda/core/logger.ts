@@ -4,23 +4,22 @@
  * (Grip-Sig, Authorization, key, secret, token, password) are replaced, and anything shaped like a JWT
  * inside a string is masked.
  */
+import { LOG_LEVELS, type LogLevel, runtimeSettings } from './settings';
 
 /** Severity of a log line, ordered from most to least verbose. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 
 /** Extra structured fields of a log line. Values are serialised as JSON; errors keep name, message and cause. */
 export type LogFields = Readonly<Record<string, unknown>>;
 
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const LEVELS: readonly LogLevel[] = LOG_LEVELS;
 const SECRET_NAME = /grip-sig|authori[sz]ation|secret|token|password|passwd|^pass$|key$|^key|credential|cookie/i;
 const JWT_SHAPE = /eyJ[\w-]*\.[\w-]+\.[\w-]*/g;
 const REDACTED = '[redacted]';
 const MAX_DEPTH = 5;
 
 function threshold(): number {
-  const wanted = (process.env.AWS_LAMBDA_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info').toLowerCase();
-  const index = LEVELS.indexOf(wanted as LogLevel);
-  return index === -1 ? 1 : index;
+  return LEVELS.indexOf(runtimeSettings().logLevel);
 }
 
 function scrubString(value: string): string {

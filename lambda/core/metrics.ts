@@ -12,29 +12,20 @@
  * `POWERTOOLS_METRICS_DISABLED` is unset), as Powertools documents, and under jest unless one of those two
  * variables is set explicitly.
  */
-import { DEFAULT_METRICS_NAMESPACE, Env, type MetricName } from '../contract';
+import type { MetricName } from '../contract';
+import { runtimeSettings } from './settings';
 
 /** One of the metric names of the contract (`MetricName`). */
 export type RuntimeMetricName = (typeof MetricName)[keyof typeof MetricName];
 
 const pending = new Map<RuntimeMetricName, number>();
 
-const TRUE = /^(1|true|yes|on)$/i;
-
-/** Off as Powertools documents it (read at every flush), and under jest unless one of its variables is set. */
-function outputOff(): boolean {
-  const disabled = process.env.POWERTOOLS_METRICS_DISABLED;
-  const dev = process.env.POWERTOOLS_DEV;
-  if (disabled !== undefined) return TRUE.test(disabled);
-  if (dev !== undefined) return TRUE.test(dev);
-  return process.env.JEST_WORKER_ID !== undefined;
-}
-
 /** The EMF line of `counts`: every metric a Count under the namespace, with the one `service` dimension. */
 function emfLine(counts: ReadonlyArray<readonly [RuntimeMetricName, number]>): string {
-  const service = process.env.AWS_LAMBDA_FUNCTION_NAME || process.env.POWERTOOLS_SERVICE_NAME || 'faas-grip';
+  const settings = runtimeSettings();
+  const service = settings.metricsService;
   const directive = {
-    Namespace: process.env[Env.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE,
+    Namespace: settings.metricsNamespace,
     Dimensions: [['service']],
     Metrics: counts.map(([name]) => ({ Name: name, Unit: 'Count' })),
   };
@@ -67,7 +58,7 @@ export function flushMetrics(): void {
   }
   const counts = [...pending];
   pending.clear();
-  if (outputOff()) {
+  if (runtimeSettings().metricsOff) {
     return;
   }
   try {

@@ -25,6 +25,7 @@ import {
 } from './errors';
 import { logger } from './logger';
 import { countMetric, flushMetrics } from './metrics';
+import { runtimeSettings } from './settings';
 
 /** Item options of a publish. */
 export interface PublishOptions {
@@ -61,8 +62,6 @@ interface Queued {
 const outside: { batch?: Queued[] } = {};
 
 const tracker = new AsyncLocalStorage<Invocation>();
-const GRIP_SETTINGS = [Env.GRIP_URL, Env.GRIP_PROXIES, Env.GRIP_SECRET_ARN];
-
 /**
  * Publishes to a channel (the GRIP_PREFIX is added) in one or more formats: to every configured GRIP proxy and,
  * when `FAAS_GRIP_CONNECTION_TABLE` and `FAAS_GRIP_MANAGEMENT_ENDPOINT` are set, to the channel's native
@@ -156,7 +155,7 @@ function enqueue(channel: string, formats: readonly Format[], options: PublishOp
 
 /** Sends a turn's publishes in call order and settles each with what its own message reached. */
 async function publishBatch(batch: readonly Queued[], deps: NativeDeps): Promise<void> {
-  const grip = GRIP_SETTINGS.some((name) => process.env[name]?.trim());
+  const grip = runtimeSettings().gripConfigured;
   const native = nativeConfigured(deps);
   if (!grip && !native) {
     for (const { channel, reject } of batch) {
@@ -285,9 +284,10 @@ async function publishNativeInOrder(
 }
 
 function nativeConfigured(deps: NativeDeps): boolean {
-  const table = deps.store !== undefined || Boolean(process.env[Env.CONNECTION_TABLE]);
+  const settings = runtimeSettings();
+  const table = deps.store !== undefined || Boolean(settings.connectionTable);
   const endpoint =
-    deps.managementClient !== undefined || Boolean(deps.managementEndpoint || process.env[Env.MANAGEMENT_ENDPOINT]);
+    deps.managementClient !== undefined || Boolean(deps.managementEndpoint || settings.managementEndpoint);
   return table && endpoint;
 }
 

@@ -15,13 +15,13 @@ import {
   DEADLINE_CLOSE_CODE,
   DEADLINE_CLOSE_REASON,
   type MessageRate,
-  messageRateFromEnv,
   messagesAllowed,
   RATE_LIMIT_CLOSE_CODE,
   RATE_LIMIT_CLOSE_REASON,
   RATE_META,
   READ_SHARE,
 } from './inbound-limits';
+import { runtimeSettings } from './settings';
 
 /** Which system holds the connection. */
 export class Transport {
@@ -148,7 +148,7 @@ export class WebSocketContext<R = unknown> {
     const close = this.events.find((e) => e.type === 'CLOSE');
     this.peerCloseInfo = close ? decodeCloseContent(close.content) : undefined;
     this.disconnectedFlag = this.events.some((e) => e.type === 'DISCONNECT');
-    this.rate = init.messageRate === undefined ? messageRateFromEnv() : (init.messageRate ?? undefined);
+    this.rate = init.messageRate === undefined ? runtimeSettings().messageRate : (init.messageRate ?? undefined);
     this.messageCount = this.events.filter((e) => MESSAGE.has(e.type)).length;
     this.allowedMessages =
       this.rate === undefined ? Number.POSITIVE_INFINITY : messagesAllowed(rateState, this.rate, this.arrivedAt);

@@ -7,10 +7,12 @@
  * the same time whatever the input. Anything missing or wrong yields a Deny policy, never an error, so the
  * client gets 403 and no detail; the reason is logged without the token.
  */
+
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readSecret } from '../aws/secrets';
 import { Env } from '../contract';
 import { logger } from '../core/logger';
+import { runtimeSettings } from '../core/settings';
 
 /** The fields of an API Gateway WebSocket REQUEST authorizer event this handler reads. */
 export interface ConnectAuthorizerEvent {
@@ -44,11 +46,8 @@ function policy(effect: 'Allow' | 'Deny', resource: string): AuthorizerResult {
 }
 
 async function expectedToken(): Promise<string | undefined> {
-  const arn = process.env[Env.AUTHORIZER_TOKEN_SECRET_ARN];
-  if (arn) {
-    return readSecret(arn);
-  }
-  return process.env[Env.AUTHORIZER_TOKEN];
+  const { value, secretArn } = runtimeSettings().authorizerToken;
+  return secretArn ? readSecret(secretArn) : value;
 }
 
 /** Compares two strings in constant time (digests of equal length, so the length leaks nothing either). */

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CONNECTION_TTL_SECONDS, ConnectionTableSchema, Env } from '../contract';
 import { forEachBounded } from '../core/backoff';
 import { GripConfigError } from '../core/errors';
+import { runtimeSettings } from '../core/settings';
 import { connectionKey, membershipKey, type PendingMessage, pendingFromItem, pendingToItem } from './connection-items';
 import { DynamoTable, type WriteRequest } from './dynamo-table';
 
@@ -78,7 +79,7 @@ export class ConnectionStore {
   private readonly options: ConnectionStoreOptions;
 
   constructor(options: ConnectionStoreOptions = {}) {
-    const tableName = options.tableName ?? process.env[Env.CONNECTION_TABLE];
+    const tableName = options.tableName ?? runtimeSettings().connectionTable;
     if (!tableName) {
       throw new GripConfigError(`no connection table: set ${Env.CONNECTION_TABLE} or pass tableName`);
     }

@@ -1,6 +1,7 @@
 import type { BatchWriteCommandInput, DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { Env } from '../contract';
 import { backoffDelay, forEachBounded, sleep } from '../core/backoff';
+import { containerScoped } from '../core/container';
 import { callTimeout } from '../core/deadline';
 import { ConnectionStoreError } from '../core/errors';
 
@@ -44,20 +45,19 @@ export interface UnwrittenRequests {
 
 const BATCH_SIZE = 25;
 const PARALLEL_BATCHES = 4;
-let sharedClient: Promise<DynamoDBDocumentClient> | undefined;
-
 /** The container-wide document client (lazy SDK import, created once). */
+const sharedClient = containerScoped(async (): Promise<DynamoDBDocumentClient> => {
+  const [{ DynamoDBClient }, { DynamoDBDocumentClient }] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    import('@aws-sdk/lib-dynamodb'),
+  ]);
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler: DYNAMO_REQUEST_HANDLER }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+});
+
 function defaultClient(): Promise<DynamoDBDocumentClient> {
-  sharedClient ??= (async () => {
-    const [{ DynamoDBClient }, { DynamoDBDocumentClient }] = await Promise.all([
-      import('@aws-sdk/client-dynamodb'),
-      import('@aws-sdk/lib-dynamodb'),
-    ]);
-    return DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler: DYNAMO_REQUEST_HANDLER }), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-  })();
-  return sharedClient;
+  return sharedClient.get();
 }
 
 /**

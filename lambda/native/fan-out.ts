@@ -1,7 +1,8 @@
-import { CONNECTION_TTL_SECONDS, Env } from '../contract';
+import { CONNECTION_TTL_SECONDS } from '../contract';
 import { forEachBounded } from '../core/backoff';
 import { expired, operationDeadline } from '../core/deadline';
-import { GripConfigError, TimeoutError } from '../core/errors';
+import { TimeoutError } from '../core/errors';
+import { parseConcurrency, runtimeSettings } from '../core/settings';
 import type { ChannelMember } from './connection-store';
 import {
   checkNativeMessageSize,
@@ -21,7 +22,7 @@ import { loggerOf, managementOf, type NativeDeps, storeOf } from './native-deps'
  * callback API of the account and region). 50 in flight gives roughly 1,000-2,500 posts/s per invocation at
  * 20-50 ms per post: fast for rooms of thousands, yet leaves most of the account budget to other invocations.
  */
-export const DEFAULT_FANOUT_CONCURRENCY = 50;
+export { DEFAULT_FANOUT_CONCURRENCY } from '../core/settings';
 
 /**
  * A 410 from a connection committed less than this many seconds ago does not remove it: API Gateway
@@ -165,13 +166,7 @@ export async function sendToConnection(
 
 /** The fan-out parallelism: `deps.concurrency`, else `FAAS_GRIP_FANOUT_CONCURRENCY`, else 50. */
 export function fanOutConcurrency(deps: NativeDeps = {}): number {
-  const raw = deps.concurrency ?? process.env[Env.FANOUT_CONCURRENCY];
-  if (raw === undefined || raw === '') return DEFAULT_FANOUT_CONCURRENCY;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new GripConfigError(`${Env.FANOUT_CONCURRENCY} "${raw}" is not a positive integer: use e.g. 50`);
-  }
-  return value;
+  return deps.concurrency === undefined ? runtimeSettings().fanOutConcurrency : parseConcurrency(deps.concurrency);
 }
 
 function secondsSinceConnect(member: ChannelMember): number {

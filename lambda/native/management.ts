@@ -5,12 +5,15 @@
  * message, "post one message and wrap the failure", and the container's sender per endpoint all live here; how a
  * call failed is told by management-errors.ts.
  */
+
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { Env } from '../contract';
 import { backoffDelay, sleep } from '../core/backoff';
+import { containerScoped } from '../core/container';
 import { callTimeout, invocationDeadline } from '../core/deadline';
 import { GripConfigError, InvalidValueError, OutputLimitError, PublishError } from '../core/errors';
 import { type HttpTarget, httpCall } from '../core/http-call';
+import { runtimeSettings } from '../core/settings';
 import { classifyManagementError, type ManagementSdk, serviceError } from './management-errors';
 import { createSigner, type RequestSigner, signRequest, uriEscape } from './sigv4';
 
@@ -54,7 +57,8 @@ export interface PostRetryOptions {
   readonly retryBaseMs?: number;
 }
 
-const apis = new Map<string, SignedManagementApi>();
+/** The container's signed sender per endpoint. */
+const apis = containerScoped(() => new Map<string, SignedManagementApi>());
 const sdkApis = new WeakMap<ApiGatewayManagementApiClient, SdkManagementApi>();
 
 /**
@@ -62,7 +66,7 @@ const sdkApis = new WeakMap<ApiGatewayManagementApiClient, SdkManagementApi>();
  * stage URL is turned into its `https://` callback form.
  */
 export function resolveManagementEndpoint(endpoint?: string): string {
-  const value = endpoint ?? process.env[Env.MANAGEMENT_ENDPOINT];
+  const value = endpoint ?? runtimeSettings().managementEndpoint;
   if (!value) {
     throw new GripConfigError(
       `no management endpoint: set ${Env.MANAGEMENT_ENDPOINT} to the stage's callback URL ` +
@@ -82,10 +86,10 @@ export function resolveManagementEndpoint(endpoint?: string): string {
  * cannot drain a shared retry quota and leave later messages unretried.
  */
 export function managementApi(endpoint: string): SignedManagementApi {
-  let api = apis.get(endpoint);
+  let api = apis.get().get(endpoint);
   if (!api) {
     api = new SignedManagementApi(endpoint);
-    apis.set(endpoint, api);
+    apis.get().set(endpoint, api);
   }
   return api;
 }
@@ -177,12 +181,11 @@ export async function deleteRemoteConnection(
   }
 }
 
-let sdkModule: Promise<ManagementSdk> | undefined;
+const sdkModule = containerScoped((): Promise<ManagementSdk> => import('@aws-sdk/client-apigatewaymanagementapi'));
 
 /** The SDK module, loaded on first use (never at import: GRIP-only functions do not need it). */
 export function managementSdk(): Promise<ManagementSdk> {
-  sdkModule ??= import('@aws-sdk/client-apigatewaymanagementapi');
-  return sdkModule;
+  return sdkModule.get();
 }
 
 /** Options of {@link SignedManagementApi}. */

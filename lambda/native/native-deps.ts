@@ -1,7 +1,8 @@
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { Env } from '../contract';
+import { containerScoped } from '../core/container';
 import { logger } from '../core/logger';
+import { runtimeSettings } from '../core/settings';
 import { ConnectionStore } from './connection-store';
 import {
   type ManagementApi,
@@ -60,16 +61,17 @@ export interface NativeDeps {
   readonly logger?: NativeLogger;
 }
 
-const stores = new Map<string, ConnectionStore>();
+/** The container's store per table. */
+const stores = containerScoped(() => new Map<string, ConnectionStore>());
 
 /** The store to use: the injected one or the container's default for the configured table. */
 export function storeOf(deps: NativeDeps): ConnectionStore {
   if (deps.store) return deps.store;
-  const table = process.env[Env.CONNECTION_TABLE] ?? '';
-  let store = stores.get(table);
+  const table = runtimeSettings().connectionTable ?? '';
+  let store = stores.get().get(table);
   if (!store) {
     store = new ConnectionStore();
-    stores.set(table, store);
+    stores.get().set(table, store);
   }
   return store;
 }

@@ -16,11 +16,14 @@
  * and nothing is stored, rather than accepting a connection whose messages would wait for a client that may never
  * speak. A post sent but not answered in time is not sent again (it may have been delivered).
  */
+
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { PendingDeliveryEvent } from '../aws/event-kind';
 import { backoffDelay, sleep } from '../core/backoff';
+import { containerScoped } from '../core/container';
 import { callTimeout, invocationDeadline } from '../core/deadline';
 import { PublishError } from '../core/errors';
+import { runtimeSettings } from '../core/settings';
 import { type PendingMessage, payloadOf } from './connection-items';
 import {
   classifyManagementError,
@@ -51,7 +54,12 @@ export const PENDING_INVOKE_ATTEMPTS = 3;
 /** Timeout of one Invoke attempt. */
 export const INVOKE_TIMEOUT_MS = 3000;
 
-let sharedLambda: Promise<LambdaClient> | undefined;
+/** The container's Lambda client for the self-invocation (created on first use). */
+const sharedLambda = containerScoped(() =>
+  import('@aws-sdk/client-lambda').then(
+    (sdk) => new sdk.LambdaClient({ requestHandler: { connectionTimeout: 1000, requestTimeout: INVOKE_TIMEOUT_MS } }),
+  ),
+);
 
 /**
  * Invokes this function asynchronously (InvocationType `Event`, same version) to deliver the connection's
@@ -60,13 +68,14 @@ let sharedLambda: Promise<LambdaClient> | undefined;
  * them. Rejects with {@link PublishError} when every attempt failed.
  */
 export async function schedulePendingDelivery(connectionId: string, deps: NativeDeps = {}): Promise<boolean> {
-  const functionName = deps.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
+  const lambdaFunction = runtimeSettings().lambdaFunction;
+  const functionName = deps.functionName ?? lambdaFunction.name;
   const log = loggerOf(deps);
   if (!functionName) {
     log.info('no function name to invoke: pending messages go with the first message', { connectionId });
     return false;
   }
-  const version = process.env.AWS_LAMBDA_FUNCTION_VERSION;
+  const version = lambdaFunction.version;
   const payload: PendingDeliveryEvent = { faasGripDeliverPending: { connectionId } };
   const [client, { InvokeCommand }] = await Promise.all([lambdaOf(deps), import('@aws-sdk/client-lambda')]);
   const command = new InvokeCommand({
@@ -221,8 +230,5 @@ function perform(api: ManagementApi, id: string, message: PendingMessage, deadli
 
 function lambdaOf(deps: NativeDeps): Promise<LambdaClient> {
   if (deps.lambdaClient) return Promise.resolve(deps.lambdaClient);
-  sharedLambda ??= import('@aws-sdk/client-lambda').then(
-    (sdk) => new sdk.LambdaClient({ requestHandler: { connectionTimeout: 1000, requestTimeout: INVOKE_TIMEOUT_MS } }),
-  );
-  return sharedLambda;
+  return sharedLambda.get();
 }

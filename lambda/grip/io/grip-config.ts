@@ -6,6 +6,7 @@
 
 import { readSecret } from '../../aws/secrets';
 import { Env } from '../../contract';
+import { containerScoped } from '../../core/container';
 import { GripConfigError, SecretNotSetError } from '../../core/errors';
 import type { SignatureVerification, TrustedKey } from '../grip-sig';
 import { type GripProxy, type GripUrlOverrides, parseGripProxies, parseGripUrl, sharesPublishKey } from '../grip-url';
@@ -52,10 +53,14 @@ interface CacheEntry<T> {
   readonly value: T;
 }
 
-let asyncCache: CacheEntry<Promise<GripConfig>> | undefined;
-let syncCache: CacheEntry<GripConfig> | undefined;
-/** When a rejected signature last reloaded the secret. */
-let lastSignatureReload: number | undefined;
+/** The container's configuration caches (loaded, loaded synchronously) and its last reload after a rejected Grip-Sig. */
+const cache = containerScoped(
+  (): {
+    loaded?: CacheEntry<Promise<GripConfig>>;
+    loadedSync?: CacheEntry<GripConfig>;
+    lastSignatureReload?: number;
+  } => ({}),
+);
 
 /**
  * Loads the GRIP configuration, reading the secret named by GRIP_SECRET_ARN when set (its value is a
@@ -68,17 +73,19 @@ let lastSignatureReload: number | undefined;
 export function loadGripConfig(env: NodeJS.ProcessEnv = process.env): Promise<GripConfig> {
   const fingerprint = fingerprintOf(env);
   const now = Date.now();
-  if (asyncCache !== undefined && asyncCache.fingerprint === fingerprint && now < asyncCache.expiresAt) {
-    return asyncCache.value;
+  const loaded = cache.get().loaded;
+  if (loaded !== undefined && loaded.fingerprint === fingerprint && now < loaded.expiresAt) {
+    return loaded.value;
   }
   const arn = setting(env, Env.GRIP_SECRET_ARN);
   const value = (async () =>
     buildConfig(env, arn === undefined ? undefined : { arn, value: await readGripSecret(arn) }))();
   const entry = { fingerprint, expiresAt: now + GRIP_CONFIG_TTL_MS, value };
-  asyncCache = entry;
+  cache.get().loaded = entry;
   value.catch(() => {
     // Remembered briefly as a failure, never as a configuration.
-    if (asyncCache === entry) asyncCache = { ...entry, expiresAt: Date.now() + GRIP_CONFIG_FAILURE_TTL_MS };
+    if (cache.get().loaded === entry)
+      cache.get().loaded = { ...entry, expiresAt: Date.now() + GRIP_CONFIG_FAILURE_TTL_MS };
   });
   return value;
 }
@@ -92,11 +99,12 @@ export function loadGripConfig(env: NodeJS.ProcessEnv = process.env): Promise<Gr
 export function reloadAfterRejectedSignature(env: NodeJS.ProcessEnv = process.env): Promise<GripConfig> | undefined {
   if (setting(env, Env.GRIP_SECRET_ARN) === undefined) return undefined;
   const now = Date.now();
-  if (lastSignatureReload !== undefined && isWithin(now - lastSignatureReload, GRIP_SIG_RELOAD_INTERVAL_MS)) {
+  const last = cache.get().lastSignatureReload;
+  if (last !== undefined && isWithin(now - last, GRIP_SIG_RELOAD_INTERVAL_MS)) {
     return undefined;
   }
-  lastSignatureReload = now;
-  asyncCache = undefined;
+  cache.get().lastSignatureReload = now;
+  cache.get().loaded = undefined;
   return loadGripConfig(env);
 }
 
@@ -120,17 +128,16 @@ export function loadGripConfigSync(env: NodeJS.ProcessEnv = process.env): GripCo
     );
   }
   const fingerprint = fingerprintOf(env);
-  if (syncCache?.fingerprint !== fingerprint) {
-    syncCache = { fingerprint, expiresAt: Number.POSITIVE_INFINITY, value: buildConfig(env, undefined) };
+  const caches = cache.get();
+  if (caches.loadedSync?.fingerprint !== fingerprint) {
+    caches.loadedSync = { fingerprint, expiresAt: Number.POSITIVE_INFINITY, value: buildConfig(env, undefined) };
   }
-  return syncCache.value;
+  return caches.loadedSync.value;
 }
 
 /** Drops the cached configuration so the next load reads the environment and the secret again. */
 export function reloadGripConfig(): void {
-  asyncCache = undefined;
-  syncCache = undefined;
-  lastSignatureReload = undefined;
+  cache.reset();
 }
 
 /**

@@ -1,0 +1,186 @@
+/**
+ * The runtime's settings: every environment variable the runtime reads, by the names of contract.ts (and the few
+ * that Lambda itself sets), read and validated in one place. `runtimeSettings()` gives the container's settings:
+ * each value is parsed on first use and kept while the environment stays the same (in Lambda, for the container's
+ * life), so an invalid native setting fails the first native call, not a GRIP request.
+ *
+ * GRIP configuration (GRIP_URL, GRIP_PROXIES, a secret) has its own reader with key loading and caching
+ * (grip/io/grip-config.ts); here is only whether one is set.
+ */
+import { DEFAULT_METRICS_NAMESPACE, Env } from '../contract';
+import { GripConfigError } from './errors';
+
+/** Messages per second one connection may send, and how many at once. */
+export interface MessageRate {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/** How `Content-Bytes-Accepted` is used: detected from the request, always, or never. */
+export type FlowControlSetting = 'auto' | 'on' | 'off';
+
+/** Default sustained inbound rate of one connection, messages per second. */
+export const DEFAULT_MESSAGE_RATE = 50;
+/** Default burst of one connection, messages. */
+export const DEFAULT_MESSAGE_BURST = 500;
+/** Default number of PostToConnection calls a fan-out keeps in flight. */
+export const DEFAULT_FANOUT_CONCURRENCY = 50;
+
+/** The environment variables the settings are read from (a snapshot decides whether they changed). */
+const NAMES = [
+  ...Object.values(Env),
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_LOG_LEVEL',
+  'LOG_LEVEL',
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_DISABLED',
+  'POWERTOOLS_DEV',
+] as const;
+
+const TRUE = /^(1|true|yes|on)$/i;
+/** The logger's levels, lowest first. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** One log level of the runtime's logger. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The settings of one environment; every getter parses and validates once. */
+export class RuntimeSettings {
+  private readonly parsed = new Map<string, unknown>();
+
+  constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
+
+  /** Whether a GRIP configuration is set (GRIP_URL, GRIP_PROXIES or GRIP_SECRET_ARN). */
+  get gripConfigured(): boolean {
+    return this.once('gripConfigured', () =>
+      [Env.GRIP_URL, Env.GRIP_PROXIES, Env.GRIP_SECRET_ARN].some((name) => Boolean(this.text(name))),
+    );
+  }
+
+  /**
+   * The inbound message rate (FAAS_GRIP_MESSAGE_RATE, FAAS_GRIP_MESSAGE_BURST); undefined when turned off (`off`
+   * or `0`). @throws GripConfigError for a rate that is not a positive number or a burst not a whole number >= 1.
+   */
+  get messageRate(): MessageRate | undefined {
+    return this.once('messageRate', () => {
+      const rateText = this.text(Env.MESSAGE_RATE)?.toLowerCase();
+      if (rateText === 'off' || rateText === '0') return undefined;
+      const perSecond = rateText ? Number(rateText) : DEFAULT_MESSAGE_RATE;
+      if (!Number.isFinite(perSecond) || perSecond <= 0) {
+        throw new GripConfigError(
+          `${Env.MESSAGE_RATE} is ${JSON.stringify(rateText)}: give messages per second (a positive number), or off`,
+        );
+      }
+      const burstText = this.text(Env.MESSAGE_BURST);
+      const burst = burstText ? Number(burstText) : DEFAULT_MESSAGE_BURST;
+      if (!Number.isInteger(burst) || burst < 1) {
+        throw new GripConfigError(
+          `${Env.MESSAGE_BURST} is ${JSON.stringify(burstText)}: give a whole number of messages >= 1`,
+        );
+      }
+      return { perSecond, burst };
+    });
+  }
+
+  /** FAAS_GRIP_FLOW_CONTROL: `auto` (default), `on` or `off`. @throws GripConfigError for another value. */
+  get flowControl(): FlowControlSetting {
+    return this.once('flowControl', () => {
+      const text = this.text(Env.FLOW_CONTROL)?.toLowerCase() || 'auto';
+      if (text === 'auto' || text === 'on' || text === 'off') return text;
+      throw new GripConfigError(`${Env.FLOW_CONTROL} is ${JSON.stringify(text)}: use auto, on or off`);
+    });
+  }
+
+  /** FAAS_GRIP_CONNECTION_TABLE, when set. */
+  get connectionTable(): string | undefined {
+    return this.text(Env.CONNECTION_TABLE);
+  }
+
+  /** FAAS_GRIP_MANAGEMENT_ENDPOINT, when set (checked where it is used: native/management.ts). */
+  get managementEndpoint(): string | undefined {
+    return this.text(Env.MANAGEMENT_ENDPOINT);
+  }
+
+  /**
+   * FAAS_GRIP_FANOUT_CONCURRENCY, default {@link DEFAULT_FANOUT_CONCURRENCY}.
+   * @throws GripConfigError for a value that is not a whole number >= 1.
+   */
+  get fanOutConcurrency(): number {
+    return this.once('fanOutConcurrency', () => parseConcurrency(this.text(Env.FANOUT_CONCURRENCY)));
+  }
+
+  /** The CloudWatch namespace of the runtime's metrics (FAAS_GRIP_METRICS_NAMESPACE, default `FaasGrip`). */
+  get metricsNamespace(): string {
+    return this.text(Env.METRICS_NAMESPACE) || DEFAULT_METRICS_NAMESPACE;
+  }
+
+  /** The metrics' `service` dimension: the function's name, else POWERTOOLS_SERVICE_NAME, else `faas-grip`. */
+  get metricsService(): string {
+    return this.text('AWS_LAMBDA_FUNCTION_NAME') || this.text('POWERTOOLS_SERVICE_NAME') || 'faas-grip';
+  }
+
+  /**
+   * Whether metrics output is off: POWERTOOLS_METRICS_DISABLED true (or POWERTOOLS_DEV true with it unset), as
+   * Powertools documents; under jest unless one of them is set.
+   */
+  get metricsOff(): boolean {
+    const disabled = this.text('POWERTOOLS_METRICS_DISABLED');
+    if (disabled !== undefined) return TRUE.test(disabled);
+    const dev = this.text('POWERTOOLS_DEV');
+    if (dev !== undefined) return TRUE.test(dev);
+    return process.env.JEST_WORKER_ID !== undefined;
+  }
+
+  /** The logger's threshold: AWS_LAMBDA_LOG_LEVEL, else LOG_LEVEL, else `info` (an unknown level counts as info). */
+  get logLevel(): LogLevel {
+    const wanted = (this.text('AWS_LAMBDA_LOG_LEVEL') ?? this.text('LOG_LEVEL') ?? 'info').toLowerCase();
+    return (LOG_LEVELS as readonly string[]).includes(wanted) ? (wanted as LogLevel) : 'info';
+  }
+
+  /** This function's name and version as Lambda sets them (the self-invocation of the native transport uses them). */
+  get lambdaFunction(): { readonly name?: string; readonly version?: string } {
+    return { name: this.text('AWS_LAMBDA_FUNCTION_NAME'), version: this.text('AWS_LAMBDA_FUNCTION_VERSION') };
+  }
+
+  /** The native authorizer's shared token, or the ARN of the secret holding it (read instead when set). */
+  get authorizerToken(): { readonly value?: string; readonly secretArn?: string } {
+    return { value: this.env[Env.AUTHORIZER_TOKEN], secretArn: this.text(Env.AUTHORIZER_TOKEN_SECRET_ARN) };
+  }
+
+  /** A variable's trimmed value; undefined when unset or blank. */
+  private text(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value ? value : undefined;
+  }
+
+  private once<T>(key: string, read: () => T): T {
+    if (!this.parsed.has(key)) this.parsed.set(key, read());
+    return this.parsed.get(key) as T;
+  }
+}
+
+/** A fan-out concurrency from text: undefined or blank is the default. @throws GripConfigError otherwise. */
+export function parseConcurrency(raw: string | number | undefined): number {
+  if (raw === undefined || raw === '') return DEFAULT_FANOUT_CONCURRENCY;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new GripConfigError(`${Env.FANOUT_CONCURRENCY} "${raw}" is not a positive integer: use e.g. 50`);
+  }
+  return value;
+}
+
+let current: { readonly key: string; readonly settings: RuntimeSettings } | undefined;
+
+/**
+ * The container's settings, read from `process.env`: the same object while the variables keep their values (in
+ * Lambda, for the container's life), a fresh one when one changed (as tests do).
+ */
+export function runtimeSettings(): RuntimeSettings {
+  const env = process.env;
+  const key = NAMES.map((name) => env[name] ?? '\u0000').join('\u0001');
+  if (current?.key !== key) {
+    current = { key, settings: new RuntimeSettings(Object.fromEntries(NAMES.map((name) => [name, env[name]]))) };
+  }
+  return current.settings;
+}
