@@ -132,7 +132,7 @@ async function run(ctx) {
         'backoff ("retried"). Every path is warmed up first; every run sends 25 (10 at 1,000 clients) warm-up ' +
         'messages after a probe has reached every client.',
       'The two Pushpin paths use separate Pushpin instances with the same launcher and configuration ' +
-        '(local/pushpin.ts, log level 1, no rate limit): one instance routes to one backend. Only the measured path ' +
+        '(local/grip/pushpin.ts, log level 1, no rate limit): one instance routes to one backend. Only the measured path ' +
         'carries traffic at any time. "server CPU" is the whole server side (node process plus Pushpin\'s condure, ' +
         'zurl, proxy and handler) per delivery, from /proc, in the measured window.',
     );

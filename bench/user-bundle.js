@@ -20,7 +20,7 @@ async function run() {
         title: 'A user handler bundled as users do (esbuild, minified, node, CommonJS, AWS SDK external)',
         headers: ['handler', 'size', 'native transport modules inside'],
         rows: [
-          ["README handler (`faas-grip-cdk/runtime`)", ...line(grip)],
+          ['README handler (`faas-grip-cdk/runtime`)', ...line(grip)],
           ["same + `import 'faas-grip-cdk/runtime/native'`", ...line(native)],
         ],
       },

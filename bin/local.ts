@@ -3,8 +3,8 @@
  * `faas-grip-local` (`npm start`): serves a WebSocket handler locally on the native and GRIP transports with a chat
  * page, prints one line per endpoint, and stops every child process on Ctrl-C or SIGTERM.
  */
-import { describeDevServer, startDevServer } from '../local/dev-server';
-import { parseDevServerArgs, USAGE } from '../local/dev-server-args';
+import { describeDevServer, startDevServer } from '../local/dev-server/dev-server';
+import { parseDevServerArgs, USAGE } from '../local/dev-server/dev-server-args';
 
 async function main(): Promise<void> {
   const command = parseDevServerArgs(process.argv.slice(2));

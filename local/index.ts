@@ -5,51 +5,51 @@
  */
 
 export {
-  type DevServer,
-  type DevServerOptions,
-  type DevServerUrls,
-  describeDevServer,
-  startDevServer,
-} from './dev-server';
-export { freePort, freePorts } from './free-port';
-export { type GripStack, type GripStackOptions, LOCAL_PUBLISH_ISS, startGripStack } from './grip-stack';
-export { buildGripUrl, type GripUrlParts } from './grip-url-builder';
-export {
   createLambdaContext,
   invokeHandler,
   type LambdaHandler,
   type LocalFunctionInfo,
   type LocalLambdaContext,
-} from './lambda-context';
-export {
-  createConnectionTable,
-  type LocalDynamo,
-  type LocalDynamoOptions,
-  localDynamoClient,
-  startLocalDynamo,
-} from './local-dynamo';
-export { type NativeStack, type NativeStackOptions, startNativeStack } from './native-stack';
-export type { HttpV2Event, PayloadFormat, RestProxyEvent } from './proxy-event';
-export {
-  checkBearer,
-  type PublishGate,
-  type PublishGateOptions,
-  type PublishSink,
-  startPublishGate,
-} from './publish-gate';
-export {
-  findPushpin,
-  type PushpinInstance,
-  type PushpinRouteOptions,
-  type StartPushpinOptions,
-  startPushpin,
-} from './pushpin';
-export { type RestFrontDoor, type RestFrontDoorOptions, startRestFrontDoor } from './rest-front-door';
-export type { WebSocketApiEvent, WebSocketAuthorizerEvent } from './websocket-api-events';
+} from './apigw-websocket/lambda-context';
+export type { WebSocketApiEvent, WebSocketAuthorizerEvent } from './apigw-websocket/websocket-api-events';
 export {
   type EmulatorCredentials,
   runCredentials,
   startWebSocketEmulator,
   type WebSocketEmulator,
   type WebSocketEmulatorOptions,
-} from './websocket-emulator';
+} from './apigw-websocket/websocket-emulator';
+export {
+  type DevServer,
+  type DevServerOptions,
+  type DevServerUrls,
+  describeDevServer,
+  startDevServer,
+} from './dev-server/dev-server';
+export { buildGripUrl, type GripUrlParts } from './grip/grip-url-builder';
+export type { HttpV2Event, PayloadFormat, RestProxyEvent } from './grip/proxy-event';
+export {
+  checkBearer,
+  type PublishGate,
+  type PublishGateOptions,
+  type PublishSink,
+  startPublishGate,
+} from './grip/publish-gate';
+export {
+  findPushpin,
+  type PushpinInstance,
+  type PushpinRouteOptions,
+  type StartPushpinOptions,
+  startPushpin,
+} from './grip/pushpin';
+export { type RestFrontDoor, type RestFrontDoorOptions, startRestFrontDoor } from './grip/rest-front-door';
+export { type GripStack, type GripStackOptions, LOCAL_PUBLISH_ISS, startGripStack } from './stack/grip-stack';
+export {
+  createConnectionTable,
+  type LocalDynamo,
+  type LocalDynamoOptions,
+  localDynamoClient,
+  startLocalDynamo,
+} from './stack/local-dynamo';
+export { type NativeStack, type NativeStackOptions, startNativeStack } from './stack/native-stack';
+export { freePort, freePorts } from './support/free-port';

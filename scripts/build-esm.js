@@ -34,7 +34,9 @@ async function main() {
 }
 
 main().catch((err) => {
-  const messages = (err.errors ?? []).map((e) => `  ${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`);
+  const messages = (err.errors ?? []).map(
+    (e) => `  ${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`,
+  );
   process.stderr.write(`build-esm: ${messages.join('\n') || err.stack || err}\n`);
   process.exitCode = 1;
 });

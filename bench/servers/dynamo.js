@@ -4,7 +4,7 @@
 const path = require('node:path');
 const { ready } = require('../lib/child');
 
-const local = require(path.join(__dirname, '..', '..', 'dist', 'local', 'local-dynamo.js'));
+const local = require(path.join(__dirname, '..', '..', 'dist', 'local', 'stack', 'local-dynamo.js'));
 
 async function main() {
   const dynamo = await local.startLocalDynamo();

@@ -1,5 +1,5 @@
 /**
- * Bench server: the local API Gateway management API (local/management-api.ts) with a fixed latency injected
+ * Bench server: the local API Gateway management API (local/apigw-websocket/management-api.ts) with a fixed latency injected
  * before every call and every connection id open. Counts the posts; `GET /__stats` answers { posts }.
  * Usage: node management.js <latencyMs> <stage>. Prints { endpoint, port }.
  */
@@ -9,7 +9,9 @@ const http = require('node:http');
 const path = require('node:path');
 const { ready } = require('../lib/child');
 
-const { handleManagementRequest } = require(path.join(__dirname, '..', '..', 'dist', 'local', 'management-api.js'));
+const { handleManagementRequest } = require(
+  path.join(__dirname, '..', '..', 'dist', 'local', 'apigw-websocket', 'management-api.js'),
+);
 
 const latencyMs = Number(process.argv[2] ?? 10);
 const stage = process.argv[3] ?? 'bench';

@@ -1,5 +1,5 @@
-import { freePorts } from '../../local/free-port';
-import { findPushpin } from '../../local/pushpin';
+import { findPushpin } from '../../local/grip/pushpin';
+import { freePorts } from '../../local/support/free-port';
 import { E2eClient, HandshakeRefusedError, terminateAll } from '../helpers/e2e-ws-client';
 import {
   bundleLocalCommand,

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { findPushpin } from '../../local/pushpin';
+import { findPushpin } from '../../local/grip/pushpin';
 import { chromiumMissingReason, launchBrowser, type TestBrowser } from '../helpers/browser';
 import { bundleLocalCommand, type LocalCommand, startLocalCommand, waitForLine } from '../helpers/local-command';
 

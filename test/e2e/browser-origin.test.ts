@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import { listen, stopServer } from '../../local/http-io';
-import { type PublishGate, startPublishGate } from '../../local/publish-gate';
-import { startWebSocketEmulator, type WebSocketEmulator } from '../../local/websocket-emulator';
+import { startWebSocketEmulator, type WebSocketEmulator } from '../../local/apigw-websocket/websocket-emulator';
+import { type PublishGate, startPublishGate } from '../../local/grip/publish-gate';
+import { listen, stopServer } from '../../local/support/http-io';
 import { chromiumMissingReason, launchBrowser, type TestBrowser } from '../helpers/browser';
 
 const inCi = process.env.CI === 'true';

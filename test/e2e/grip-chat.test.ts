@@ -4,7 +4,7 @@
  * the front door invokes the chat handler, and publishes go through the JWT gate to Pushpin's publish API.
  */
 
-import { startPushpin } from '../../local/pushpin';
+import { startPushpin } from '../../local/grip/pushpin';
 import { runChatScenario, SCENARIO_TIMEOUT_MS } from '../helpers/e2e-chat-scenario';
 import {
   describeWithPushpin,

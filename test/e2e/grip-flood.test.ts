@@ -5,7 +5,7 @@
  */
 import { Env } from '../../lambda/contract';
 import { RATE_LIMIT_CLOSE_CODE, RATE_LIMIT_CLOSE_REASON } from '../../lambda/core/inbound-limits';
-import type { LambdaHandler, LocalLambdaContext } from '../../local/lambda-context';
+import type { LambdaHandler, LocalLambdaContext } from '../../local/apigw-websocket/lambda-context';
 import { describeWithPushpin, E2E_START_TIMEOUT_MS, type E2eEnv, startE2eEnv } from '../helpers/e2e-env';
 import { E2eClient, terminateAll } from '../helpers/e2e-ws-client';
 import { setEnv } from '../helpers/grip-events';

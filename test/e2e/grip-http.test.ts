@@ -4,7 +4,7 @@
  * requests through the JWT gate with the GRIP_URL key. A publish signed with the wrong key is refused.
  */
 
-import type { LambdaHandler } from '../../local/lambda-context';
+import type { LambdaHandler } from '../../local/apigw-websocket/lambda-context';
 import {
   describeWithPushpin,
   E2E_START_TIMEOUT_MS,

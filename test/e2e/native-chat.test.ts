@@ -5,7 +5,7 @@
  * same assertions.
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { localDynamoClient } from '../../local/local-dynamo';
+import { localDynamoClient } from '../../local/stack/local-dynamo';
 import { runChatScenario, SCENARIO_TIMEOUT_MS } from '../helpers/e2e-chat-scenario';
 import { E2E_START_TIMEOUT_MS, E2E_TEST_TIMEOUT_MS, type E2eEnv, startE2eEnv } from '../helpers/e2e-env';
 import { freshWebSocketHandler } from '../helpers/e2e-grip-tools';

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createConnectionTable, startLocalDynamo } from '../../local/local-dynamo';
+import { createConnectionTable, startLocalDynamo } from '../../local/stack/local-dynamo';
 
 /** A dynalite server started in this process, with a connection table ready to use. */
 export interface LocalDynamo {
@@ -27,7 +27,7 @@ export const LOCAL_AWS = {
 
 /**
  * Starts dynalite in-process on a free loopback port (in-memory, tables active at once) with a connection table
- * created exactly as `npm start` creates it (local/local-dynamo.ts, from `ConnectionTableSchema`). dynalite has
+ * created exactly as `npm start` creates it (local/stack/local-dynamo.ts, from `ConnectionTableSchema`). dynalite has
  * no TTL, transactions or PartiQL, like the constraint the runtime is written for.
  */
 export async function startDynalite(tableName = 'connections'): Promise<LocalDynamo> {

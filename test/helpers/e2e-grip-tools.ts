@@ -5,7 +5,7 @@
  */
 import { request } from 'node:http';
 import type { WebSocketContext } from '../../lambda/core/websocket-context';
-import type { LambdaHandler } from '../../local/lambda-context';
+import type { LambdaHandler } from '../../local/apigw-websocket/lambda-context';
 import { loadFresh } from './e2e-support';
 
 /** The body of a Lambda proxy event (REST v1, HTTP API v2 and Function URL use the same two fields). */

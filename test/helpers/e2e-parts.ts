@@ -1,18 +1,18 @@
 /**
- * The two halves of an end-to-end environment, each the assembly the dev server runs (local/grip-stack.ts,
- * local/native-stack.ts) calling a {@link HandlerSlot}. GRIP: a local front door (REST v1, HTTP API v2 or Function
+ * The two halves of an end-to-end environment, each the assembly the dev server runs (local/stack/grip-stack.ts,
+ * local/stack/native-stack.ts) calling a {@link HandlerSlot}. GRIP: a local front door (REST v1, HTTP API v2 or Function
  * URL events), a private Pushpin routed over_http to it, and its JWT-gated publish API. Native: dynalite with a
  * connection table and the API Gateway WebSocket emulator. Each start pushes its `stop` to `stops`, so a caller can
  * undo a half-started environment.
  */
 import { randomBytes } from 'node:crypto';
-import { startGripStack } from '../../local/grip-stack';
-import { buildGripUrl } from '../../local/grip-url-builder';
-import type { LocalDynamo } from '../../local/local-dynamo';
-import { startNativeStack } from '../../local/native-stack';
-import type { PushpinInstance } from '../../local/pushpin';
-import type { RestFrontDoor } from '../../local/rest-front-door';
-import type { WebSocketEmulator } from '../../local/websocket-emulator';
+import type { WebSocketEmulator } from '../../local/apigw-websocket/websocket-emulator';
+import { buildGripUrl } from '../../local/grip/grip-url-builder';
+import type { PushpinInstance } from '../../local/grip/pushpin';
+import type { RestFrontDoor } from '../../local/grip/rest-front-door';
+import { startGripStack } from '../../local/stack/grip-stack';
+import type { LocalDynamo } from '../../local/stack/local-dynamo';
+import { startNativeStack } from '../../local/stack/native-stack';
 import type { EnvVars, HandlerSlot, PayloadFormat } from './e2e-support';
 import { E2eClient, HandshakeRefusedError } from './e2e-ws-client';
 

@@ -3,11 +3,11 @@
  * slot the local servers call, and the Pushpin skip rule.
  */
 
-import type { LambdaHandler } from '../../local/lambda-context';
-import type { PayloadFormat } from '../../local/proxy-event';
-import { findPushpin } from '../../local/pushpin';
+import type { LambdaHandler } from '../../local/apigw-websocket/lambda-context';
+import type { PayloadFormat } from '../../local/grip/proxy-event';
+import { findPushpin } from '../../local/grip/pushpin';
 
-export type { PayloadFormat } from '../../local/proxy-event';
+export type { PayloadFormat } from '../../local/grip/proxy-event';
 
 /** The three event shapes a GRIP backend on AWS can receive. */
 export const EVENT_SHAPES: readonly PayloadFormat[] = ['rest-v1', 'http-v2', 'function-url'];

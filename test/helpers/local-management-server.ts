@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifySigV4 } from '../../local/sigv4-verify';
+import { verifySigV4 } from '../../local/apigw-websocket/sigv4-verify';
 import { LOCAL_AWS } from './dynalite';
 
 /** State of a connection on the local management API. */

@@ -12,8 +12,8 @@ import { ConnectionTable, CustomDomain, GripApi, GripSettings, NativeWebSocketAp
 import { describeWithPushpin, type E2eEnv, startE2eEnv } from '../helpers/e2e-env';
 import { freshWebSocketHandler, postWebSocketEvents } from '../helpers/e2e-grip-tools';
 import { E2eClient, terminateAll } from '../helpers/e2e-ws-client';
-import { wellFormed } from '../helpers/reliability-fuzz-config';
 import { gripSig } from '../helpers/grip-events';
+import { wellFormed } from '../helpers/reliability-fuzz-config';
 
 const START_TIMEOUT_MS = 60_000;
 const SAFE_HEADER_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;

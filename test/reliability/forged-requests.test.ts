@@ -11,13 +11,13 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Env } from '../../lambda/contract';
 import { GripApi } from '../../lib';
-import type { PayloadFormat } from '../../local/proxy-event';
-import { type RestFrontDoor, startRestFrontDoor } from '../../local/rest-front-door';
+import type { PayloadFormat } from '../../local/grip/proxy-event';
+import { type RestFrontDoor, startRestFrontDoor } from '../../local/grip/rest-front-door';
 import { CLEAN_ENV } from '../helpers/e2e-env';
 import { freshWebSocketHandler, postWebSocketEvents } from '../helpers/e2e-grip-tools';
 import { EVENT_SHAPES } from '../helpers/e2e-support';
-import { captureConsole, claims, epoch, hmacWithText, signed, unsigned } from '../helpers/reliability-support';
 import { setEnv } from '../helpers/grip-events';
+import { captureConsole, claims, epoch, hmacWithText, signed, unsigned } from '../helpers/reliability-support';
 
 const SECRET = randomBytes(24).toString('hex');
 const SERVICE = 'fastly:SU1Z0isxPaozGVKXdv0eY';

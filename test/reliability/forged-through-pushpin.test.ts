@@ -6,7 +6,7 @@
  * exact bytes the proxy itself sends, so no variant runs user code or shows the forger a handler's answer, while a
  * genuine WebSocket client through the same Pushpin still works.
  */
-import type { LambdaHandler } from '../../local/lambda-context';
+import type { LambdaHandler } from '../../local/apigw-websocket/lambda-context';
 import {
   describeWithPushpin,
   E2E_START_TIMEOUT_MS,

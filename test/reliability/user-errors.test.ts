@@ -14,7 +14,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ConnectionTableSchema } from '../../lambda/contract';
 import type { WebSocketContext } from '../../lambda/core/websocket-context';
-import { localDynamoClient } from '../../local/local-dynamo';
+import { localDynamoClient } from '../../local/stack/local-dynamo';
 import { describeWithPushpin, type E2eEnv, startE2eEnv } from '../helpers/e2e-env';
 import { freshWebSocketHandler } from '../helpers/e2e-grip-tools';
 import { E2E_WAIT_MS, E2eClient, HandshakeRefusedError, terminateAll } from '../helpers/e2e-ws-client';

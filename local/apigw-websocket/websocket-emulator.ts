@@ -1,0 +1,239 @@
+/**
+ * A local API Gateway WebSocket API: a `ws` server that turns connections and frames into the events API Gateway
+ * sends ($connect, routes chosen by `$request.body.action`, $disconnect), runs an optional `$connect` REQUEST
+ * authorizer, enforces API Gateway's limits (idle timeout, maximum connection age, 32 KB frames, no binary frames),
+ * and serves the management API (`/{stage}/@connections/{id}`) and a Lambda Invoke endpoint on the same port.
+ * Handlers run concurrently, as on AWS: nothing orders the invocations of one connection. Both APIs require
+ * SigV4 signatures made with the emulator's credentials and refuse requests from web pages, as AWS's do.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { refuseBrowserRequest } from '../support/browser-guard';
+import { headerPairs, listen, sendJson, sourceIp, stopServer } from '../support/http-io';
+import { apiGatewayId, apiId as newApiId } from '../support/ids';
+import { InFlight } from '../support/in-flight';
+import { invokeHandler, type LambdaHandler, type LocalFunctionInfo } from './lambda-context';
+import { handleLambdaInvoke } from './lambda-invoke-api';
+import { handleManagementRequest } from './management-api';
+import { selectRoute } from './route-selection';
+import {
+  connectEvent,
+  disconnectEvent,
+  type HandshakeInfo,
+  messageEvent,
+  type WebSocketApiInfo,
+} from './websocket-api-events';
+import { type ConnectionHost, EmulatedConnection } from './websocket-connection';
+import { authorize, field, headerOf, refuse } from './websocket-handshake';
+
+/** Options of {@link startWebSocketEmulator}. */
+export interface WebSocketEmulatorOptions extends LocalFunctionInfo {
+  /** The integration of every route. Receives {@link WebSocketApiEvent} events. */
+  readonly handler: LambdaHandler;
+  /** A `$connect` REQUEST authorizer returning an IAM policy for `event.methodArn` (and optional `context`). */
+  readonly authorizer?: LambdaHandler;
+  /** Identity sources of the authorizer; default `['route.request.querystring.token']`. Missing ones answer 401. */
+  readonly identitySource?: readonly string[];
+  /** Custom route keys besides `$connect`, `$disconnect` and `$default`. */
+  readonly routes?: readonly string[];
+  /** Route selection expression; default `$request.body.action`. */
+  readonly routeSelectionExpression?: string;
+  /** Port to listen on; default 0 (a free port). */
+  readonly port?: number;
+  /** Address to listen on; default `127.0.0.1`. */
+  readonly host?: string;
+  /** Stage name (the URL path); default `local`. */
+  readonly stage?: string;
+  /** API id in events; default random. */
+  readonly apiId?: string;
+  /** Idle timeout in ms (no message from the client); default 10 minutes, as on AWS. */
+  readonly idleTimeout?: number;
+  /** Maximum connection age in ms; default 2 hours, as on AWS. */
+  readonly maxConnectionAge?: number;
+  /** Largest client message in bytes (AWS: 32 KB frames; browsers send one frame per message); default 32 KiB. */
+  readonly maxMessageBytes?: number;
+  /**
+   * Credentials the management and Lambda Invoke APIs check SigV4 signatures against, as AWS does: give the
+   * handlers' SDK clients the same ones.
+   * @default - access key id `local` with a secret generated for this run (see `WebSocketEmulator.credentials`)
+   */
+  readonly credentials?: EmulatorCredentials;
+  /** Called with handler and authorizer errors; default `console.error`. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** The key pair an emulator's APIs require signatures from. */
+export interface EmulatorCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** A key pair for one run: access key id `local`, a random 256-bit secret. */
+export function runCredentials(): EmulatorCredentials {
+  return { accessKeyId: 'local', secretAccessKey: randomBytes(32).toString('hex') };
+}
+
+/** A running emulator. */
+export interface WebSocketEmulator {
+  /** The WebSocket URL clients connect to: `ws://<host>:<port>/<stage>`. */
+  readonly url: string;
+  /** Management API endpoint for `ApiGatewayManagementApiClient` (`http://<host>:<port>/<stage>`). */
+  readonly managementEndpoint: string;
+  /** Lambda endpoint for `LambdaClient` / `AWS_ENDPOINT_URL_LAMBDA`. */
+  readonly lambdaEndpoint: string;
+  readonly port: number;
+  readonly stage: string;
+  readonly apiId: string;
+  /** The key pair the management and Lambda Invoke APIs require signatures from. */
+  readonly credentials: EmulatorCredentials;
+  /** Ids of the open connections. */
+  connectionIds(): string[];
+  /** Closes every connection (1001, without `$disconnect`), stops listening and waits for running handlers. */
+  stop(): Promise<void>;
+}
+
+/** Starts an emulator; resolves once it listens. */
+export async function startWebSocketEmulator(options: WebSocketEmulatorOptions): Promise<WebSocketEmulator> {
+  const stage = options.stage ?? 'local';
+  const api: WebSocketApiInfo = {
+    apiId: options.apiId ?? newApiId(),
+    stage,
+    region: options.region ?? 'us-east-1',
+    accountId: options.accountId ?? '123456789012',
+  };
+  const routes = new Set(options.routes ?? []);
+  const credentials = options.credentials ?? runCredentials();
+  const onError = options.onError ?? ((error: unknown) => console.error('websocket emulator: handler failed:', error));
+  const connections = new Map<string, EmulatedConnection>();
+  const inFlight = new InFlight();
+  const protocols = new WeakMap<IncomingMessage, string>();
+  let stopping = false;
+  const invoke = (handler: LambdaHandler, event: unknown) => inFlight.track(invokeHandler(handler, event, options));
+
+  const host: ConnectionHost = {
+    idleTimeoutMs: options.idleTimeout ?? 10 * 60_000,
+    maxAgeMs: options.maxConnectionAge ?? 2 * 60 * 60_000,
+    onMessage(connection, text) {
+      const routeKey = selectRoute(text, routes, options.routeSelectionExpression);
+      const event = messageEvent(connection, api, routeKey, text);
+      invoke(options.handler, event).catch((error: unknown) => {
+        onError(error);
+        const reply = {
+          message: 'Internal server error',
+          connectionId: connection.connectionId,
+          requestId: event.requestContext.requestId,
+        };
+        if (connection.open) connection.send(Buffer.from(JSON.stringify(reply)));
+      });
+    },
+    onClosed(connection, status) {
+      connections.delete(connection.connectionId);
+      if (stopping) return;
+      invoke(options.handler, disconnectEvent(connection, api, status.code, status.reason)).catch(onError);
+    },
+  };
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageBytes ?? 32 * 1024,
+    handleProtocols: (_offered, req) => protocols.get(req) ?? false,
+  });
+
+  const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    socket.on('error', () => socket.destroy()); // a client that resets mid-handshake must not crash the emulator
+    const [path, rawQuery = ''] = (req.url ?? '/').split(/\?(.*)/s);
+    if (stopping || (path !== `/${stage}` && path !== `/${stage}/`))
+      return refuse(socket, 403, '{"message":"Forbidden"}');
+    const connection = new EmulatedConnection(
+      apiGatewayId(),
+      Date.now(),
+      sourceIp(req),
+      req.headers.host ?? '',
+      req.headers['user-agent'],
+      host,
+    );
+    connections.set(connection.connectionId, connection);
+    const handshake: HandshakeInfo = { headers: headerPairs(req), rawQuery };
+    const fail = (status: number, body: string) => {
+      connections.delete(connection.connectionId);
+      refuse(socket, status, body);
+    };
+    const auth = await authorize(options, connection, api, handshake, invoke);
+    if (!auth.allowed) return fail(auth.status, JSON.stringify({ message: auth.message }));
+    if (options.authorizer) connection.authorizer = auth.context;
+    let result: unknown;
+    try {
+      result = await invoke(options.handler, connectEvent(connection, api, handshake));
+    } catch (error) {
+      onError(error);
+      return fail(500, '{"message":"Internal server error"}');
+    }
+    const status = field(result, 'statusCode');
+    if (typeof status === 'number' && (status < 200 || status > 299)) {
+      const body = field(result, 'body');
+      return fail(status, typeof body === 'string' ? body : '');
+    }
+    if (stopping || socket.destroyed) return stopping ? fail(503, '') : connection.abandon();
+    const protocol = headerOf(result, 'sec-websocket-protocol');
+    if (protocol !== undefined) protocols.set(req, protocol);
+    wss.handleUpgrade(req, socket, head, (ws) => connection.attach(ws));
+  };
+
+  const server: Server = createServer((req, res) => {
+    const answer = async () => {
+      if (refuseBrowserRequest(req, res)) return;
+      if (
+        await handleManagementRequest(req, res, {
+          stage,
+          lookup: (id) => connections.get(id),
+          credentials,
+        })
+      )
+        return;
+      const target = {
+        functionName: options.functionName,
+        credentials,
+        invoke: (event: unknown) => invoke(options.handler, event),
+        invokeAsync: (event: unknown) => void invoke(options.handler, event).catch(onError),
+      };
+      if (await handleLambdaInvoke(req, res, target)) return;
+      req.resume();
+      sendJson(res, 403, { message: 'Forbidden' }, { 'x-amzn-ErrorType': 'ForbiddenException' });
+    };
+    answer().catch((error: unknown) => {
+      onError(error);
+      res.destroy();
+    });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    onUpgrade(req, socket, head).catch((error: unknown) => {
+      onError(error);
+      refuse(socket, 500, '{"message":"Internal server error"}');
+    });
+  });
+
+  const bindHost = options.host ?? '127.0.0.1';
+  const port = await listen(server, options.port ?? 0, bindHost);
+  const base = `${bindHost}:${port}`;
+  return {
+    url: `ws://${base}/${stage}`,
+    managementEndpoint: `http://${base}/${stage}`,
+    lambdaEndpoint: `http://${base}`,
+    port,
+    stage,
+    apiId: api.apiId,
+    credentials,
+    connectionIds: () => [...connections.values()].filter((c) => c.open).map((c) => c.connectionId),
+    stop: async () => {
+      stopping = true;
+      await stopServer(server, async () => {
+        await Promise.all([...connections.values()].map((c) => c.shutdown(1_000)));
+        connections.clear();
+        wss.close();
+      });
+      await inFlight.drain();
+    },
+  };
+}

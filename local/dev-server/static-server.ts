@@ -1,0 +1,100 @@
+/**
+ * The dev server's page server: the chat page on `GET /`, its script, and `GET /config`, a small JSON
+ * document that tells the page where the WebSocket endpoints are.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { listen, stopServer } from '../support/http-io';
+
+/** What `GET /config` returns to the chat page. */
+export interface ChatPageConfig {
+  /** WebSocket URL per transport; a transport that is off is absent. */
+  readonly transports: { readonly native?: string; readonly grip?: string };
+  /** One line shown under the chat, such as how to turn GRIP on. */
+  readonly hint?: string;
+  /** The application-level heartbeat the page sends to stay inside API Gateway's 10-minute idle limit. */
+  readonly heartbeat: {
+    /** The text the page sends; the handler answers it with nothing. */
+    readonly command: string;
+    /** Interval in milliseconds. */
+    readonly intervalMs: number;
+  };
+}
+
+/** Options of {@link startStaticServer}. */
+export interface StaticServerOptions {
+  /** The document served on `GET /config`. */
+  readonly config: ChatPageConfig;
+  /**
+   * Port to listen on; 0 picks a free one.
+   * @default 0
+   */
+  readonly port?: number;
+  /**
+   * Interface to bind.
+   * @default '127.0.0.1'
+   */
+  readonly host?: string;
+}
+
+/** A running page server. */
+export interface StaticServer {
+  /** `http://host:port/`. */
+  readonly url: string;
+  /** The port it listens on. */
+  readonly port: number;
+  /** Stops listening and closes open connections. */
+  stop(): Promise<void>;
+}
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:",
+  'X-Content-Type-Options': 'nosniff',
+  'Cache-Control': 'no-store',
+};
+
+/** Finds a page file: next to this module (source tree, or dist when the build copied it), else in the source tree. */
+function readAsset(name: string): Buffer {
+  // Next to this file in the sources; from compiled or bundled code (dist/local/dev-server, a bundle of bin/), the
+  // package's local/dev-server folder found upwards.
+  const candidates = [join(__dirname, name)];
+  for (let up = 1; up <= 4; up++) {
+    candidates.push(join(__dirname, ...Array<string>(up).fill('..'), 'local', 'dev-server', name));
+  }
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (found === undefined) {
+    throw new Error(`chat page file ${name} not found next to the dev server; rebuild the package (npm run build)`);
+  }
+  return readFileSync(found);
+}
+
+/** Starts the page server. */
+export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
+  const files: Record<string, { type: string; body: Buffer }> = {
+    '/': { type: 'text/html; charset=utf-8', body: readAsset('chat-page.html') },
+    '/chat-page.js': { type: 'text/javascript; charset=utf-8', body: readAsset('chat-page.js') },
+    '/config': { type: 'application/json', body: Buffer.from(JSON.stringify(options.config)) },
+  };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://page').pathname;
+    const file = files[path === '/index.html' ? '/' : path];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
+    } else if (file === undefined) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+    } else {
+      res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': file.type, 'Content-Length': file.body.length });
+      res.end(req.method === 'HEAD' ? undefined : file.body);
+    }
+  });
+  const host = options.host ?? '127.0.0.1';
+  const port = await listen(server, options.port ?? 0, host);
+  return { url: `http://${formatHost(host)}:${port}/`, port, stop: () => stopServer(server) };
+}
+
+/** Host part of a URL: IPv6 addresses in brackets. */
+export function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

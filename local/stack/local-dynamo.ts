@@ -1,0 +1,104 @@
+/**
+ * Local DynamoDB for runs and tests: dynalite in memory, in-process, and the connection table built from the
+ * shared schema (lambda/contract.ts) exactly as the constructs define it: `pk`/`sk`, the reverse index `sk`/`pk`,
+ * on-demand. dynalite has no TTL API, so the TTL attribute is not configured locally.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { ConnectionTableSchema } from '../../lambda/contract';
+import { ConnectionStoreError } from '../../lambda/core/errors';
+import { listen, stopServer } from '../support/http-io';
+
+/** A running local DynamoDB. */
+export interface LocalDynamo {
+  /** Endpoint for SDK clients (`AWS_ENDPOINT_URL_DYNAMODB`). */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Stops the server; the data is gone. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startLocalDynamo}. */
+export interface LocalDynamoOptions {
+  /** Port to listen on; default 0 (a free port). */
+  readonly port?: number;
+  /** Address to listen on; default `127.0.0.1`. */
+  readonly host?: string;
+}
+
+/** Starts an empty in-memory DynamoDB; resolves once it listens. */
+export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const host = options.host ?? '127.0.0.1';
+  const port = await listen(server, options.port ?? 0, host);
+  return {
+    endpoint: `http://${host}:${port}`,
+    port,
+    stop: () => stopServer(server),
+  };
+}
+
+/** A DynamoDB client for a local endpoint, with placeholder credentials and region. */
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
+
+/**
+ * Creates the connection table (schema of `ConnectionTableSchema`) and waits until it is active. An existing table
+ * of that name is left as it is.
+ */
+export async function createConnectionTable(target: string | DynamoDBClient, tableName: string): Promise<string> {
+  const client = typeof target === 'string' ? localDynamoClient(target) : target;
+  try {
+    return await createTable(client, tableName);
+  } finally {
+    if (typeof target === 'string') client.destroy();
+  }
+}
+
+async function createTable(client: DynamoDBClient, tableName: string): Promise<string> {
+  const { partitionKey, sortKey, reverseIndexName } = ConnectionTableSchema;
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: partitionKey, AttributeType: 'S' },
+          { AttributeName: sortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: partitionKey, KeyType: 'HASH' },
+          { AttributeName: sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: reverseIndexName,
+            KeySchema: [
+              { AttributeName: sortKey, KeyType: 'HASH' },
+              { AttributeName: partitionKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  for (let i = 0; i < 100; i++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return tableName;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new ConnectionStoreError(`local table ${tableName} did not become active; restart the local DynamoDB`);
+}

@@ -1,0 +1,257 @@
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GetConnectionCommand,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import type { WebSocketApiEvent } from '../../../local/apigw-websocket/websocket-api-events';
+import { startWebSocketEmulator, type WebSocketEmulator } from '../../../local/apigw-websocket/websocket-emulator';
+import { EventRecorder } from '../../helpers/local-event-recorder';
+import { connect, connectRefused } from '../../helpers/local-ws-client';
+
+function managementClient(emulator: WebSocketEmulator, secretAccessKey = 'local'): ApiGatewayManagementApiClient {
+  return new ApiGatewayManagementApiClient({
+    endpoint: emulator.managementEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey },
+    maxAttempts: 1,
+  });
+}
+
+const tagOf = (e: WebSocketApiEvent) => e.queryStringParameters?.tag;
+const idOf = (e: WebSocketApiEvent) => String(e.requestContext.connectionId);
+
+describe('startWebSocketEmulator', () => {
+  let emulator: WebSocketEmulator;
+  let recorder: EventRecorder;
+  let management: ApiGatewayManagementApiClient;
+  const postErrors = new Map<string, string>();
+
+  beforeAll(async () => {
+    recorder = new EventRecorder(async (event) => {
+      const tag = tagOf(event);
+      if (event.requestContext.routeKey === '$connect' && tag === 'refuse') return { statusCode: 401, body: 'no' };
+      if (event.requestContext.routeKey === '$connect' && tag === 'throw') throw new Error('connect failed');
+      if (event.requestContext.routeKey === '$connect' && tag === 'early-post') {
+        try {
+          await management.send(new PostToConnectionCommand({ ConnectionId: idOf(event), Data: 'too early' }));
+          postErrors.set(idOf(event), 'none');
+        } catch (error) {
+          postErrors.set(idOf(event), (error as Error).name);
+        }
+      }
+      if (event.requestContext.routeKey === '$connect' && tag === 'protocol') {
+        return { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': 'chat.v1' } };
+      }
+      if (event.body === 'explode') throw new Error('message failed');
+      return { statusCode: 200 };
+    });
+    emulator = await startWebSocketEmulator({
+      handler: recorder.handler,
+      routes: ['chat'],
+      onError: () => {},
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    management = managementClient(emulator);
+  });
+  afterAll(async () => {
+    management.destroy();
+    await emulator.stop();
+  });
+
+  async function open(tag: string) {
+    const client = await connect(`${emulator.url}?tag=${tag}`);
+    const id = idOf(await recorder.waitFor((e) => e.requestContext.routeKey === '$connect' && tagOf(e) === tag));
+    return { client, id };
+  }
+
+  it('refuses management calls signed with the wrong secret or not signed, as API Gateway does', async () => {
+    const { client, id } = await open('signatures');
+    const wrong = managementClient(emulator, 'not-local');
+    try {
+      await expect(wrong.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'forged' }))).rejects.toMatchObject(
+        {
+          name: 'InvalidSignatureException',
+          $metadata: { httpStatusCode: 403 },
+        },
+      );
+    } finally {
+      wrong.destroy();
+    }
+    const unsigned = await fetch(`${emulator.managementEndpoint}/@connections/${encodeURIComponent(id)}`, {
+      method: 'POST',
+      body: 'unsigned',
+    });
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+    await management.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'signed' }));
+    expect(await client.nextMessage()).toBe('signed');
+    await client.close();
+  });
+
+  it('selects the route from $request.body.action and falls back to $default', async () => {
+    const { client, id } = await open('routes');
+    client.ws.send('{"action":"chat","text":"a"}');
+    client.ws.send('{"action":"unknown"}');
+    client.ws.send('plain text');
+    const chat = await recorder.waitFor((e) => idOf(e) === id && e.body === '{"action":"chat","text":"a"}');
+    const unknown = await recorder.waitFor((e) => idOf(e) === id && e.body === '{"action":"unknown"}');
+    const plain = await recorder.waitFor((e) => idOf(e) === id && e.body === 'plain text');
+    await client.close();
+    expect([chat, unknown, plain].map((e) => e.requestContext.routeKey)).toEqual(['chat', '$default', '$default']);
+  });
+
+  it("invokes handlers concurrently, without ordering one connection's messages", async () => {
+    let releaseFirst: () => void = () => {};
+    const secondSeen = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    const concurrent = await startWebSocketEmulator({
+      handler: async (event: WebSocketApiEvent) => {
+        if (event.body === 'second') releaseFirst();
+        if (event.body === 'first') await secondSeen; // only returns if 'second' ran while 'first' was running
+        return { statusCode: 200 };
+      },
+    });
+    try {
+      const client = await connect(concurrent.url);
+      client.ws.send('first');
+      client.ws.send('second');
+      await secondSeen;
+      await client.close();
+    } finally {
+      await concurrent.stop();
+    }
+  });
+
+  it('delivers posts to the client and describes the connection', async () => {
+    const { client, id } = await open('post');
+    await management.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'hello' }));
+    expect(await client.nextMessage()).toBe('hello');
+    const info = await management.send(new GetConnectionCommand({ ConnectionId: id }));
+    expect(info.ConnectedAt).toBeInstanceOf(Date);
+    expect(info.LastActiveAt).toBeInstanceOf(Date);
+    expect(info.Identity?.SourceIp).toBe('127.0.0.1');
+    await client.close();
+  });
+
+  it('answers 410 GoneException for a connection whose client left', async () => {
+    const { client, id } = await open('leaves');
+    await client.close(1000);
+    const disconnected = await recorder.route('$disconnect', id);
+    expect(disconnected.requestContext.disconnectStatusCode).toBe(1000);
+    await expect(management.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'x' }))).rejects.toMatchObject({
+      name: 'GoneException',
+      $metadata: { httpStatusCode: 410 },
+    });
+    await expect(management.send(new GetConnectionCommand({ ConnectionId: id }))).rejects.toMatchObject({
+      name: 'GoneException',
+    });
+  });
+
+  it('closes the socket on DeleteConnection and reports $disconnect', async () => {
+    const { client, id } = await open('delete');
+    await management.send(new DeleteConnectionCommand({ ConnectionId: id }));
+    expect((await client.closed).code).toBe(1000);
+    await recorder.route('$disconnect', id);
+    expect(emulator.connectionIds()).not.toContain(id);
+  });
+
+  it('refuses posts over 128 KB with 413 PayloadTooLargeException and accepts 128 KB', async () => {
+    const { client, id } = await open('large');
+    const limit = 128 * 1024;
+    await expect(
+      management.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.alloc(limit + 1, 97) })),
+    ).rejects.toMatchObject({ name: 'PayloadTooLargeException', $metadata: { httpStatusCode: 413 } });
+    await management.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.alloc(limit, 98) }));
+    expect((await client.nextMessage()).length).toBe(limit);
+    await client.close();
+  });
+
+  it('refuses posts while $connect is still running, as API Gateway does', async () => {
+    const { client, id } = await open('early-post');
+    expect(postErrors.get(id)).toBe('GoneException');
+    await client.close();
+  });
+
+  it('refuses the handshake with the status of a non-2xx $connect result and sends no $disconnect', async () => {
+    const refused = await connectRefused(`${emulator.url}?tag=refuse`);
+    expect(refused.status).toBe(401);
+    expect(refused.body).toBe('no');
+    const refusedId = idOf(await recorder.waitFor((e) => tagOf(e) === 'refuse'));
+    const { client, id } = await open('after-refuse');
+    await client.close();
+    await recorder.route('$disconnect', id);
+    expect(recorder.events.some((e) => e.requestContext.routeKey === '$disconnect' && idOf(e) === refusedId)).toBe(
+      false,
+    );
+  });
+
+  it('refuses the handshake with 500 when $connect throws', async () => {
+    expect((await connectRefused(`${emulator.url}?tag=throw`)).status).toBe(500);
+  });
+
+  it('refuses handshakes outside the stage path with 403', async () => {
+    expect((await connectRefused(emulator.url.replace(/\/local$/, '/other'))).status).toBe(403);
+  });
+
+  it("answers a failed message invocation with API Gateway's error message", async () => {
+    const { client, id } = await open('explode');
+    client.ws.send('explode');
+    const reply = JSON.parse(await client.nextMessage());
+    expect(reply).toMatchObject({ message: 'Internal server error', connectionId: id });
+    expect(typeof reply.requestId).toBe('string');
+    await client.close();
+  });
+
+  it('returns the subprotocol chosen by $connect', async () => {
+    const client = await connect(`${emulator.url}?tag=protocol`, ['chat.v1', 'chat.v0']);
+    expect(client.ws.protocol).toBe('chat.v1');
+    await client.close();
+  });
+
+  it('closes with 1009 a message over the frame limit and with 1003 a binary message', async () => {
+    const big = await open('too-big');
+    big.client.ws.send('x'.repeat(32 * 1024 + 1));
+    expect((await big.client.closed).code).toBe(1009);
+    expect((await recorder.route('$disconnect', big.id)).requestContext.disconnectStatusCode).toBe(1009);
+
+    const binary = await open('binary');
+    binary.client.ws.send(Buffer.from([1, 2, 3]));
+    expect((await binary.client.closed).code).toBe(1003);
+    expect((await recorder.route('$disconnect', binary.id)).requestContext.disconnectStatusCode).toBe(1003);
+  });
+});
+
+describe('startWebSocketEmulator connection limits', () => {
+  it('closes an idle connection with 1001 Going away after the configured idle timeout', async () => {
+    const recorder = new EventRecorder();
+    const emulator = await startWebSocketEmulator({ handler: recorder.handler, idleTimeout: 150 });
+    try {
+      const client = await connect(emulator.url);
+      expect(await client.closed).toEqual({ code: 1001, reason: 'Going away' });
+      const disconnected = await recorder.route('$disconnect');
+      expect(disconnected.requestContext).toMatchObject({ disconnectStatusCode: 1001, disconnectReason: 'Going away' });
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('closes a connection at the configured maximum age even while it is active', async () => {
+    const recorder = new EventRecorder();
+    const emulator = await startWebSocketEmulator({
+      handler: recorder.handler,
+      idleTimeout: 60_000,
+      maxConnectionAge: 300,
+    });
+    try {
+      const client = await connect(emulator.url);
+      const keepAlive = setInterval(() => client.ws.send('ping'), 50);
+      const closed = await client.closed;
+      clearInterval(keepAlive);
+      expect(closed.code).toBe(1001);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
