@@ -57,8 +57,7 @@ describe('faas-grip-local', () => {
     const urls = endpoints(command);
     const native = await E2eClient.connect('native', urls.native);
     clients.push(native);
-    native.send('/nick ann');
-    await native.expect('nickname set to [ann]');
+    await native.nick('ann');
     if (withGrip) {
       const grip = await E2eClient.connect('grip', urls.grip);
       clients.push(grip);

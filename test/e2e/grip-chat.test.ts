@@ -53,8 +53,7 @@ describeWithPushpin('GRIP chat through Pushpin', () => {
 
     it('answers the client close with a CLOSE of the same code and reason (no 1006)', async () => {
       const client = await connect('closer');
-      client.send('/nick closer');
-      await client.expect('nickname set to [closer]');
+      await client.nick('closer');
 
       const seen = await client.close(4001, 'done chatting 👋');
 

@@ -35,25 +35,21 @@ describeWithPushpin('one room across GRIP and native', () => {
     const both = [grip, native];
 
     await awaitChannel(native, 'anonymous', both);
-    grip.send('/nick 🦊 via Pushpin');
-    await grip.expect('nickname set to [🦊 via Pushpin]');
-    native.send('/nick Zoë via API Gateway');
-    await native.expect('nickname set to [Zoë via API Gateway]');
+    await grip.nick('🦊 via Pushpin');
+    await native.nick('Zoë via API Gateway');
 
     grip.send('hello from GRIP');
     for (const c of both) await c.expect('🦊 via Pushpin: hello from GRIP');
     native.send('hello from native');
     for (const c of both) await c.expect('Zoë via API Gateway: hello from native');
 
-    native.send('/join side');
-    await native.expect('joined [side]');
+    await native.join('side');
     grip.send('room only');
     await grip.expect('🦊 via Pushpin: room only');
     native.send('side only');
     await native.expect('Zoë via API Gateway: side only');
 
-    grip.send('/join side');
-    await grip.expect('joined [side]');
+    await grip.join('side');
     await awaitChannel(grip, '🦊 via Pushpin', both);
     native.send('together again');
     for (const c of both) await c.expect('Zoë via API Gateway: together again');

@@ -57,12 +57,9 @@ export async function runChatScenario(connect: ChatConnect): Promise<void> {
     // Everybody is in `room` and anonymous until a nick is set.
     await awaitChannel(alice, 'anonymous', all);
 
-    alice.send('/nick Alice');
-    await alice.expect('nickname set to [Alice]');
-    fox.send('/nick 🦊');
-    await fox.expect('nickname set to [🦊]');
-    zoe.send('/nick Zoë');
-    await zoe.expect('nickname set to [Zoë]');
+    await alice.nick('Alice');
+    await fox.nick('🦊');
+    await zoe.nick('Zoë');
 
     alice.send('hello everyone');
     for (const c of all) await c.expect('Alice: hello everyone');
@@ -72,8 +69,7 @@ export async function runChatScenario(connect: ChatConnect): Promise<void> {
     for (const c of all) await c.expect('Zoë: multi\r\nline ✓ 日本');
 
     // Zoë moves to `side`: room and side no longer hear each other.
-    zoe.send('/join side');
-    await zoe.expect('joined [side]');
+    await zoe.join('side');
     await awaitChannel(zoe, 'Zoë', [zoe]);
     alice.send('still in room');
     await alice.expect('Alice: still in room');
@@ -82,8 +78,7 @@ export async function runChatScenario(connect: ChatConnect): Promise<void> {
     await zoe.expect('Zoë: only side hears this');
 
     // The fox follows; Alice is alone in room.
-    fox.send('/join side');
-    await fox.expect('joined [side]');
+    await fox.join('side');
     await awaitChannel(fox, '🦊', [fox, zoe]);
     fox.send('fox moved');
     await fox.expect('🦊: fox moved');
@@ -92,8 +87,7 @@ export async function runChatScenario(connect: ChatConnect): Promise<void> {
     await alice.expect('Alice: anyone?');
 
     // Alice joins too; one last broadcast is the barrier for the transcript check.
-    alice.send('/join side');
-    await alice.expect('joined [side]');
+    await alice.join('side');
     await awaitChannel(alice, 'Alice', all);
     alice.send('bye');
     for (const c of all) await c.expect('Alice: bye');

@@ -71,6 +71,18 @@ export class E2eClient {
     return this.received.slice(this.consumed);
   }
 
+  /** The chat's `/nick <name>`, answered with `nickname set to [<name>]` (the one chat-session step of every test). */
+  async nick(name: string): Promise<void> {
+    this.send(`/nick ${name}`);
+    await this.expect(`nickname set to [${name}]`);
+  }
+
+  /** The chat's `/join <channel>`, answered with `joined [<channel>]`. */
+  async join(channel: string): Promise<void> {
+    this.send(`/join ${channel}`);
+    await this.expect(`joined [${channel}]`);
+  }
+
   /**
    * Waits until the next unconsumed message arrives and checks it equals `text` exactly (order matters).
    * Rejects after `timeoutMs` or on a different message, naming what was expected and what arrived.

@@ -106,8 +106,7 @@ describe('startDevServer', () => {
       expect(server.env.AWS_SECRET_ACCESS_KEY).toMatch(/^[0-9a-f]{64}$/);
     }
     const listener = await connect('listener', server.urls.native);
-    listener.send('/nick listener');
-    await listener.expect('nickname set to [listener]');
+    await listener.nick('listener');
     const forged = {
       requestContext: {
         routeKey: '$default',
@@ -134,15 +133,13 @@ describe('startDevServer', () => {
   test('native clients chat: nick, broadcast, channel switch', async () => {
     const alice = await connect('alice', server.urls.native);
     const bob = await connect('bob', server.urls.native);
-    alice.send('/nick alice');
-    await alice.expect('nickname set to [alice]');
+    await alice.nick('alice');
     alice.send('/ping');
     alice.send('hi bob');
     await alice.expect('alice: hi bob');
     await bob.expect('alice: hi bob');
 
-    bob.send('/join side');
-    await bob.expect('joined [side]');
+    await bob.join('side');
     alice.send('only room');
     await alice.expect('alice: only room');
     bob.send('only side');
