@@ -102,7 +102,7 @@ export const MetricName = {
 } as const;
 
 /** Pre-built handler bundles shipped in the package under `assets/<name>/index.js`. */
-export const HandlerAsset = {
+export const HandlerBundleName = {
   /** The chat on both transports (GRIP and API Gateway WebSocket). */
   CHAT: 'chat',
   /** The same chat built for the GRIP transport only: no native (DynamoDB, management API) code inside. */

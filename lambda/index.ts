@@ -80,8 +80,8 @@ export { type GripConfig, loadGripConfig, loadGripConfigSync, reloadGripConfig }
 export {
   encodePublishBody,
   MAX_PUBLISH_BODY_BYTES,
+  type PublisherOptions,
   type PublishItem,
-  type PublishOptions as ProxyPublishOptions,
   publishToProxies,
 } from './grip/io/publisher';
 export { type EncodedMetaChanges, MAX_META_BYTES, MAX_META_VALUE_BYTES, type MetaChanges } from './grip/meta';

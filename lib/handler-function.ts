@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { HandlerAsset } from '../lambda/contract';
+import { HandlerBundleName } from '../lambda/contract';
 import { bundledAssetDir } from './private/package-root';
 import { checkNumber, checkString } from './private/validate';
 
@@ -24,15 +24,15 @@ const DEFAULT_TIMEOUT = Duration.seconds(28);
  */
 export class HandlerBundle {
   /** The chat of the seed: `/nick`, `/join` and broadcast, on GRIP and native WebSockets. */
-  public static readonly CHAT = new HandlerBundle(HandlerAsset.CHAT);
+  public static readonly CHAT = new HandlerBundle(HandlerBundleName.CHAT);
   /** The same chat for the GRIP transport only: a smaller bundle without the native transport's code. */
-  public static readonly CHAT_GRIP = new HandlerBundle(HandlerAsset.CHAT_GRIP);
+  public static readonly CHAT_GRIP = new HandlerBundle(HandlerBundleName.CHAT_GRIP);
   /** An HTTP streaming (`Grip-Hold: stream`) example. */
-  public static readonly STREAM = new HandlerBundle(HandlerAsset.STREAM);
+  public static readonly STREAM = new HandlerBundle(HandlerBundleName.STREAM);
   /** A long-polling (`Grip-Hold: response`) example. */
-  public static readonly LONG_POLL = new HandlerBundle(HandlerAsset.LONG_POLL);
+  public static readonly LONG_POLL = new HandlerBundle(HandlerBundleName.LONG_POLL);
   /** The `$connect` authorizer comparing the `token` query parameter with a secret. */
-  public static readonly AUTHORIZER = new HandlerBundle(HandlerAsset.AUTHORIZER);
+  public static readonly AUTHORIZER = new HandlerBundle(HandlerBundleName.AUTHORIZER);
 
   /** The name of the bundle's directory under `assets/`. */
   public readonly assetName: string;

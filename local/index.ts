@@ -27,7 +27,7 @@ export {
   startDevServer,
 } from './dev-server/dev-server';
 export { buildGripUrl, type GripUrlParts } from './grip/grip-url-builder';
-export type { HttpV2Event, PayloadFormat, RestProxyEvent } from './grip/proxy-event';
+export type { EventVersionName, HttpV2Event, RestProxyEvent } from './grip/proxy-event';
 export {
   checkBearer,
   type PublishGate,

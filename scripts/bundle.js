@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Pre-builds every handler named in lambda/contract.ts `HandlerAsset` from `lambda/handlers/<name>.ts` into
+ * Pre-builds every handler named in lambda/contract.ts `HandlerBundleName` from `lambda/handlers/<name>.ts` into
  * `assets/<name>/index.js` (+ `index.js.map`), so a consumer's `cdk synth` needs neither esbuild nor Docker.
  *
  * Silent on success; prints the failures on stderr and exits non-zero otherwise.
@@ -60,8 +60,8 @@ async function bundle(name) {
 }
 
 async function main() {
-  const { HandlerAsset } = loadContract();
-  const failures = (await Promise.all(Object.values(HandlerAsset).map((name) => bundle(name)))).filter(Boolean);
+  const { HandlerBundleName } = loadContract();
+  const failures = (await Promise.all(Object.values(HandlerBundleName).map((name) => bundle(name)))).filter(Boolean);
   if (failures.length > 0) {
     process.stderr.write(`${failures.map((f) => `bundle: ${f}`).join('\n')}\n`);
     process.exitCode = 1;

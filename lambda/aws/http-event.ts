@@ -9,6 +9,9 @@ import { createGripFinisher, WEBSOCKET_EVENTS_CONTENT_TYPE } from '../grip/grip-
 import { metaFromHeaders } from '../grip/meta';
 import { decodeWebSocketEvents } from '../grip/websocket-events';
 
+/** The name of an {@link EventVersion}: `rest-v1`, `http-v2` or `function-url`. */
+export type EventVersionName = 'rest-v1' | 'http-v2' | 'function-url';
+
 /** The format of an HTTP Lambda event, which is also the format its result must have. */
 export class EventVersion {
   /** API Gateway REST API proxy integration (payload format 1.0). */
@@ -20,7 +23,7 @@ export class EventVersion {
 
   private constructor(
     /** `rest-v1`, `http-v2` or `function-url`. */
-    readonly name: string,
+    readonly name: EventVersionName,
   ) {}
 
   /** The version's name. */

@@ -7,7 +7,7 @@ import { isTextMediaType, matchesMediaType } from './media-types';
 import { headerMaps, queryMaps } from './value-maps';
 
 /** Which event shape the front door emits. */
-export type PayloadFormat = 'rest-v1' | 'http-v2' | 'function-url';
+export type { EventVersionName } from '../../lambda/aws/http-event';
 
 /** A request as the front door received it. */
 export interface FrontDoorRequest {

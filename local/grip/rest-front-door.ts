@@ -10,7 +10,7 @@ import { invokeHandler, type LambdaHandler, type LocalFunctionInfo } from '../ap
 import { headerPairs, listen, readBody, sourceIp, stopServer } from '../support/http-io';
 import { apiId as newApiId } from '../support/ids';
 import { InFlight } from '../support/in-flight';
-import { type EventSettings, type FrontDoorRequest, type PayloadFormat, restEvent, v2Event } from './proxy-event';
+import { type EventSettings, type EventVersionName, type FrontDoorRequest, restEvent, v2Event } from './proxy-event';
 import { gatewayError, type HttpReply, jsonReply, restReply, v2Reply } from './proxy-result';
 
 /** Options of {@link startRestFrontDoor}. */
@@ -28,7 +28,7 @@ export interface RestFrontDoorOptions extends LocalFunctionInfo {
   /** REST API binary media types; default `['application/websocket-events']`. */
   readonly binaryMediaTypes?: readonly string[];
   /** Event shape: `rest-v1` (default), `http-v2` or `function-url`. */
-  readonly payloadFormat?: PayloadFormat;
+  readonly eventVersion?: EventVersionName;
   /** API id in events; default random. */
   readonly apiId?: string;
   /** Called with handler errors (which answer 502); default `console.error`. */
@@ -50,7 +50,7 @@ const FORBIDDEN: HttpReply = jsonReply(403, { message: 'Forbidden' }, { 'x-amzn-
 
 /** Starts a front door; resolves once it listens. */
 export async function startRestFrontDoor(options: RestFrontDoorOptions): Promise<RestFrontDoor> {
-  const format = options.payloadFormat ?? 'rest-v1';
+  const format = options.eventVersion ?? 'rest-v1';
   const stage = options.stage ?? (format === 'http-v2' ? '$default' : 'prod');
   const host = options.host ?? '127.0.0.1';
   const settings: EventSettings = {

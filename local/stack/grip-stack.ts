@@ -8,7 +8,7 @@
 import WebSocket from 'ws';
 import { Env } from '../../lambda/contract';
 import type { LambdaHandler } from '../apigw-websocket/lambda-context';
-import type { PayloadFormat } from '../grip/proxy-event';
+import type { EventVersionName } from '../grip/proxy-event';
 import { type PushpinInstance, startPushpin } from '../grip/pushpin';
 import { type RestFrontDoor, startRestFrontDoor } from '../grip/rest-front-door';
 import { StopStack } from './stop-stack';
@@ -24,7 +24,7 @@ export interface GripStackOptions {
    * Event shape of the front door.
    * @default 'rest-v1'
    */
-  readonly payloadFormat?: PayloadFormat;
+  readonly eventVersion?: EventVersionName;
   /**
    * Pushpin's client port; 0 picks a free one.
    * @default 0
@@ -89,7 +89,7 @@ export async function startGripStack(options: GripStackOptions): Promise<GripSta
         : options.handler(event, context)) as LambdaHandler;
     const frontDoor = await startRestFrontDoor({
       handler,
-      payloadFormat: options.payloadFormat,
+      eventVersion: options.eventVersion,
       functionName: options.functionName,
       onError,
     });

@@ -7,7 +7,7 @@
  */
 import { Env } from '../../lambda/contract';
 import { type GripParts, type NativeParts, startGripParts, startNativeParts } from './e2e-parts';
-import { type EnvVars, HandlerSlot, loadChatHandler, type PayloadFormat } from './e2e-support';
+import { type EnvVars, type EventVersionName, HandlerSlot, loadChatHandler } from './e2e-support';
 import { setEnv } from './grip-events';
 
 export * from './e2e-parts';
@@ -66,9 +66,9 @@ export interface E2eEnv {
 
 /** Which transports to start; `shape` is the GRIP front door's event shape. */
 export type E2eEnvKind =
-  | { kind: 'grip'; shape: PayloadFormat }
+  | { kind: 'grip'; shape: EventVersionName }
   | { kind: 'native' }
-  | { kind: 'both'; shape: PayloadFormat };
+  | { kind: 'both'; shape: EventVersionName };
 
 /**
  * Starts an environment, applies its variables to process.env and loads the chat handler. On a failure while

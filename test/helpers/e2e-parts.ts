@@ -13,12 +13,12 @@ import type { RestFrontDoor } from '../../local/grip/rest-front-door';
 import { startGripStack } from '../../local/stack/grip-stack';
 import type { LocalDynamo } from '../../local/stack/local-dynamo';
 import { startNativeStack } from '../../local/stack/native-stack';
-import type { EnvVars, HandlerSlot, PayloadFormat } from './e2e-support';
+import type { EnvVars, EventVersionName, HandlerSlot } from './e2e-support';
 import { E2eClient, HandshakeRefusedError } from './e2e-ws-client';
 
 /** The GRIP side: Pushpin routed over_http to a front door, and the JWT gate in front of Pushpin's publish API. */
 export interface GripParts {
-  readonly shape: PayloadFormat;
+  readonly shape: EventVersionName;
   readonly frontDoor: RestFrontDoor;
   readonly pushpin: PushpinInstance;
   /** `ws://` base URL of Pushpin's client port. */
@@ -32,7 +32,7 @@ export interface GripParts {
 
 /** Options of {@link startGripParts}. */
 export interface GripPartsOptions {
-  readonly shape: PayloadFormat;
+  readonly shape: EventVersionName;
   readonly slot: HandlerSlot;
   /** Key Pushpin signs Grip-Sig with; default random. */
   readonly sigKey?: string;
@@ -57,7 +57,7 @@ export async function startGripParts(options: GripPartsOptions, stops: Array<() 
   const publishKey = randomBytes(24).toString('hex');
   const stack = await startGripStack({
     handler: options.slot.invoke,
-    payloadFormat: options.shape,
+    eventVersion: options.shape,
     sigKey: options.sigKey,
     publishIss,
     publishKey,

@@ -4,13 +4,13 @@
  */
 
 import type { LambdaHandler } from '../../local/apigw-websocket/lambda-context';
-import type { PayloadFormat } from '../../local/grip/proxy-event';
+import type { EventVersionName } from '../../local/grip/proxy-event';
 import { findPushpin } from '../../local/grip/pushpin';
 
-export type { PayloadFormat } from '../../local/grip/proxy-event';
+export type { EventVersionName } from '../../local/grip/proxy-event';
 
 /** The three event shapes a GRIP backend on AWS can receive. */
-export const EVENT_SHAPES: readonly PayloadFormat[] = ['rest-v1', 'http-v2', 'function-url'];
+export const EVENT_SHAPES: readonly EventVersionName[] = ['rest-v1', 'http-v2', 'function-url'];
 
 /** Values for process.env; `undefined` removes the variable. */
 export type EnvVars = Readonly<Record<string, string | undefined>>;

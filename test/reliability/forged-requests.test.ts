@@ -11,7 +11,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Env } from '../../lambda/contract';
 import { GripApi } from '../../lib';
-import type { PayloadFormat } from '../../local/grip/proxy-event';
+import type { EventVersionName } from '../../local/grip/proxy-event';
 import { type RestFrontDoor, startRestFrontDoor } from '../../local/grip/rest-front-door';
 import { CLEAN_ENV } from '../helpers/e2e-env';
 import { freshWebSocketHandler, postWebSocketEvents } from '../helpers/e2e-grip-tools';
@@ -60,7 +60,7 @@ const PROXIES = JSON.stringify([
   `http://127.0.0.1:5562/?verify-iss=${B64_ISS}&verify-key=${q(`base64:${Buffer.from(STRANGER_PEM).toString('base64')}`)}`,
 ]);
 let restoreEnv: () => void;
-const doors = new Map<PayloadFormat, RestFrontDoor>();
+const doors = new Map<EventVersionName, RestFrontDoor>();
 const reached: string[] = [];
 
 beforeAll(async () => {
@@ -70,7 +70,7 @@ beforeAll(async () => {
       reached.push(ws.id);
       if (ws.isOpening()) ws.accept();
     });
-    doors.set(shape, await startRestFrontDoor({ handler, payloadFormat: shape }));
+    doors.set(shape, await startRestFrontDoor({ handler, eventVersion: shape }));
   }
 });
 

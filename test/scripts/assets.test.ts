@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Env, HandlerAsset } from '../../lambda/contract';
+import { Env, HandlerBundleName } from '../../lambda/contract';
 import { ControlEndpoint } from '../helpers/control-endpoint';
 import { decodeResult, gripSig, setEnv, wohEvent } from '../helpers/grip-events';
 
@@ -38,12 +38,12 @@ afterAll(async () => {
 });
 
 test('every handler of the contract is built (run `npm run build` first)', () => {
-  const missing = Object.values(HandlerAsset).filter((name) => !fs.existsSync(asset(name)));
+  const missing = Object.values(HandlerBundleName).filter((name) => !fs.existsSync(asset(name)));
   expect(missing).toEqual([]);
 });
 
 describe('the chat asset', () => {
-  const load = (): Handler => require(asset(HandlerAsset.CHAT)).handler;
+  const load = (): Handler => require(asset(HandlerBundleName.CHAT)).handler;
 
   test('accepts an opening request and subscribes it to room', async () => {
     const result = decodeResult(await load()(wohEvent('http-v2', { events: [{ type: 'OPEN' }], connectionId: 'a' })));
@@ -75,13 +75,13 @@ describe('the chat asset', () => {
 });
 
 describe('the GRIP-only chat asset', () => {
-  const load = (): Handler => require(asset(HandlerAsset.CHAT_GRIP)).handler;
+  const load = (): Handler => require(asset(HandlerBundleName.CHAT_GRIP)).handler;
 
   test('carries none of the native transport (no DynamoDB, no management API client)', () => {
-    const code = fs.readFileSync(asset(HandlerAsset.CHAT_GRIP), 'utf8');
+    const code = fs.readFileSync(asset(HandlerBundleName.CHAT_GRIP), 'utf8');
 
     expect(code).not.toMatch(/lib-dynamodb|client-apigatewaymanagementapi/);
-    expect(fs.readFileSync(asset(HandlerAsset.CHAT), 'utf8')).toMatch(/lib-dynamodb/);
+    expect(fs.readFileSync(asset(HandlerBundleName.CHAT), 'utf8')).toMatch(/lib-dynamodb/);
   });
 
   test('chats on GRIP: accepts, subscribes and publishes', async () => {
@@ -119,7 +119,7 @@ describe('the GRIP-only chat asset', () => {
 });
 
 test('the authorizer asset allows the right token and denies another', async () => {
-  const handler: Handler = require(asset(HandlerAsset.AUTHORIZER)).handler;
+  const handler: Handler = require(asset(HandlerBundleName.AUTHORIZER)).handler;
   const event = (token: string) => ({
     type: 'REQUEST',
     methodArn: 'arn:aws:execute-api:us-east-1:123456789012:abcdef/prod/$connect',

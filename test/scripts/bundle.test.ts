@@ -25,7 +25,7 @@ beforeEach(() => {
   fs.mkdirSync(path.join(scratch, 'scripts'));
   fs.copyFileSync(path.join(ROOT, 'scripts', 'bundle.js'), path.join(scratch, 'scripts', 'bundle.js'));
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(scratch, 'node_modules'), 'dir');
-  write('lambda/contract.ts', "export const HandlerAsset = { ONE: 'one', TWO: 'two-words' } as const;\n");
+  write('lambda/contract.ts', "export const HandlerBundleName = { ONE: 'one', TWO: 'two-words' } as const;\n");
   write('lambda/errors.ts', "export class SpecialError extends Error {\n  override name = 'SpecialError';\n}\n");
   for (const name of ['one', 'two-words']) {
     write(

@@ -25,7 +25,7 @@ export interface PublishItem {
 }
 
 /** Tuning and test hooks of {@link publishToProxies}. */
-export interface PublishOptions {
+export interface PublisherOptions {
   /** Time allowed for one attempt (connect, answer and body). @default 5000 */
   readonly timeoutMs?: number;
   /** Attempts per proxy for network errors, timeouts, 429 and 5xx. @default 3 */
@@ -69,7 +69,7 @@ export function encodePublishBody(items: readonly PublishItem[]): string {
 export async function publishToProxies(
   proxies: readonly GripProxy[],
   items: readonly PublishItem[],
-  options: PublishOptions = {},
+  options: PublisherOptions = {},
 ): Promise<void> {
   const body = encodePublishBody(items);
   if (Buffer.byteLength(body) > MAX_PUBLISH_BODY_BYTES) {
@@ -112,7 +112,7 @@ export type ItemFailures = readonly PublishFailure[];
 export async function publishInOrder(
   proxies: readonly GripProxy[],
   items: readonly PublishItem[],
-  options: PublishOptions & { readonly maxBodyBytes?: number } = {},
+  options: PublisherOptions & { readonly maxBodyBytes?: number } = {},
 ): Promise<ItemFailures[]> {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_PUBLISH_BODY_BYTES;
   const failures: PublishFailure[][] = items.map(() => []);
@@ -188,7 +188,7 @@ function asError(error: unknown): Error {
 async function publishTo(
   proxy: GripProxy,
   body: string,
-  options: PublishOptions,
+  options: PublisherOptions,
   reload: () => Promise<readonly GripProxy[]>,
 ): Promise<void> {
   const { timeoutMs = 5000, attempts = 3, backoffBaseMs = 100 } = options;

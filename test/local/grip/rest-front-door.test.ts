@@ -114,7 +114,7 @@ describe('startRestFrontDoor (HTTP API and Function URL, payload 2.0)', () => {
   it('emits HTTP API v2 events under a named stage and infers a JSON reply without statusCode', async () => {
     const events: HttpV2Event[] = [];
     const door = await startRestFrontDoor({
-      payloadFormat: 'http-v2',
+      eventVersion: 'http-v2',
       stage: 'live',
       handler: async (event: HttpV2Event) => {
         events.push(event);
@@ -148,7 +148,7 @@ describe('startRestFrontDoor (HTTP API and Function URL, payload 2.0)', () => {
 
   it('emits Function URL events without a stage and always decodes a base64 reply', async () => {
     const door = await startRestFrontDoor({
-      payloadFormat: 'function-url',
+      eventVersion: 'function-url',
       handler: async (event: HttpV2Event) => ({
         statusCode: 200,
         headers: { 'content-type': 'application/octet-stream' },
