@@ -137,7 +137,12 @@ async function run(ctx) {
         'zurl, proxy and handler) per delivery, from /proc, in the measured window.',
     );
     const minimal = started.find((s) => s.key === 'minimal').server.info;
-    const probe = await probePublish(minimal.publishUrl, { count: quick ? 50 : 100, reps: quick ? 2 : 3 });
+    const probe = await probePublish(minimal.publishUrl, {
+      iss: minimal.publishIss,
+      key: minimal.publishKey,
+      count: quick ? 50 : 100,
+      reps: quick ? 2 : 3,
+    });
     const analysis = explain(targets, probe);
     if (profileDir) {
       await Promise.all(started.map((s) => s.server.stop()));

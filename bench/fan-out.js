@@ -27,7 +27,7 @@ async function run(ctx) {
   for (const [k, v] of Object.entries(SDK_ENV)) process.env[k] ??= v;
   const dynamo = await startServer('dynamo.js');
   const mgmt = await startServer('management.js', [String(latencyMs), 'bench']);
-  const { localDynamoClient } = dist('local', 'local-dynamo.js');
+  const { localDynamoClient } = dist('local', 'stack', 'local-dynamo.js');
   const client = localDynamoClient(dynamo.info.endpoint);
   try {
     const { DynamoDBDocumentClient } = require('@aws-sdk/lib-dynamodb');

@@ -30,10 +30,12 @@ const APPS = {
  */
 function synth(app, mode) {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'faas-grip-synth-'));
+  // The chat deploys both transports by default; the NodejsFunction app is its GRIP-only form, so both are GRIP only.
   const args = mode.direct
     ? app.split(' ').slice(1)
-    : [CDK, 'synth', '-q', '--no-notices', ...mode.extra, '--app', app, '-o', outdir];
-  return timed(args, mode.direct ? { CDK_OUTDIR: outdir, CDK_VALIDATION: 'false' } : {}).then((r) => ({
+    : [CDK, 'synth', '-q', '--no-notices', ...mode.extra, '-c', 'transport=grip', '--app', app, '-o', outdir];
+  const env = { CDK_CONTEXT_JSON: JSON.stringify({ transport: 'grip' }) };
+  return timed(args, mode.direct ? { ...env, CDK_OUTDIR: outdir, CDK_VALIDATION: 'false' } : {}).then((r) => ({
     ...r,
     outdir,
   }));

@@ -6,9 +6,9 @@
  */
 'use strict';
 
-const { randomBytes } = require('node:crypto');
 const http = require('node:http');
 const path = require('node:path');
+const jwt = require('jsonwebtoken');
 const { median, nowMs } = require('./stats');
 
 const dist = (...p) => require(path.join(__dirname, '..', '..', 'dist', ...p));
@@ -39,15 +39,18 @@ function httpPost(url, headers, body, agent) {
 }
 
 /**
- * Publishes to `publishUrl` (a Pushpin control API) each way; resolves medians over `reps` blocks of `count`
- * ({ p50, cpu } in ms per call) and the `Connection` header Pushpin answered with.
+ * Publishes to `publishUrl` (a local Pushpin's control API behind its JWT gate: `iss` and `key` sign the tokens) each
+ * way; resolves medians over `reps` blocks of `count` ({ p50, cpu } in ms per call) and the `Connection` header the
+ * control API answered with.
  */
-async function probePublish(publishUrl, { count = 100, reps = 3 } = {}) {
-  const { publishToProxies } = dist('lambda', 'grip', 'publisher.js');
+async function probePublish(publishUrl, { iss, key, count = 100, reps = 3 }) {
+  const { publishToProxies } = dist('lambda', 'grip', 'io', 'publisher.js');
   const { parseGripUrl } = dist('lambda', 'grip', 'grip-url.js');
   const { WebSocketMessageFormat } = dist('lambda', 'grip', 'formats.js');
-  const { buildGripUrl } = dist('local', 'grip-url-builder.js');
-  const proxy = parseGripUrl(buildGripUrl({ controlUri: publishUrl, iss: 'bench', key: randomBytes(32) }));
+  const { buildGripUrl } = dist('local', 'grip', 'grip-url-builder.js');
+  const proxy = parseGripUrl(buildGripUrl({ controlUri: publishUrl, iss, key }));
+  // The bare POST carries a token too, made once (the gate requires iss, key and exp).
+  const bearer = `Bearer ${jwt.sign({ iss, exp: Math.floor(Date.now() / 1000) + 3600 }, key)}`;
   const channel = 'bench-probe-nobody';
   const items = () => [{ channel, formats: [new WebSocketMessageFormat('anonymous: x')] }];
   const agent = new http.Agent({ keepAlive: true });
@@ -63,7 +66,8 @@ async function probePublish(publishUrl, { count = 100, reps = 3 } = {}) {
     httpFetch: () => publishToProxies([proxy], items(), { fetch: httpFetch }),
     noNetwork: () => publishToProxies([proxy], items(), { fetch: noNetwork }),
     bare: async () => {
-      const r = await httpPost(`${publishUrl}/publish/`, { 'Content-Type': 'application/json' }, body, agent);
+      const headers = { 'Content-Type': 'application/json', Authorization: bearer };
+      const r = await httpPost(`${publishUrl}/publish/`, headers, body, agent);
       connectionHeader = r.headers.connection ?? 'keep-alive (default)';
     },
   };

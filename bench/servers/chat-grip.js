@@ -1,11 +1,10 @@
 /**
  * Bench server: the chat handler as shipped (assets/chat/index.js) behind the local REST front door, with a
  * private Pushpin in front (WebSocket-over-HTTP) and the handler publishing to that Pushpin. Grip-Sig is
- * verified and publishes carry a JWT, as in production (Pushpin ignores the JWT). Prints { wsUrl, publishUrl }.
+ * verified and publishes carry a JWT, as in production (the instance's gate checks it). Prints { wsUrl, publishUrl }.
  */
 'use strict';
 
-const { randomBytes } = require('node:crypto');
 const path = require('node:path');
 const { ready } = require('../lib/child');
 
@@ -27,13 +26,8 @@ async function main() {
     AWS_REGION: 'us-east-1',
     AWS_LAMBDA_FUNCTION_NAME: 'bench-chat',
     POWERTOOLS_METRICS_DISABLED: 'true',
-    GRIP_URL: local.buildGripUrl({
-      controlUri: pushpin.publishUrl,
-      iss: 'bench',
-      key: randomBytes(32),
-      verifyIss: pushpin.sigIss,
-      verifyKey: pushpin.sigKey,
-    }),
+    // Publishes go through the instance's JWT gate; Grip-Sig is verified with the instance's key.
+    GRIP_URL: pushpin.gripUrl,
   });
   handler = require(path.join(root, 'assets', 'chat-grip', 'index.js')).handler;
   ready({ wsUrl: `ws://127.0.0.1:${pushpin.httpPort}/chat`, publishUrl: pushpin.publishUrl }, async () => {

@@ -2,12 +2,13 @@
  * Bench server: a minimal hand-written WebSocket-over-HTTP backend behind a private Pushpin (same launcher and
  * configuration as the chat's), the floor Pushpin itself sets. On OPEN it accepts and subscribes to `room`; on
  * TEXT it publishes `anonymous: <text>` to Pushpin (keep-alive) and answers once the publish returned; CLOSE
- * is echoed. No signature check, no validation. Prints { wsUrl, publishUrl }.
+ * is echoed. No signature check, no validation. Prints { wsUrl, publishUrl, publishIss, publishKey }.
  */
 'use strict';
 
 const http = require('node:http');
 const path = require('node:path');
+const jwt = require('jsonwebtoken');
 const { ready } = require('../lib/child');
 
 const local = require(path.join(__dirname, '..', '..', 'dist', 'local', 'index.js'));
@@ -40,14 +41,14 @@ function event(type, content) {
     : [Buffer.from(`${type}\r\n`)];
 }
 
-function publish(publishUrl, text) {
+function publish(publishUrl, bearer, text) {
   const body = JSON.stringify({
     items: [{ channel: 'room', formats: { 'ws-message': { content: `anonymous: ${text}` } } }],
   });
   return new Promise((resolve, reject) => {
     const req = http.request(
       `${publishUrl}/publish/`,
-      { method: 'POST', agent, headers: { 'Content-Type': 'application/json' } },
+      { method: 'POST', agent, headers: { 'Content-Type': 'application/json', Authorization: bearer } },
       (res) => {
         res.resume().on('end', resolve);
       },
@@ -59,6 +60,7 @@ function publish(publishUrl, text) {
 
 async function main() {
   let publishUrl;
+  let bearer;
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -70,7 +72,7 @@ async function main() {
           headers['Sec-WebSocket-Extensions'] = 'grip';
           out.push(...event('OPEN'), ...event('TEXT', SUBSCRIBE));
         } else if (type === 'TEXT') {
-          await publish(publishUrl, content.toString('utf8'));
+          await publish(publishUrl, bearer, content.toString('utf8'));
         } else if (type === 'CLOSE') {
           out.push(...event('CLOSE', content));
         }
@@ -83,7 +85,15 @@ async function main() {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const pushpin = await local.startPushpin({ target: `127.0.0.1:${server.address().port}` });
   publishUrl = pushpin.publishUrl;
-  ready({ wsUrl: `ws://127.0.0.1:${pushpin.httpPort}/chat`, publishUrl: pushpin.publishUrl }, async () => {
+  // The instance's control API is a JWT gate (iss, key, exp): one token for the whole run.
+  bearer = `Bearer ${jwt.sign({ iss: pushpin.publishIss, exp: Math.floor(Date.now() / 1000) + 3600 }, pushpin.publishKey)}`;
+  const info = {
+    wsUrl: `ws://127.0.0.1:${pushpin.httpPort}/chat`,
+    publishUrl: pushpin.publishUrl,
+    publishIss: pushpin.publishIss,
+    publishKey: pushpin.publishKey,
+  };
+  ready(info, async () => {
     await pushpin.stop();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
