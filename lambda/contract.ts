@@ -44,6 +44,26 @@ export const Env = {
   MESSAGE_BURST: 'FAAS_GRIP_MESSAGE_BURST',
   /** `auto` (default), `on` or `off`: hand back unread messages with Content-Bytes-Accepted (Pushpin 1.41+). */
   FLOW_CONTROL: 'FAAS_GRIP_FLOW_CONTROL',
+  /** Name of the DynamoDB table holding the durable channels' logs. */
+  CHANNEL_LOG_TABLE: 'FAAS_GRIP_CHANNEL_LOG_TABLE',
+  /** Comma-separated channel-name patterns (`*` matches any run of characters) whose publishes are durable. */
+  DURABLE_CHANNELS: 'FAAS_GRIP_DURABLE_CHANNELS',
+  /** How long a durable channel keeps a message, in seconds; default 86,400 (24 hours). */
+  HISTORY_MAX_AGE: 'FAAS_GRIP_HISTORY_MAX_AGE',
+  /** How many of its latest messages a durable channel keeps; default 1,000. */
+  HISTORY_MAX_COUNT: 'FAAS_GRIP_HISTORY_MAX_COUNT',
+} as const;
+
+/**
+ * The durable channels' log: one item per message, `channel` (partition key, the channel name with the GRIP prefix)
+ * and `offset` (sort key, a number from 1, strictly increasing and contiguous within an epoch), with `epoch`,
+ * `data` (the message: text in `text`, or bytes in `bytes`), `publishedAt` (epoch ms) and `expiresAt` (epoch s, the
+ * table's TTL attribute).
+ */
+export const ChannelLogSchema = {
+  partitionKey: 'channel',
+  sortKey: 'offset',
+  ttlAttribute: 'expiresAt',
 } as const;
 
 /**

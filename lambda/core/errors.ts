@@ -111,6 +111,21 @@ export class ConnectionStoreError extends FaasGripError {
   override name = 'ConnectionStoreError';
 }
 
+/** A call on the channel log's table (FAAS_GRIP_CHANNEL_LOG_TABLE) that failed: nothing was appended or read. */
+export class ChannelLogError extends FaasGripError {
+  override name = 'ChannelLogError';
+}
+
+/**
+ * A durable publish that lost the race for the channel's next offset more times than allowed (many publishers on one
+ * channel at once, above the rate the log sustains). Nothing was appended: publish again (`retryable` is true).
+ */
+export class ChannelBusyError extends ChannelLogError {
+  override name = 'ChannelBusyError';
+  /** Always true: the publish can be retried as is. */
+  readonly retryable = true;
+}
+
 /**
  * An outbound call that did not finish within its timeout or the invocation's deadline. `requestSent` is true when
  * the whole request had been sent: the call may then have taken effect (a message may have been delivered), so it is

@@ -25,6 +25,10 @@ export const DEFAULT_MESSAGE_RATE = 50;
 export const DEFAULT_MESSAGE_BURST = 500;
 /** Default number of PostToConnection calls a fan-out keeps in flight. */
 export const DEFAULT_FANOUT_CONCURRENCY = 50;
+/** Default time a durable channel keeps a message: 24 hours. */
+export const DEFAULT_HISTORY_MAX_AGE_SECONDS = 24 * 60 * 60;
+/** Default number of latest messages a durable channel keeps. */
+export const DEFAULT_HISTORY_MAX_COUNT = 1000;
 
 /** The environment variables the settings are read from (a snapshot decides whether they changed). */
 const NAMES = [
@@ -110,6 +114,39 @@ export class RuntimeSettings {
     return this.once('fanOutConcurrency', () => parseConcurrency(this.text(Env.FANOUT_CONCURRENCY)));
   }
 
+  /** FAAS_GRIP_CHANNEL_LOG_TABLE, when set: the durable channels' log. */
+  get channelLogTable(): string | undefined {
+    return this.text(Env.CHANNEL_LOG_TABLE);
+  }
+
+  /**
+   * FAAS_GRIP_DURABLE_CHANNELS: the channel-name patterns whose publishes are durable (`*` matches any run of
+   * characters; comma-separated). None by default.
+   */
+  get durableChannels(): readonly RegExp[] {
+    return this.once('durableChannels', () =>
+      (this.text(Env.DURABLE_CHANNELS) ?? '')
+        .split(',')
+        .map((pattern) => pattern.trim())
+        .filter(Boolean)
+        .map((pattern) => new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`)),
+    );
+  }
+
+  /** FAAS_GRIP_HISTORY_MAX_AGE, seconds. @throws GripConfigError for a value that is not a whole number >= 1. */
+  get historyMaxAgeSeconds(): number {
+    return this.once('historyMaxAge', () =>
+      positiveInteger(this.text(Env.HISTORY_MAX_AGE), DEFAULT_HISTORY_MAX_AGE_SECONDS, Env.HISTORY_MAX_AGE),
+    );
+  }
+
+  /** FAAS_GRIP_HISTORY_MAX_COUNT. @throws GripConfigError for a value that is not a whole number >= 1. */
+  get historyMaxCount(): number {
+    return this.once('historyMaxCount', () =>
+      positiveInteger(this.text(Env.HISTORY_MAX_COUNT), DEFAULT_HISTORY_MAX_COUNT, Env.HISTORY_MAX_COUNT),
+    );
+  }
+
   /** The CloudWatch namespace of the runtime's metrics (FAAS_GRIP_METRICS_NAMESPACE, default `FaasGrip`). */
   get metricsNamespace(): string {
     return this.text(Env.METRICS_NAMESPACE) || DEFAULT_METRICS_NAMESPACE;
@@ -158,6 +195,19 @@ export class RuntimeSettings {
     if (!this.parsed.has(key)) this.parsed.set(key, read());
     return this.parsed.get(key) as T;
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function positiveInteger(text: string | undefined, fallback: number, name: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new GripConfigError(`${name} is ${JSON.stringify(text)}: give a whole number >= 1`);
+  }
+  return value;
 }
 
 /** A fan-out concurrency from text: undefined or blank is the default. @throws GripConfigError otherwise. */

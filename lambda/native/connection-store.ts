@@ -1,10 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoTable, type WriteRequest } from '../aws/dynamo-table';
 import { CONNECTION_TTL_SECONDS, ConnectionTableSchema, Env } from '../contract';
 import { forEachBounded } from '../core/backoff';
 import { GripConfigError } from '../core/errors';
 import { runtimeSettings } from '../core/settings';
 import { connectionKey, membershipKey, type PendingMessage, pendingFromItem, pendingToItem } from './connection-items';
-import { DynamoTable, type WriteRequest } from './dynamo-table';
 
 export type { PendingMessage } from './connection-items';
 

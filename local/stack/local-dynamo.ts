@@ -10,7 +10,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { ConnectionTableSchema } from '../../lambda/contract';
+import { ChannelLogSchema, ConnectionTableSchema } from '../../lambda/contract';
 import { ConnectionStoreError } from '../../lambda/core/errors';
 import { listen, stopServer } from '../support/http-io';
 
@@ -65,8 +65,40 @@ export async function createConnectionTable(target: string | DynamoDBClient, tab
   }
 }
 
+/**
+ * Creates the durable channels' log table (schema of `ChannelLogSchema`) and waits until it is active. An existing
+ * table of that name is left as it is.
+ */
+export async function createChannelLogTable(target: string | DynamoDBClient, tableName: string): Promise<string> {
+  const client = typeof target === 'string' ? localDynamoClient(target) : target;
+  const { partitionKey, sortKey } = ChannelLogSchema;
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: partitionKey, AttributeType: 'S' },
+          { AttributeName: sortKey, AttributeType: 'N' },
+        ],
+        KeySchema: [
+          { AttributeName: partitionKey, KeyType: 'HASH' },
+          { AttributeName: sortKey, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  try {
+    return await waitActive(client, tableName);
+  } finally {
+    if (typeof target === 'string') client.destroy();
+  }
+}
+
 async function createTable(client: DynamoDBClient, tableName: string): Promise<string> {
-  const { partitionKey, sortKey, reverseIndexName } = ConnectionTableSchema;
+  const { partitionKey, sortKey, reverseIndexName, reverseIndexProjection } = ConnectionTableSchema;
   try {
     await client.send(
       new CreateTableCommand({
@@ -87,7 +119,7 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<s
               { AttributeName: sortKey, KeyType: 'HASH' },
               { AttributeName: partitionKey, KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: reverseIndexProjection },
           },
         ],
       }),
@@ -95,6 +127,10 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<s
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
+  return waitActive(client, tableName);
+}
+
+async function waitActive(client: DynamoDBClient, tableName: string): Promise<string> {
   for (let i = 0; i < 100; i++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     if (Table?.TableStatus === 'ACTIVE') return tableName;

@@ -33,7 +33,8 @@ describe('startLocalDynamo and createConnectionTable', () => {
         { AttributeName: ConnectionTableSchema.sortKey, KeyType: 'HASH' },
         { AttributeName: ConnectionTableSchema.partitionKey, KeyType: 'RANGE' },
       ]);
-      expect(index?.Projection?.ProjectionType).toBe('ALL');
+      expect(index?.Projection?.ProjectionType).toBe(ConnectionTableSchema.reverseIndexProjection);
+      expect(index?.Projection?.ProjectionType).toBe('KEYS_ONLY');
     } finally {
       client.destroy();
     }

@@ -3,7 +3,7 @@ import { Env } from '../contract';
 import { backoffDelay, forEachBounded, sleep } from '../core/backoff';
 import { containerScoped } from '../core/container';
 import { callTimeout } from '../core/deadline';
-import { ConnectionStoreError } from '../core/errors';
+import { ConnectionStoreError, type FaasGripError } from '../core/errors';
 
 /** The lib-dynamodb module (command classes), loaded on first use. */
 export type LibDynamoDb = typeof import('@aws-sdk/lib-dynamodb');
@@ -25,7 +25,27 @@ export interface DynamoTableOptions {
    * @default 5000
    */
   readonly callTimeoutMs?: number;
+  /**
+   * What the table is, in the user's terms, for error messages, and the error class its failures take.
+   * @default - the connection table (FAAS_GRIP_CONNECTION_TABLE), ConnectionStoreError
+   */
+  readonly role?: TableRole;
 }
+
+/** A table's name in error messages, the setting that names it, and the error its failures become. */
+export interface TableRole {
+  /** For example `connection table`. */
+  readonly label: string;
+  /** The environment variable naming the table. */
+  readonly setting: string;
+  readonly error: new (message: string, options?: { cause?: unknown }) => FaasGripError;
+}
+
+const CONNECTION_TABLE_ROLE: TableRole = {
+  label: 'connection table',
+  setting: Env.CONNECTION_TABLE,
+  error: ConnectionStoreError,
+};
 
 /** What each SDK call is sent with: a signal that aborts it at its timeout. */
 export interface CallOptions {
@@ -61,8 +81,8 @@ function defaultClient(): Promise<DynamoDBDocumentClient> {
 }
 
 /**
- * Calls on one DynamoDB table through lib-dynamodb: every failure becomes a {@link ConnectionStoreError}
- * naming the operation and table. Throttling is retried by the SDK (its standard retry strategy);
+ * Calls on one DynamoDB table through lib-dynamodb: every failure becomes the table role's error (by default a
+ * {@link ConnectionStoreError}) naming the operation and table. Throttling is retried by the SDK (its standard retry strategy);
  * BatchWriteItem leftovers (UnprocessedItems) by a bounded loop with backoff here. Every operation is aborted at
  * its timeout or the invocation's deadline, whichever comes first (a ConnectionStoreError then).
  */
@@ -156,7 +176,7 @@ export class DynamoTable {
       }
       if (left.length === 0) return { requests: [] };
       if (attempt >= maxAttempts) {
-        const error = new ConnectionStoreError(
+        const error = new this.role.error(
           `${left.length} of ${chunk.length} write(s) still unprocessed after ${attempt} BatchWriteItem attempts on ` +
             `table "${this.tableName}": the table is throttled; retry later or raise its capacity`,
         );
@@ -166,13 +186,18 @@ export class DynamoTable {
     }
   }
 
-  private error(operation: string, err: unknown): ConnectionStoreError {
-    if (err instanceof ConnectionStoreError) return err;
+  private get role(): TableRole {
+    return this.options.role ?? CONNECTION_TABLE_ROLE;
+  }
+
+  private error(operation: string, err: unknown): FaasGripError {
+    const { role } = this;
+    if (err instanceof role.error) return err;
     const { name, message } = err as Error;
     const text =
       name === 'ResourceNotFoundException'
-        ? `connection table "${this.tableName}" not found (${operation}): create it or set ${Env.CONNECTION_TABLE}`
-        : `${operation} on connection table "${this.tableName}" failed: ${name}: ${message}`;
-    return new ConnectionStoreError(text, { cause: err });
+        ? `${role.label} "${this.tableName}" not found (${operation}): create it or set ${role.setting}`
+        : `${operation} on ${role.label} "${this.tableName}" failed: ${name}: ${message}`;
+    return new role.error(text, { cause: err });
   }
 }
