@@ -86,9 +86,21 @@ describe('faas-grip-local', () => {
   });
 
   test('--no-grip serves native only; ports come from the environment when no flag is given', async () => {
-    const [page, ws] = await freePorts(2);
-    const command = run(['--no-grip'], { FAAS_GRIP_PORT: String(page), FAAS_GRIP_WS_PORT: String(ws) });
-    await waitForLine(command, PAGE_LINE);
+    // A port free a moment ago can be taken by another test's connection before the command binds it: try again
+    // with new ports then (the command says EADDRINUSE and exits).
+    let page = 0;
+    let ws = 0;
+    let command: ReturnType<typeof run> | undefined;
+    for (let attempt = 1; command === undefined; attempt++) {
+      [page, ws] = await freePorts(2);
+      const started = run(['--no-grip'], { FAAS_GRIP_PORT: String(page), FAAS_GRIP_WS_PORT: String(ws) });
+      try {
+        await waitForLine(started, PAGE_LINE);
+        command = started;
+      } catch (error) {
+        if (attempt === 3 || !started.stderr().includes('EADDRINUSE')) throw error;
+      }
+    }
     expect(command.stdout.filter((line) => ENDPOINT_LINE.test(line))).toEqual([
       `native websocket: ws://127.0.0.1:${ws}/local`,
     ]);
