@@ -1,10 +1,16 @@
 /**
- * The log of a durable channel in DynamoDB (schema: `ChannelLogSchema` in contract.ts). Appending writes the message
- * at the channel's next offset with a conditional put (the item must not exist yet), so an offset exists only once its
- * message does: offsets are unique, strictly increasing and contiguous, with no hole a reader could wait on, however
- * many publishers race. The head is guessed from this container's last append and read again (one Query, newest
- * first) after a lost race; the common case costs one write. Each log has an epoch, chosen when it starts empty: a
- * log that was lost, reset or restored starts a new epoch, and a position of another epoch cannot be resumed.
+ * The log of a durable channel in DynamoDB (schema: `ChannelLogSchema` in contract.ts). Messages are stored in
+ * blocks: one item holds the messages of consecutive offsets `offset .. offset + count - 1` (one publish, or the
+ * publishes of one turn of a function, up to {@link MAX_BLOCK_MESSAGES} and {@link MAX_BLOCK_BYTES}). Appending
+ * writes a block at the offset after the head with a conditional put (no item may exist at that key yet), so an
+ * offset exists only once its message does: offsets are unique, strictly increasing and contiguous, with no hole a
+ * reader could wait on, however many publishers race. Blocks form one chain: each starts right after the end of the
+ * block that was the head when it was written, and two writers that saw the same head race for the same key. The
+ * head is guessed from this container's last append and read again (one Query, newest first) after a lost race;
+ * the common case costs one write.
+ *
+ * Each log has an epoch, chosen when it starts: a log that was lost, reset or restored, or whose newest message
+ * expired, starts a new epoch (offsets go on past the old ones), and a position of another epoch cannot be resumed.
  *
  * Retention: by age (each item's `expiresAt`, the table's TTL, and readers skip expired items before TTL removes them)
  * and by count (readers treat offsets more than `maxCount` behind the head as gone).
@@ -79,8 +85,14 @@ export interface Resumption {
   readonly messages: readonly LoggedMessage[];
 }
 
-/** Most messages one resumption replays; a reader further behind than this is told it was not recovered. */
+/** Most messages one resumption returns by default; a reader further behind reads again from its last one. */
 export const MAX_RESUME_MESSAGES = 10_000;
+
+/** Most messages one log item (block) holds. */
+export const MAX_BLOCK_MESSAGES = 100;
+
+/** Most bytes of messages one block holds, and so the largest message a durable channel keeps (DynamoDB: 400 KB). */
+export const MAX_BLOCK_BYTES = 300_000;
 
 const TABLE_ROLE = { label: 'channel log table', setting: Env.CHANNEL_LOG_TABLE, error: ChannelLogError };
 
@@ -113,21 +125,46 @@ export class ChannelLog {
   /**
    * Appends `data` at the channel's next offset.
    * @throws ChannelBusyError (retryable, nothing appended) after `maxAttempts` lost races; ChannelLogError when the
-   *   table fails.
+   *   table fails; InvalidValueError for a message larger than {@link MAX_BLOCK_BYTES}.
    */
   async append(channel: string, data: string | Uint8Array): Promise<LoggedMessage> {
+    return (await this.appendAll(channel, [data]))[0];
+  }
+
+  /**
+   * Appends messages at consecutive offsets, in order, in as few writes as blocks allow (one for up to
+   * {@link MAX_BLOCK_MESSAGES} messages and {@link MAX_BLOCK_BYTES}).
+   * @throws as {@link append}; when a later block fails, the earlier ones stay appended (their messages are in the
+   *   error's `appended`).
+   */
+  async appendAll(channel: string, data: readonly (string | Uint8Array)[]): Promise<LoggedMessage[]> {
+    const appended: LoggedMessage[] = [];
+    for (const block of blocksOf(channel, data)) {
+      try {
+        appended.push(...(await this.appendBlock(channel, block)));
+      } catch (error) {
+        if (error instanceof ChannelLogError) error.appended = appended;
+        throw error;
+      }
+    }
+    return appended;
+  }
+
+  private async appendBlock(channel: string, block: readonly (string | Uint8Array)[]): Promise<LoggedMessage[]> {
     const key = `${this.tableName}\u0000${channel}`;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       // An empty epoch: no message, or the newest has expired. Offsets go on past the expired ones (their items
       // may still be in the table until TTL removes them) in a new epoch, since continuity is lost.
       const known = heads.get().get(key) ?? (await this.newest(channel));
-      const next = { offset: known.offset + 1, epoch: known.epoch === '' ? newEpoch() : known.epoch };
+      const first = known.offset + 1;
+      const epoch = known.epoch === '' ? newEpoch() : known.epoch;
       const publishedAt = Date.now();
       const item = {
         [ChannelLogSchema.partitionKey]: channel,
-        [ChannelLogSchema.sortKey]: next.offset,
-        epoch: next.epoch,
-        ...(typeof data === 'string' ? { text: data } : { bytes: data }),
+        [ChannelLogSchema.sortKey]: first,
+        count: block.length,
+        epoch,
+        messages: block.map((data) => (typeof data === 'string' ? { t: data } : { b: data })),
         publishedAt,
         [ChannelLogSchema.ttlAttribute]: Math.ceil(publishedAt / 1000) + this.maxAgeSeconds,
       };
@@ -143,8 +180,8 @@ export class ChannelLog {
         ),
       );
       if (written) {
-        heads.get().set(key, next);
-        return { channel, offset: next.offset, epoch: next.epoch, data, publishedAt };
+        heads.get().set(key, { offset: first + block.length - 1, epoch });
+        return block.map((data, i) => ({ channel, offset: first + i, epoch, data, publishedAt }));
       }
       heads.get().delete(key);
     }
@@ -177,7 +214,7 @@ export class ChannelLog {
     );
     const item = out.Items?.[0];
     if (item === undefined) return { offset: 0, epoch: '' };
-    const offset = Number(item[ChannelLogSchema.sortKey]);
+    const offset = Number(item[ChannelLogSchema.sortKey]) + countOf(item) - 1;
     return { offset, epoch: this.expired(item) ? '' : String(item.epoch) };
   }
 
@@ -188,7 +225,7 @@ export class ChannelLog {
     const oldest = Math.max(1, head.offset - this.maxCount + 1);
     const low = Math.max(oldest, (options.after ?? 0) + 1);
     const high = Math.min(head.offset, (options.before ?? Number.POSITIVE_INFINITY) - 1);
-    if (low > high) return { epoch: head.epoch, messages: [], next: null };
+    if (low > high || options.limit < 1) return { epoch: head.epoch, messages: [], next: null };
     const messages: LoggedMessage[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -201,9 +238,14 @@ export class ChannelLog {
               '#channel': ChannelLogSchema.partitionKey,
               '#offset': ChannelLogSchema.sortKey,
             },
-            ExpressionAttributeValues: { ':channel': channel, ':low': low, ':high': high },
+            // A block that starts before `low` may hold offsets from `low` on.
+            ExpressionAttributeValues: {
+              ':channel': channel,
+              ':low': Math.max(1, low - MAX_BLOCK_MESSAGES + 1),
+              ':high': high,
+            },
             ScanIndexForward: !options.newestFirst,
-            Limit: options.limit - messages.length,
+            Limit: options.limit - messages.length + 1,
             ExclusiveStartKey: start,
           }),
           callOptions,
@@ -211,38 +253,51 @@ export class ChannelLog {
       );
       for (const item of out.Items ?? []) {
         if (item.epoch !== head.epoch || this.expired(item)) continue;
-        messages.push(toMessage(channel, item));
+        const block = messagesOf(channel, item).filter((m) => m.offset >= low && m.offset <= high);
+        if (options.newestFirst) block.reverse();
+        messages.push(...block);
       }
       start = out.LastEvaluatedKey;
     } while (start !== undefined && messages.length < options.limit);
+    messages.length = Math.min(messages.length, options.limit);
     const last = messages.at(-1)?.offset;
     const more = last !== undefined && (options.newestFirst ? last > low : last < high);
     return { epoch: head.epoch, messages, next: more ? (last as number) : null };
   }
 
   /**
-   * Every retained message after `position`, oldest first, if the log can honour it: same epoch, and nothing after
-   * the position gone (older than retention). Otherwise `recovered: false` with the head, and no messages.
+   * The retained messages after `position`, oldest first, at most `limit` of them, if the log can honour the
+   * position: same epoch, and nothing after it gone (older than retention). Otherwise `recovered: false` with the
+   * head, and no messages. A reader with fewer messages than the head is behind reads again from its last one.
    */
-  async resume(channel: string, position: ChannelPosition): Promise<Resumption> {
+  async resume(channel: string, position: ChannelPosition, limit = MAX_RESUME_MESSAGES): Promise<Resumption> {
     checkPosition(position);
     const head = await this.head(channel);
     const notRecovered = { recovered: false, head, messages: [] };
     if (head.offset === 0) return { recovered: position.offset === 0, head, messages: [] };
+    if (position.offset === head.offset && position.epoch === head.epoch)
+      return { recovered: true, head, messages: [] };
     if (position.epoch !== head.epoch || position.offset > head.offset) return notRecovered;
     const oldest = Math.max(1, head.offset - this.maxCount + 1);
-    if (position.offset + 1 < oldest || head.offset - position.offset > MAX_RESUME_MESSAGES) return notRecovered;
+    if (position.offset + 1 < oldest) return notRecovered;
     const messages: LoggedMessage[] = [];
     let after = position.offset;
-    while (after < head.offset) {
-      const page = await this.read(channel, { after, before: head.offset + 1, limit: 1000 });
-      messages.push(...page.messages);
-      if (page.messages.length === 0) break;
-      after = (page.messages.at(-1) as LoggedMessage).offset;
+    while (after < head.offset && messages.length < limit) {
+      const page = await this.read(channel, {
+        after,
+        before: head.offset + 1,
+        limit: Math.min(1000, limit - messages.length),
+      });
+      if (page.messages.length === 0 || page.messages[0].offset !== after + 1) break;
+      // An expired message in the range is a gap the reader cannot fill: keep what comes before it.
+      for (const m of page.messages) {
+        if (m.offset !== after + 1) break;
+        messages.push(m);
+        after = m.offset;
+      }
+      if (after !== (page.messages.at(-1) as LoggedMessage).offset) break;
     }
-    // An expired message in the range is a gap the reader cannot fill.
-    const contiguous = messages.every((m, i) => m.offset === position.offset + i + 1);
-    if (!contiguous || (messages.at(-1)?.offset ?? position.offset) < head.offset) return notRecovered;
+    if (messages.length === 0) return notRecovered;
     return { recovered: true, head, messages };
   }
 
@@ -262,15 +317,49 @@ export function checkPosition(position: ChannelPosition): void {
   }
 }
 
-function toMessage(channel: string, item: Record<string, unknown>): LoggedMessage {
-  const bytes = item.bytes;
-  return {
+/** The messages of one block item. */
+function messagesOf(channel: string, item: Record<string, unknown>): LoggedMessage[] {
+  const first = Number(item[ChannelLogSchema.sortKey]);
+  const epoch = String(item.epoch);
+  const publishedAt = Number(item.publishedAt);
+  const stored = (item.messages ?? []) as Array<{ t?: string; b?: Uint8Array }>;
+  return stored.map((m, i) => ({
     channel,
-    offset: Number(item[ChannelLogSchema.sortKey]),
-    epoch: String(item.epoch),
-    data: typeof item.text === 'string' ? item.text : new Uint8Array(bytes as Uint8Array),
-    publishedAt: Number(item.publishedAt),
-  };
+    offset: first + i,
+    epoch,
+    data: typeof m.t === 'string' ? m.t : new Uint8Array(m.b as Uint8Array),
+    publishedAt,
+  }));
+}
+
+function countOf(item: Record<string, unknown>): number {
+  const count = Number(item.count);
+  return Number.isSafeInteger(count) && count >= 1 ? count : 1;
+}
+
+/** Splits messages into blocks of at most MAX_BLOCK_MESSAGES and MAX_BLOCK_BYTES, in order. */
+function blocksOf(channel: string, data: readonly (string | Uint8Array)[]): Array<Array<string | Uint8Array>> {
+  const blocks: Array<Array<string | Uint8Array>> = [];
+  let block: Array<string | Uint8Array> = [];
+  let bytes = 0;
+  for (const message of data) {
+    const size = typeof message === 'string' ? Buffer.byteLength(message, 'utf8') : message.byteLength;
+    if (size > MAX_BLOCK_BYTES) {
+      throw new InvalidValueError(
+        `a message of ${size} bytes is too large for durable channel '${channel}': the log keeps messages of at ` +
+          `most ${MAX_BLOCK_BYTES} bytes (DynamoDB's item limit); publish it to a channel that is not durable`,
+      );
+    }
+    if (block.length === MAX_BLOCK_MESSAGES || bytes + size > MAX_BLOCK_BYTES) {
+      blocks.push(block);
+      block = [];
+      bytes = 0;
+    }
+    block.push(message);
+    bytes += size;
+  }
+  if (block.length > 0) blocks.push(block);
+  return blocks;
 }
 
 /** A new epoch: 12 random bytes, base64url. */

@@ -114,6 +114,11 @@ export class ConnectionStoreError extends FaasGripError {
 /** A call on the channel log's table (FAAS_GRIP_CHANNEL_LOG_TABLE) that failed: nothing was appended or read. */
 export class ChannelLogError extends FaasGripError {
   override name = 'ChannelLogError';
+  /**
+   * When one append of several failed: the messages appended before it (`LoggedMessage`s, in order), which stay in
+   * the log. Empty otherwise.
+   */
+  appended: readonly unknown[] = [];
 }
 
 /**

@@ -121,11 +121,11 @@ export class RuntimeSettings {
 
   /**
    * FAAS_GRIP_DURABLE_CHANNELS: the channel-name patterns whose publishes are durable (`*` matches any run of
-   * characters; comma-separated). None by default.
+   * characters; comma-separated). Default: every channel (`*`) when a channel log table is set, else none.
    */
   get durableChannels(): readonly RegExp[] {
     return this.once('durableChannels', () =>
-      (this.text(Env.DURABLE_CHANNELS) ?? '')
+      (this.text(Env.DURABLE_CHANNELS) ?? (this.channelLogTable ? '*' : ''))
         .split(',')
         .map((pattern) => pattern.trim())
         .filter(Boolean)

@@ -6,8 +6,8 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ChannelLog } from '../../../lambda/channels/channel-log';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ChannelLog, MAX_BLOCK_BYTES, MAX_BLOCK_MESSAGES } from '../../../lambda/channels/channel-log';
 import { ChannelLogSchema } from '../../../lambda/contract';
 import { resetContainer } from '../../../lambda/core/container';
 import { ChannelBusyError, GripConfigError, InvalidValueError } from '../../../lambda/core/errors';
@@ -113,8 +113,9 @@ test('a lost race beyond maxAttempts is a retryable ChannelBusyError, and nothin
       Item: {
         [ChannelLogSchema.partitionKey]: channel,
         [ChannelLogSchema.sortKey]: 2,
+        count: 1,
         epoch: first.epoch,
-        text: 'other',
+        messages: [{ t: 'other' }],
         publishedAt: Date.now(),
       },
     }),
@@ -199,4 +200,45 @@ test('bad positions and a missing table setting are typed errors', async () => {
     await expect(log.resume('room', position)).rejects.toThrow(InvalidValueError);
   }
   expect(() => new ChannelLog({ tableName: undefined })).toThrow(GripConfigError);
+});
+
+test('appendAll writes one block per 100 messages, and reads and resumes cross block bounds', async () => {
+  const log = logOf();
+  const channel = freshChannel();
+  await log.append(channel, 'm1');
+  const texts = Array.from({ length: 250 }, (_, i) => `m${i + 2}`);
+
+  const appended = await log.appendAll(channel, texts);
+
+  expect(appended.map((m) => m.offset)).toEqual(Array.from({ length: 250 }, (_, i) => i + 2));
+  const items = await dynamo.newDocumentClient().send(
+    new QueryCommand({
+      TableName: TABLE,
+      KeyConditionExpression: '#c = :c',
+      ExpressionAttributeNames: { '#c': ChannelLogSchema.partitionKey },
+      ExpressionAttributeValues: { ':c': channel },
+    }),
+  );
+  expect(items.Items?.map((i) => [i[ChannelLogSchema.sortKey], i.count])).toEqual([
+    [1, 1],
+    [2, MAX_BLOCK_MESSAGES],
+    [102, MAX_BLOCK_MESSAGES],
+    [202, 50],
+  ]);
+  const middle = await log.read(channel, { after: 99, limit: 5 });
+  expect(middle.messages.map((m) => m.data)).toEqual(['m100', 'm101', 'm102', 'm103', 'm104']);
+  const newest = await log.read(channel, { newestFirst: true, before: 104, limit: 4 });
+  expect(newest.messages.map((m) => m.offset)).toEqual([103, 102, 101, 100]);
+  const resumed = await log.resume(channel, { offset: 150, epoch: appended[0].epoch }, 40);
+  expect(resumed.recovered).toBe(true);
+  expect(resumed.messages.map((m) => m.offset)).toEqual(Array.from({ length: 40 }, (_, i) => i + 151));
+  expect(resumed.head.offset).toBe(251);
+});
+
+test('a message larger than a block is refused before anything is written', async () => {
+  const log = logOf();
+  const channel = freshChannel();
+
+  await expect(log.appendAll(channel, ['ok', 'x'.repeat(MAX_BLOCK_BYTES + 1)])).rejects.toThrow(InvalidValueError);
+  expect(await log.head(channel)).toEqual({ offset: 0, epoch: '' });
 });
