@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Builds the ES module form of the runtime's public entries, `faas-grip-cdk/runtime` and
+ * Builds the ES module form of the runtime's public entries (and of the client, `faas-grip-cdk/client`, into
+ * dist/esm/client/index.mjs), `faas-grip-cdk/runtime` and
  * `faas-grip-cdk/runtime/native`, into dist/esm/runtime/ (`index.mjs`, `native.mjs` and the chunks they share), so a
  * user's bundler keeps only what the handler uses (the CommonJS form in dist/lambda/ cannot be tree-shaken). The two
  * entries share their modules' state through the chunks. Dependencies stay external; the types are dist/lambda's.
@@ -27,6 +28,18 @@ async function main() {
     platform: 'node',
     target: 'node20',
     packages: 'external',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    logLevel: 'silent',
+  });
+  // The client: one self-contained module for browsers and Node (no dependencies).
+  await esbuild.build({
+    entryPoints: [path.join(root, 'client', 'index.ts')],
+    outfile: path.join(root, 'dist', 'esm', 'client', 'index.mjs'),
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2020',
     sourcemap: 'linked',
     sourcesContent: false,
     logLevel: 'silent',

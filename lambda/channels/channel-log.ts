@@ -269,6 +269,8 @@ export class ChannelLog {
    * The retained messages after `position`, oldest first, at most `limit` of them, if the log can honour the
    * position: same epoch, and nothing after it gone (older than retention). Otherwise `recovered: false` with the
    * head, and no messages. A reader with fewer messages than the head is behind reads again from its last one.
+   * The empty position (offset 0, epoch '': the channel had no message when the reader looked) resumes from the
+   * oldest retained message of the current epoch.
    */
   async resume(channel: string, position: ChannelPosition, limit = MAX_RESUME_MESSAGES): Promise<Resumption> {
     checkPosition(position);
@@ -277,11 +279,15 @@ export class ChannelLog {
     if (head.offset === 0) return { recovered: position.offset === 0, head, messages: [] };
     if (position.offset === head.offset && position.epoch === head.epoch)
       return { recovered: true, head, messages: [] };
-    if (position.epoch !== head.epoch || position.offset > head.offset) return notRecovered;
+    // The empty position (a reader that saw the channel empty): every retained message of the current epoch.
+    const fromStart = position.offset === 0 && position.epoch === '';
+    if (!fromStart && (position.epoch !== head.epoch || position.offset > head.offset)) return notRecovered;
     const oldest = Math.max(1, head.offset - this.maxCount + 1);
-    if (position.offset + 1 < oldest) return notRecovered;
+    if (!fromStart && position.offset + 1 < oldest) return notRecovered;
     const messages: LoggedMessage[] = [];
-    let after = position.offset;
+    let after = fromStart
+      ? ((await this.read(channel, { limit: 1 })).messages[0]?.offset ?? head.offset + 1) - 1
+      : position.offset;
     while (after < head.offset && messages.length < limit) {
       const page = await this.read(channel, {
         after,

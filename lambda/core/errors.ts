@@ -73,6 +73,10 @@ export interface PublishFailure {
 export interface PublishResult {
   /** Number of GRIP proxies that accepted the publish. */
   readonly proxies: number;
+  /** A durable publish: the message's offset in the channel's log. */
+  readonly offset?: number;
+  /** A durable publish: the epoch of the channel's log. */
+  readonly epoch?: string;
   /** The native fan-out, when native subscribers are configured and the publish has a `ws-message` format. */
   readonly native?: {
     /** Messages API Gateway accepted. */

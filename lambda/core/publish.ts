@@ -8,6 +8,9 @@
  * request per proxy for as many items as fit in a publish body, and native fan-outs one message after the other.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ChannelLog, LoggedMessage } from '../channels/channel-log';
+import { channelLog, isDurableChannel } from '../channels/durable';
+import { envelopeChannel, messageFrame } from '../channels/envelope';
 import { Env, MetricName } from '../contract';
 import { type Format, WebSocketMessageFormat } from '../grip/formats';
 import { gripPrefix, loadGripConfig, reloadGripConfig } from '../grip/io/grip-config';
@@ -16,6 +19,7 @@ import type { FanOutResult } from '../native/fan-out';
 import type { NativeDeps } from '../native/native-deps';
 import { loadNative } from '../native-loader';
 import {
+  ChannelLogError,
   FaasGripError,
   GripConfigError,
   PublishError,
@@ -35,6 +39,15 @@ export interface PublishOptions {
   readonly prevId?: string;
   /** Item meta, used by GRIP subscription filters (for example `sender` with `skip-self`). @default - none */
   readonly meta?: Readonly<Record<string, string>>;
+  /**
+   * Append the message to the channel's log (history and resume, see `faas-grip-cdk/runtime` `history()` and the
+   * channel protocol) before delivering it. Only the `ws-message` format's text or bytes are logged; a publish
+   * without one is delivered as usual. The log's offsets become the items' `id`/`prev-id` (`id` and `prevId` are
+   * not used then).
+   * @default - true for channels matching FAAS_GRIP_DURABLE_CHANNELS (every channel when
+   *   FAAS_GRIP_CHANNEL_LOG_TABLE is set and the patterns are not)
+   */
+  readonly durable?: boolean;
 }
 
 export type { PublishResult };
@@ -48,6 +61,18 @@ interface Invocation {
   readonly nativeDeps?: NativeDeps;
   /** Publishes of the current turn, sent together when it ends. */
   batch?: Queued[];
+  /** Durable publishes of the current turn, appended together when it ends. */
+  durable?: DurableQueued[];
+}
+
+/** A durable publish waiting for the end of its turn to be appended. */
+interface DurableQueued {
+  readonly channel: string;
+  readonly formats: readonly Format[];
+  readonly options: PublishOptions;
+  readonly data: string | Uint8Array;
+  readonly resolve: (result: PublishResult) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 /** A publish waiting for the end of its turn. */
@@ -59,7 +84,7 @@ interface Queued {
 }
 
 /** The batch of publishes made outside any invocation. */
-const outside: { batch?: Queued[] } = {};
+const outside: { batch?: Queued[]; durable?: DurableQueued[] } = {};
 
 const tracker = new AsyncLocalStorage<Invocation>();
 /**
@@ -94,7 +119,9 @@ export function publish(
   options: PublishOptions = {},
 ): Promise<PublishResult> {
   const list: readonly Format[] = Array.isArray(formats) ? formats : [formats as Format];
-  const result = enqueue(channel, list, options).catch((error: unknown) => {
+  const data = isDurable(channel, options) ? loggedData(list) : undefined;
+  const sent = data === undefined ? enqueue(channel, list, options) : enqueueDurable(channel, list, options, data);
+  const result = sent.catch((error: unknown) => {
     countMetric(MetricName.PUBLISH_ERRORS);
     logger.error('publish failed', {
       channel,
@@ -132,6 +159,108 @@ export async function withPublishTracking<T>(fn: () => Promise<T>, nativeDeps?: 
       await Promise.all([...inFlight]);
     }
   }
+}
+
+/** True when the publish goes through the channel's log. */
+function isDurable(channel: string, options: PublishOptions): boolean {
+  return options.durable ?? isDurableChannel(channel);
+}
+
+/** What the log keeps of a publish: the ws-message format's text or bytes; undefined when it has none. */
+function loggedData(formats: readonly Format[]): string | Uint8Array | undefined {
+  const format = formats.find((f) => f.name === 'ws-message');
+  if (format === undefined) return undefined;
+  return format instanceof WebSocketMessageFormat ? format.message : messageOf(format.export());
+}
+
+/**
+ * Queues a durable publish: when the turn ends its messages are appended to their channels' logs (one write per
+ * block of a channel's messages, after the container's previous appends to that channel), then published in call
+ * order with their positions: as they are to the channel, and as `message` envelopes to its protocol subscribers.
+ */
+function enqueueDurable(
+  channel: string,
+  formats: readonly Format[],
+  options: PublishOptions,
+  data: string | Uint8Array,
+): Promise<PublishResult> {
+  const owner: { durable?: DurableQueued[] } = tracker.getStore() ?? outside;
+  return new Promise<PublishResult>((resolve, reject) => {
+    if (owner.durable === undefined) {
+      const turn: DurableQueued[] = [];
+      owner.durable = turn;
+      queueMicrotask(() => {
+        if (owner.durable === turn) owner.durable = undefined;
+        void appendTurn(turn);
+      });
+    }
+    owner.durable.push({ channel, formats, options, data, resolve, reject });
+  });
+}
+
+/** Each channel's last append in this container: the next waits for it, so offsets follow call order. */
+const appendChains = new Map<string, Promise<unknown>>();
+
+/** Appends a turn's durable publishes, then publishes each appended one with its position. */
+async function appendTurn(turn: readonly DurableQueued[]): Promise<void> {
+  const byChannel = new Map<string, DurableQueued[]>();
+  for (const queued of turn) byChannel.set(queued.channel, [...(byChannel.get(queued.channel) ?? []), queued]);
+  const positions = new Map<DurableQueued, LoggedMessage | unknown>();
+  let log: ChannelLog;
+  try {
+    log = channelLog();
+  } catch (error) {
+    for (const queued of turn) queued.reject(error);
+    return;
+  }
+  await Promise.all(
+    [...byChannel].map(async ([channel, queued]) => {
+      const previous = appendChains.get(channel) ?? Promise.resolve();
+      const appending = previous.then(() =>
+        log.appendAll(
+          channel,
+          queued.map((q) => q.data),
+        ),
+      );
+      const settled = appending.catch(() => undefined);
+      appendChains.set(channel, settled);
+      void settled.then(() => {
+        if (appendChains.get(channel) === settled) appendChains.delete(channel);
+      });
+      try {
+        const appended = await appending;
+        queued.forEach((q, i) => positions.set(q, appended[i]));
+      } catch (error) {
+        const appended = (error instanceof ChannelLogError ? error.appended : []) as LoggedMessage[];
+        queued.forEach((q, i) => positions.set(q, i < appended.length ? appended[i] : error));
+      }
+    }),
+  );
+  // One turn: the publishes below share control requests, in call order.
+  for (const queued of turn) {
+    const position = positions.get(queued);
+    if (!isLogged(position)) {
+      queued.reject(position);
+      continue;
+    }
+    const ids = {
+      id: String(position.offset),
+      ...(position.offset > 1 ? { prevId: String(position.offset - 1) } : {}),
+    };
+    const plain = enqueue(queued.channel, queued.formats, { ...queued.options, ...ids });
+    const envelope = enqueue(envelopeChannel(queued.channel), [new WebSocketMessageFormat(messageFrame(position))], {
+      ...ids,
+      ...(queued.options.meta ? { meta: queued.options.meta } : {}),
+    });
+    Promise.all([plain, envelope]).then(
+      ([result]) => queued.resolve({ ...result, offset: position.offset, epoch: position.epoch }),
+      queued.reject,
+    );
+  }
+}
+
+function isLogged(position: unknown): position is LoggedMessage {
+  return typeof position === 'object' && position !== null && 'offset' in position && 'epoch' in position;
 }
 
 /** Queues a publish for the end of the current turn; the first of a turn schedules the batch. */

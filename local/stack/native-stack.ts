@@ -1,6 +1,6 @@
 /**
  * The native side of a local run, assembled once for the dev server and the tests: an in-memory DynamoDB with the
- * connection table, and the API Gateway WebSocket emulator calling the handler, with the environment the runtime
+ * connection table and the durable channels' log, and the API Gateway WebSocket emulator calling the handler, with the environment the runtime
  * reads (table, management endpoint, local AWS endpoints, and the credentials the emulator checks signatures with).
  */
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import {
   startWebSocketEmulator,
   type WebSocketEmulator,
 } from '../apigw-websocket/websocket-emulator';
-import { createConnectionTable, type LocalDynamo, startLocalDynamo } from './local-dynamo';
+import { createChannelLogTable, createConnectionTable, type LocalDynamo, startLocalDynamo } from './local-dynamo';
 import { StopStack } from './stop-stack';
 
 /** Options of {@link startNativeStack}. */
@@ -74,7 +74,9 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
   return stack.build(async () => {
     const dynamo = await startLocalDynamo({ host: options.host });
     stack.push(() => dynamo.stop());
-    const tableName = await createConnectionTable(dynamo.endpoint, `faas-grip-local-${randomBytes(4).toString('hex')}`);
+    const suffix = randomBytes(4).toString('hex');
+    const tableName = await createConnectionTable(dynamo.endpoint, `faas-grip-local-${suffix}`);
+    const channelLogTable = await createChannelLogTable(dynamo.endpoint, `faas-grip-local-log-${suffix}`);
     const emulator = await startWebSocketEmulator({
       handler: options.handler,
       host: options.host,
@@ -98,6 +100,7 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
         AWS_SECRET_ACCESS_KEY: emulator.credentials.secretAccessKey,
         [Env.CONNECTION_TABLE]: tableName,
         [Env.MANAGEMENT_ENDPOINT]: emulator.managementEndpoint,
+        [Env.CHANNEL_LOG_TABLE]: channelLogTable,
       },
       stop: () => stack.stop(),
     };

@@ -28,6 +28,8 @@ export const CLEAN_ENV: EnvVars = {
   [Env.GRIP_SIG_VERIFY]: undefined,
   [Env.GRIP_PREFIX]: undefined,
   [Env.CONNECTION_TABLE]: undefined,
+  [Env.CHANNEL_LOG_TABLE]: undefined,
+  [Env.DURABLE_CHANNELS]: undefined,
   [Env.MANAGEMENT_ENDPOINT]: undefined,
 };
 

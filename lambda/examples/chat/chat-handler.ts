@@ -5,6 +5,9 @@
  * - `/nick <name>` sets the nickname (kept in meta) and answers `nickname set to [<name>]` to the sender only;
  * - `/join <channel>` leaves the current channel, joins `<channel>` (kept in meta) and answers `joined [<channel>]`;
  * - `/ping` is a heartbeat (API Gateway closes connections idle for 10 minutes) and gets no answer;
+ * - a channel protocol frame (a JSON object with an `fg` member, sent by `faas-grip-cdk/client`) subscribes with a
+ *   position, fetches missed messages, reads history or answers a heartbeat (channels are durable when the
+ *   function has a channel log table);
  * - any other text is published to the connection's channel as `<nick>: <text>` (`anonymous` until a nick is set)
  *   and reaches every subscriber, the sender included;
  * - a CLOSE is answered with a CLOSE carrying the same code (done by the runtime);
@@ -19,6 +22,7 @@
  */
 
 import { webSocketHandler } from '../../aws/websocket-handler';
+import { handleChannelCommand } from '../../channels/channel-protocol';
 import { publish } from '../../core/publish';
 import { WebSocketMessageFormat } from '../../grip/formats';
 import {
@@ -43,6 +47,12 @@ export const handler = webSocketHandler(async (ws) => {
     const message = ws.recvRaw();
     if (message === null) {
       break;
+    }
+    // The channel protocol (history, resume after a reconnect) of faas-grip-cdk/client.
+    const protocol = handleChannelCommand(ws, message);
+    if (protocol) {
+      await protocol;
+      continue;
     }
     const command = parseChatMessage(message);
     switch (command.kind) {

@@ -1,0 +1,16 @@
+/**
+ * `faas-grip-cdk/client`: the browser and Node client of durable channels (see channel-client.ts).
+ */
+export {
+  ChannelClient,
+  type ChannelClientError,
+  type ChannelClientEvents,
+  type ChannelClientOptions,
+  type ChannelMessage,
+  type ChannelPosition,
+  type ConnectionState,
+  type HistoryPage,
+  type NotRecovered,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './channel-client';

@@ -1,0 +1,182 @@
+/**
+ * The function's side of the channel protocol (wire format: envelope.ts): subscribe with a position and get what
+ * was missed, fetch to fill a gap, history pages, heartbeats. One call per received message, on either transport.
+ *
+ * No gap between replay and live, by design: a subscription takes effect when the function's answer is committed
+ * (GRIP: when the proxy applies the answer's `subscribe`; native: when the connection's item is written), after
+ * the replay was read. A message appended in between is in neither, so the client library sends a `fetch` from its
+ * last offset once it gets `subscribed`: anything appended before the subscription took effect is then in the log
+ * that fetch reads, and anything appended after reaches the subscription live (a publish appends before it
+ * delivers). Messages that arrive twice (live and replayed) are dropped by offset, and order is restored by offset.
+ */
+import { InvalidValueError } from '../core/errors';
+import type { WebSocketContext } from '../core/websocket-context';
+import type { ChannelLog, ChannelPosition, LoggedMessage } from './channel-log';
+import { channelLog, isDurableChannel } from './durable';
+import {
+  type ChannelCommand,
+  envelopeChannel,
+  errorFrame,
+  historyFrame,
+  messageFrame,
+  ProtocolError,
+  parseChannelCommand,
+  positionFrame,
+  simpleFrame,
+} from './envelope';
+
+/** Options of {@link handleChannelCommand}. */
+export interface ChannelProtocolOptions {
+  /** The log. @default - the container's log (FAAS_GRIP_CHANNEL_LOG_TABLE) */
+  readonly log?: ChannelLog;
+  /**
+   * Decides whether the connection may subscribe to, fetch or read a channel; a refusal is answered with an error
+   * frame (`forbidden`). @default - every connection may use every durable channel
+   */
+  readonly authorize?: (ws: WebSocketContext<unknown>, channel: string, op: string) => boolean | Promise<boolean>;
+  /** Most messages one `subscribed` or `fetched` answer replays; the client fetches the rest. @default 100 */
+  readonly replayLimit?: number;
+  /** Most bytes of frames one answer replays (at least one message is always sent). @default 262,144 */
+  readonly replayBytes?: number;
+}
+
+/**
+ * Handles `message` when it is a channel protocol frame: returns the promise of its answer on `ws` (sent, and the
+ * subscription changed, when it settles). Returns undefined at once, doing nothing, for the application's own
+ * messages, so the publishes of a receive loop stay in one turn (and share control requests). A bad frame is
+ * answered with an `error` frame, never thrown.
+ * @example
+ * while (ws.canRecv()) {
+ *   const message = ws.recvRaw();
+ *   if (message === null) break;
+ *   const command = handleChannelCommand(ws, message);
+ *   if (command) { await command; continue; }
+ *   // the application's own message
+ * }
+ */
+export function handleChannelCommand(
+  ws: WebSocketContext<unknown>,
+  message: string | Uint8Array,
+  options: ChannelProtocolOptions = {},
+): Promise<void> | undefined {
+  let command: ChannelCommand | undefined;
+  try {
+    command = parseChannelCommand(message);
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    ws.send(errorFrame(error));
+    return Promise.resolve();
+  }
+  if (command === undefined) return undefined;
+  if (command.op === 'ping') {
+    ws.send(simpleFrame('pong'));
+    return Promise.resolve();
+  }
+  return run(ws, command, options);
+}
+
+async function run(
+  ws: WebSocketContext<unknown>,
+  command: Exclude<ChannelCommand, { op: 'ping' }>,
+  options: ChannelProtocolOptions,
+): Promise<void> {
+  const { op, channel } = command;
+  try {
+    if (!isDurableChannel(channel)) {
+      throw new ProtocolError(
+        'not-durable',
+        `channel '${channel}' is not durable: it has no log to follow`,
+        op,
+        channel,
+      );
+    }
+    if (options.authorize !== undefined && !(await options.authorize(ws, channel, op))) {
+      throw new ProtocolError('forbidden', `this connection may not ${op} channel '${channel}'`, op, channel);
+    }
+    await answer(ws, command, options);
+  } catch (error) {
+    if (error instanceof ProtocolError) ws.send(errorFrame(error));
+    else if (error instanceof InvalidValueError) {
+      ws.send(errorFrame({ code: 'invalid-position', message: error.message, op, channel }));
+    } else {
+      // The log is unavailable (ChannelLogError, no table): the client may try again.
+      const reason = error instanceof Error ? error.message : String(error);
+      ws.send(
+        errorFrame({ code: 'unavailable', message: `the channel log could not be read: ${reason}`, op, channel }),
+      );
+    }
+  }
+}
+
+async function answer(
+  ws: WebSocketContext<unknown>,
+  command: Exclude<ChannelCommand, { op: 'ping' }>,
+  options: ChannelProtocolOptions,
+): Promise<void> {
+  const log = options.log ?? channelLog();
+  const { channel } = command;
+  switch (command.op) {
+    case 'unsubscribe':
+      ws.unsubscribe(envelopeChannel(channel));
+      ws.send(simpleFrame('unsubscribed', channel));
+      return;
+    case 'history': {
+      const page = await log.read(channel, {
+        after: command.after,
+        before: command.before,
+        limit: command.limit,
+        newestFirst: command.after === undefined,
+      });
+      ws.send(historyFrame(channel, page, command.id));
+      return;
+    }
+    case 'subscribe':
+      // A protocol subscriber gets the channel's envelopes instead of its plain messages.
+      ws.unsubscribe(channel);
+      ws.subscribe(envelopeChannel(channel));
+      if (command.position !== undefined) {
+        await replay(ws, log, channel, command.position, 'subscribed', options);
+      } else if (command.recent !== undefined && command.recent > 0) {
+        const page = await log.read(channel, { newestFirst: true, limit: command.recent });
+        const messages = [...page.messages].reverse();
+        sendMessages(ws, messages, options);
+        const head = await log.head(channel);
+        ws.send(positionFrame('subscribed', channel, true, head));
+      } else {
+        ws.send(positionFrame('subscribed', channel, true, await log.head(channel)));
+      }
+      return;
+    case 'fetch':
+      await replay(ws, log, channel, command.position, 'fetched', options);
+      return;
+  }
+}
+
+/** Sends the messages after `position` (up to the replay limits), then where the log stands. */
+async function replay(
+  ws: WebSocketContext<unknown>,
+  log: ChannelLog,
+  channel: string,
+  position: ChannelPosition,
+  type: 'subscribed' | 'fetched',
+  options: ChannelProtocolOptions,
+): Promise<void> {
+  const resumed = await log.resume(channel, position, options.replayLimit ?? 100);
+  sendMessages(ws, resumed.messages, options);
+  ws.send(positionFrame(type, channel, resumed.recovered, resumed.head));
+}
+
+function sendMessages(
+  ws: WebSocketContext<unknown>,
+  messages: readonly LoggedMessage[],
+  options: ChannelProtocolOptions,
+): void {
+  const budget = options.replayBytes ?? 262_144;
+  let bytes = 0;
+  for (const message of messages) {
+    const frame = messageFrame(message);
+    bytes += frame.length;
+    if (bytes > budget && bytes !== frame.length) return;
+    ws.send(frame);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * A TCP proxy that injects network faults between clients and a server: `cut()` resets every connection at once
+ * (a TCP RST, no WebSocket close frame, as when a network path dies), and `offline(ms)` also refuses new
+ * connections for a while, as a phone out of coverage would.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/** A running fault proxy. */
+export class FaultProxy {
+  /** Connections reset by `cut()`. */
+  cuts = 0;
+  private readonly sockets = new Set<Socket>();
+  private offlineUntil = 0;
+
+  private constructor(
+    private readonly server: Server,
+    /** Port clients connect to. */
+    readonly port: number,
+  ) {}
+
+  /** Starts a proxy on 127.0.0.1 in front of `targetHost:targetPort`. */
+  static async start(targetHost: string, targetPort: number): Promise<FaultProxy> {
+    let proxy: FaultProxy | undefined;
+    const server = createServer((client) => proxy?.accept(client, targetHost, targetPort));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    proxy = new FaultProxy(server, typeof address === 'object' && address ? address.port : 0);
+    return proxy;
+  }
+
+  /** The URL `url` (ws://host:port/path) with this proxy's port. */
+  via(url: string): string {
+    const u = new URL(url);
+    u.hostname = '127.0.0.1';
+    u.port = String(this.port);
+    return u.toString();
+  }
+
+  /** Resets every open connection (both sides), without a close frame. */
+  cut(): void {
+    for (const socket of this.sockets) {
+      this.cuts += 1;
+      try {
+        socket.resetAndDestroy();
+      } catch {
+        socket.destroy(); // not connected yet
+      }
+    }
+    this.sockets.clear();
+  }
+
+  /** Cuts every connection and refuses new ones for `ms`. */
+  offline(ms: number): void {
+    this.offlineUntil = Date.now() + ms;
+    this.cut();
+  }
+
+  async stop(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket, host: string, port: number): void {
+    if (Date.now() < this.offlineUntil) {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = connect(port, host);
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      this.sockets.add(a);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        this.sockets.delete(a);
+        b.destroy();
+      });
+      a.pipe(b);
+    }
+  }
+}
