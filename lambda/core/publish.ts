@@ -229,10 +229,14 @@ async function appendTurn(turn: readonly DurableQueued[]): Promise<void> {
       });
       try {
         const appended = await appending;
-        queued.forEach((q, i) => positions.set(q, appended[i]));
+        queued.forEach((q, i) => {
+          positions.set(q, appended[i]);
+        });
       } catch (error) {
         const appended = (error instanceof ChannelLogError ? error.appended : []) as LoggedMessage[];
-        queued.forEach((q, i) => positions.set(q, i < appended.length ? appended[i] : error));
+        queued.forEach((q, i) => {
+          positions.set(q, i < appended.length ? appended[i] : error);
+        });
       }
     }),
   );
