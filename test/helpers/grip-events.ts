@@ -155,6 +155,8 @@ export function useGripEnv(gripUrl: () => string): void {
       [Env.GRIP_SIG_VERIFY]: undefined,
       [Env.CONNECTION_TABLE]: undefined,
       [Env.MANAGEMENT_ENDPOINT]: undefined,
+      [Env.CHANNEL_LOG_TABLE]: undefined,
+      [Env.DURABLE_CHANNELS]: undefined,
     });
     jest.spyOn(console, 'warn').mockImplementation(() => {});
   });
