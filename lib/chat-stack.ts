@@ -1,6 +1,7 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { ChannelLogTable } from './channel-log-table';
 import { GripApi } from './grip-api';
 import type { GripSettings } from './grip-settings';
 import { HandlerBundle, HandlerFunction } from './handler-function';
@@ -61,6 +62,14 @@ export interface ChatStackProps extends StackProps {
   readonly gripSettings?: GripSettings;
 
   /**
+   * Whether the chat's channels keep their history (a {@link ChannelLogTable}, deleted with the stack): a page
+   * opened later shows the recent messages and a client that reconnects gets what it missed.
+   *
+   * @default true
+   */
+  readonly durable?: boolean;
+
+  /**
    * Whether to define the alarms of {@link TransportAlarms}.
    *
    * @default false
@@ -84,6 +93,8 @@ export class ChatStack extends Stack {
   public readonly nativeWebSocketApi?: NativeWebSocketApi;
   /** The alarms, when asked for. */
   public readonly alarms?: TransportAlarms;
+  /** The durable channels' log, unless `durable` is false. */
+  public readonly channelLog?: ChannelLogTable;
 
   /**
    * The props the CDK context asks for: `-c transport=both|grip|native` (both by default) and
@@ -118,6 +129,11 @@ export class ChatStack extends Stack {
     this.nativeWebSocketApi = transport.native
       ? new NativeWebSocketApi(this, 'NativeApi', { handler: this.handler, ...limits })
       : undefined;
+    this.channelLog =
+      props.durable === false
+        ? undefined
+        : new ChannelLogTable(this, 'ChannelLog', { removalPolicy: RemovalPolicy.DESTROY });
+    this.channelLog?.addPublisher(this.handler);
     this.alarms = props.alarms
       ? new TransportAlarms(this, 'Alarms', { gripApi: this.gripApi, nativeWebSocketApi: this.nativeWebSocketApi })
       : undefined;

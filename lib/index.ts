@@ -1,3 +1,4 @@
+export * from './channel-log-table';
 export * from './chat-stack';
 export * from './connection-table';
 export * from './custom-domain';

@@ -59,12 +59,25 @@ describe('ChatStack', () => {
     expect(stack.nativeWebSocketApi).toBeDefined();
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
-    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    // The connection table and the durable channels' log.
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
+    expect(stack.channelLog).toBeDefined();
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     template.resourceCountIs('AWS::Lambda::Function', 1);
   });
 
-  test('transport GRIP: a GRIP origin, no WebSocket API, no table', () => {
+  test('durable: false keeps no history: no channel log, no log settings', () => {
+    const stack = new ChatStack(new App(), 'Chat', { durable: false });
+
+    const template = Template.fromStack(stack);
+    expect(stack.channelLog).toBeUndefined();
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    const variables = Object.values(template.findResources('AWS::Lambda::Function'))[0].Properties.Environment
+      .Variables;
+    expect(variables[Env.CHANNEL_LOG_TABLE]).toBeUndefined();
+  });
+
+  test('transport GRIP: a GRIP origin, no WebSocket API, no connection table (the channel log only)', () => {
     const stack = new ChatStack(new App(), 'Chat', { transport: ChatTransport.GRIP });
 
     const template = Template.fromStack(stack);
@@ -72,7 +85,13 @@ describe('ChatStack', () => {
     expect(stack.nativeWebSocketApi).toBeUndefined();
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
-    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: 'channel', KeyType: 'HASH' },
+        { AttributeName: 'offset', KeyType: 'RANGE' },
+      ],
+    });
     template.resourceCountIs('AWS::Lambda::Function', 1);
   });
 
@@ -84,7 +103,7 @@ describe('ChatStack', () => {
     template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
-    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
   });
 
   test('transport BOTH: one function behind both APIs, with both settings (one room)', () => {
@@ -204,7 +223,7 @@ describe('ChatStack', () => {
         }
       }
     }
-    expect(checked).toBe(2 * 5); // role, log group, function, secret, table in each
+    expect(checked).toBe(2 * 6); // role, log group, function, secret, connection table and channel log in each
   });
 
   test('IAM is least-privilege: no action wildcard, no managed policy, resource wildcards only where AWS needs them', () => {
