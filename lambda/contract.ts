@@ -55,15 +55,17 @@ export const Env = {
 } as const;
 
 /**
- * The durable channels' log: one item per message, `channel` (partition key, the channel name with the GRIP prefix)
- * and `offset` (sort key, a number from 1, strictly increasing and contiguous within an epoch), with `epoch`,
- * `data` (the message: text in `text`, or bytes in `bytes`), `publishedAt` (epoch ms) and `expiresAt` (epoch s, the
- * table's TTL attribute).
+ * The durable channels' log. One item per block of consecutive messages: `channel` (partition key, the channel
+ * name as published, without the GRIP prefix) and `offset` (number sort key: the block's first offset; offsets run
+ * from 1, strictly increasing and contiguous), with `count`, `epoch`, `messages` (a list of `{t: text}` or
+ * `{b: bytes}`), `publishedAt` (epoch ms) and `expiresAt` (epoch s, the table's TTL attribute). One more item,
+ * `channel` = `registryKey`, `offset` 0, holds the string set `names` of every channel that has had a message.
  */
 export const ChannelLogSchema = {
   partitionKey: 'channel',
   sortKey: 'offset',
   ttlAttribute: 'expiresAt',
+  registryKey: '~channels',
 } as const;
 
 /**

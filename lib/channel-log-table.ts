@@ -55,11 +55,17 @@ export interface ChannelLogTableProps {
 export class ChannelLogTable extends Construct {
   /**
    * The calls the runtime makes on the table (lambda/channels/channel-log.ts), and no other: a conditional
-   * PutItem to append a block, Query to find the head and read pages. Never `Scan`, `UpdateItem` or `DeleteItem`:
-   * the log is append-only and TTL removes what expires.
+   * PutItem to append a block, Query to find the head and read pages, UpdateItem to add a channel to the registry
+   * item and GetItem to read it (the channel list). Never `Scan` or `DeleteItem`: the log is append-only and TTL
+   * removes what expires.
    */
-  private static readonly APPEND_ACTIONS = ['dynamodb:PutItem', 'dynamodb:Query'];
-  private static readonly READ_ACTIONS = ['dynamodb:Query'];
+  private static readonly APPEND_ACTIONS = [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ];
+  private static readonly READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'];
 
   /** The table (defined here or given). */
   public readonly table: dynamodb.ITable;
@@ -93,7 +99,7 @@ export class ChannelLogTable extends Construct {
     this.tableName = this.table.tableName;
   }
 
-  /** Lets `grantee` append to the log and read it: a conditional PutItem and Query on the table, nothing more. */
+  /** Lets `grantee` append to the log and read it: PutItem, Query, and the registry's UpdateItem and GetItem. */
   public grantAppend(grantee: iam.IGrantable): iam.Grant {
     this.table.encryptionKey?.grantEncryptDecrypt(grantee);
     return iam.Grant.addToPrincipal({
@@ -103,7 +109,7 @@ export class ChannelLogTable extends Construct {
     });
   }
 
-  /** Lets `grantee` read the log (history, resume): Query on the table, nothing more. */
+  /** Lets `grantee` read the log (history, resume, the channel list): Query and GetItem, nothing more. */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     this.table.encryptionKey?.grantDecrypt(grantee);
     return iam.Grant.addToPrincipal({

@@ -98,6 +98,8 @@ const TABLE_ROLE = { label: 'channel log table', setting: Env.CHANNEL_LOG_TABLE,
 
 /** This container's last known head per table and channel. */
 const heads = containerScoped(() => new Map<string, ChannelPosition>());
+/** The channels this container put in the registry, per table. */
+const registered = containerScoped(() => new Set<string>());
 
 /** The log of durable channels in one table. */
 export class ChannelLog {
@@ -138,6 +140,9 @@ export class ChannelLog {
    *   error's `appended`).
    */
   async appendAll(channel: string, data: readonly (string | Uint8Array)[]): Promise<LoggedMessage[]> {
+    if (channel.startsWith('~')) {
+      throw new InvalidValueError(`channel '${channel}' cannot be durable: names starting with '~' are the log's own`);
+    }
     const appended: LoggedMessage[] = [];
     for (const block of blocksOf(channel, data)) {
       try {
@@ -180,6 +185,8 @@ export class ChannelLog {
         ),
       );
       if (written) {
+        // A log that begins (or begins again): the channel joins the registry the channel list reads.
+        if (known.epoch === '' && !registered.get().has(key)) await this.register(channel, key);
         heads.get().set(key, { offset: first + block.length - 1, epoch });
         return block.map((data, i) => ({ channel, offset: first + i, epoch, data, publishedAt }));
       }
@@ -189,6 +196,37 @@ export class ChannelLog {
       `publish to durable channel '${channel}' lost the race for its next offset ${this.maxAttempts} times: too many ` +
         'publishers at once on one channel; nothing was appended, publish again',
     );
+  }
+
+  /** The names of the channels that have had a message in this log, sorted (expired ones too). */
+  async channels(): Promise<string[]> {
+    const out = await this.table.call('GetItem', (client, lib, options) =>
+      client.send(
+        new lib.GetCommand({
+          TableName: this.tableName,
+          Key: { [ChannelLogSchema.partitionKey]: ChannelLogSchema.registryKey, [ChannelLogSchema.sortKey]: 0 },
+        }),
+        options,
+      ),
+    );
+    const names = out.Item?.names as Set<string> | undefined;
+    return names === undefined ? [] : [...names].sort();
+  }
+
+  private async register(channel: string, key: string): Promise<void> {
+    await this.table.call('UpdateItem', (client, lib, options) =>
+      client.send(
+        new lib.UpdateCommand({
+          TableName: this.tableName,
+          Key: { [ChannelLogSchema.partitionKey]: ChannelLogSchema.registryKey, [ChannelLogSchema.sortKey]: 0 },
+          UpdateExpression: 'ADD #names :name',
+          ExpressionAttributeNames: { '#names': 'names' },
+          ExpressionAttributeValues: { ':name': new Set([channel]) },
+        }),
+        options,
+      ),
+    );
+    registered.get().add(key);
   }
 
   /** The channel's head: its epoch and newest offset; offset 0 (and an empty epoch) when it retains no message. */

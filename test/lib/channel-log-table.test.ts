@@ -35,7 +35,7 @@ describe('ChannelLogTable', () => {
     expect([log.maxAge.toSeconds(), log.maxCount, log.durableChannels]).toEqual([86_400, 1000, ['*']]);
   });
 
-  test('addPublisher sets the settings on a HandlerFunction and grants PutItem and Query on the table only', () => {
+  test('addPublisher sets the settings on a HandlerFunction and grants the four item calls of the log on the table only', () => {
     const stack = stackOf();
     const log = new ChannelLogTable(stack, 'Log', {
       maxAge: Duration.hours(2),
@@ -65,14 +65,14 @@ describe('ChannelLogTable', () => {
     const onLog = statements.filter((s) => JSON.stringify(s.Resource).includes('"Log'));
     expect(onLog).toEqual([
       {
-        Action: ['dynamodb:PutItem', 'dynamodb:Query'],
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         Effect: 'Allow',
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Log/), 'Arn'] },
       },
     ]);
   });
 
-  test('grantRead grants Query only; an existing table is used as given', () => {
+  test('grantRead grants Query and GetItem only; an existing table is used as given', () => {
     const stack = stackOf();
     const table = dynamodb.TableV2.fromTableArn(stack, 'Existing', 'arn:aws:dynamodb:eu-west-1:123456789012:table/log');
     const log = new ChannelLogTable(stack, 'Log', { table });
@@ -85,7 +85,11 @@ describe('ChannelLogTable', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
-          { Action: 'dynamodb:Query', Effect: 'Allow', Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/log' },
+          {
+            Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+            Effect: 'Allow',
+            Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/log',
+          },
         ],
       },
     });

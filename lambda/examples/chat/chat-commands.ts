@@ -6,6 +6,8 @@ import { CHANNEL_NAME_RULE, isValidChannel } from '../../core/channel-name';
 
 /** The chat's heartbeat command (the chat page sends it inside API Gateway's 10-minute idle limit). */
 export const PING_COMMAND = '/ping';
+/** The chat's channel list command (seed 003's channel list). */
+export const CHANNELS_COMMAND = '/channels';
 /** Channel every connection joins when it opens. */
 export const DEFAULT_CHANNEL = 'room';
 /** Longest nickname, in characters (Unicode code points). */
@@ -39,6 +41,8 @@ export type ChatCommand =
   | { readonly kind: 'join'; readonly channel: string }
   /** `/ping`: a heartbeat that keeps an idle connection open; it gets no answer. */
   | { readonly kind: 'ping' }
+  /** `/channels`: the list of channels that have had a message. */
+  | { readonly kind: 'channels' }
   /** Anything else: text to publish to the connection's channel. */
   | { readonly kind: 'say'; readonly text: string }
   /** Input the chat refuses; `reply` tells the sender why. */
@@ -52,6 +56,11 @@ export function nickReply(nick: string): string {
 /** The reply to a successful `/join`. */
 export function joinedReply(channel: string): string {
   return `joined [${channel}]`;
+}
+
+/** The reply to `/channels`: `channels: a, b, c` (`channels: none` when there is none yet). */
+export function channelsReply(channels: readonly string[]): string {
+  return `channels: ${channels.length > 0 ? channels.join(', ') : 'none'}`;
 }
 
 /** The line published for a message: `<nick>: <text>`. */
@@ -135,6 +144,9 @@ export function parseChatMessage(bytes: Uint8Array): ChatCommand {
   }
   if (text === PING_COMMAND) {
     return { kind: 'ping' };
+  }
+  if (text === CHANNELS_COMMAND) {
+    return { kind: 'channels' };
   }
   const nick = argumentOf(text, '/nick');
   if (nick !== undefined) {

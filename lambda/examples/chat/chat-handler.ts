@@ -4,6 +4,8 @@
  * - a new connection is accepted and joins channel `room`;
  * - `/nick <name>` sets the nickname (kept in meta) and answers `nickname set to [<name>]` to the sender only;
  * - `/join <channel>` leaves the current channel, joins `<channel>` (kept in meta) and answers `joined [<channel>]`;
+ * - `/channels` answers `channels: <name>, <name>, ...`, the channels that have had a message (with a channel
+ *   log; `error: ...` without one);
  * - `/ping` is a heartbeat (API Gateway closes connections idle for 10 minutes) and gets no answer;
  * - a channel protocol frame (a JSON object with an `fg` member, sent by `faas-grip-cdk/client`) subscribes with a
  *   position, fetches missed messages, reads history or answers a heartbeat (channels are durable when the
@@ -23,12 +25,15 @@
 
 import { webSocketHandler } from '../../aws/websocket-handler';
 import { handleChannelCommand } from '../../channels/channel-protocol';
+import { channelLog } from '../../channels/durable';
 import { publish } from '../../core/publish';
+import { runtimeSettings } from '../../core/settings';
 import { WebSocketMessageFormat } from '../../grip/formats';
 import {
   broadcastLine,
   CHANNEL_META,
   channelOf,
+  channelsReply,
   joinedReply,
   NICK_META,
   nickOf,
@@ -68,6 +73,9 @@ export const handler = webSocketHandler(async (ws) => {
         break;
       case 'ping':
         break;
+      case 'channels':
+        ws.send(await channelList());
+        break;
       case 'invalid':
         ws.send(command.reply);
         break;
@@ -89,3 +97,13 @@ export const handler = webSocketHandler(async (ws) => {
     if (failure !== undefined) ws.send(failure);
   }
 });
+
+/** The answer to `/channels`. */
+async function channelList(): Promise<string> {
+  if (!runtimeSettings().channelLogTable) return 'error: no channel list here: the chat keeps no history';
+  try {
+    return channelsReply(await channelLog().channels());
+  } catch {
+    return 'error: the channel list could not be read; please try again';
+  }
+}

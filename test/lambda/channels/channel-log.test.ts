@@ -242,3 +242,17 @@ test('a message larger than a block is refused before anything is written', asyn
   await expect(log.appendAll(channel, ['ok', 'x'.repeat(MAX_BLOCK_BYTES + 1)])).rejects.toThrow(InvalidValueError);
   expect(await log.head(channel)).toEqual({ offset: 0, epoch: '' });
 });
+
+test('the registry lists every channel that has had a message; names starting with ~ cannot be durable', async () => {
+  const table = 'registry-log';
+  await createChannelLogTable(dynamo.endpoint, table);
+  const log = new ChannelLog({ tableName: table, client: dynamo.newDocumentClient() });
+  expect(await log.channels()).toEqual([]);
+
+  await log.append('zeta', 'z');
+  await log.append('alpha', 'a');
+  await log.append('alpha', 'b');
+
+  expect(await log.channels()).toEqual(['alpha', 'zeta']);
+  await expect(log.append('~channels', 'x')).rejects.toThrow(InvalidValueError);
+});

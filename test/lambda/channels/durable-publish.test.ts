@@ -223,3 +223,20 @@ test('history(): pages newest first by default or oldest first after since; bad 
   }
   await expect(history('bad"name')).rejects.toThrow(InvalidValueError);
 });
+
+test('/channels lists the channels with history; without a log table it says why', async () => {
+  const channel = fresh();
+  await publish(channel, new WebSocketMessageFormat('hi'));
+
+  const listed = await request(['/channels']);
+  const line = listed.events[0].slice('TEXT:'.length).replace(/^m:/, '');
+  expect(line.startsWith('channels: ')).toBe(true);
+  expect(line.slice('channels: '.length).split(', ')).toContain(channel);
+
+  restore();
+  restore = setEnv({ [Env.CHANNEL_LOG_TABLE]: undefined });
+  resetContainer();
+  expect((await request(['/channels'])).events).toEqual([
+    'TEXT:error: no channel list here: the chat keeps no history',
+  ]);
+});
