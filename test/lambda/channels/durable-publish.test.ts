@@ -236,7 +236,6 @@ test('/channels lists the channels with history; without a log table it says why
   restore();
   restore = setEnv({ [Env.CHANNEL_LOG_TABLE]: undefined });
   resetContainer();
-  expect((await request(['/channels'])).events).toEqual([
-    'TEXT:error: no channel list here: the chat keeps no history',
-  ]);
+  const refused = (await request(['/channels'])).events.map((e) => e.replace(/^TEXT:(m:)?/, ''));
+  expect(refused).toEqual(['error: no channel list here: the chat keeps no history']);
 });
