@@ -85,6 +85,8 @@ export interface ChannelClientEvents {
   error: ChannelClientError;
   /** A message that is not part of the channel protocol (the application's own replies). */
   raw: string | Uint8Array;
+  /** A heartbeat was sent: how many this client has sent. */
+  heartbeat: number;
 }
 
 /** Options of a {@link ChannelClient}. */
@@ -142,6 +144,7 @@ export class ChannelClient {
   private heartbeatTimer?: ReturnType<typeof setInterval>;
   private pongTimer?: ReturnType<typeof setTimeout>;
   private historyId = 0;
+  private heartbeats = 0;
 
   constructor(url: string, options: ChannelClientOptions = {}) {
     const Socket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
@@ -472,6 +475,7 @@ export class ChannelClient {
     this.heartbeatTimer = setInterval(() => {
       if (!this.isOpen()) return;
       this.frame({ op: 'ping' });
+      this.emit('heartbeat', ++this.heartbeats);
       clearTimeout(this.pongTimer);
       const socket = this.socket;
       this.pongTimer = setTimeout(() => {

@@ -1,9 +1,11 @@
-// The local chat page: talks to the chat handler over the native or the GRIP transport. Every string that
-// comes from a user or the network is rendered with textContent, never as HTML. Loaded as a module (strict).
+// The local chat page: the seed's Slack clone on durable channels, over the native or the GRIP transport, through
+// the client library (faas-grip-cdk/client, served as client.mjs). A page opened later shows the channel's recent
+// history; a page whose connection drops shows "reconnecting" and, once back, everything it missed, once each and in
+// order. Every string that comes from a user or the network is rendered with textContent, never as HTML.
+import { ChannelClient } from './client.mjs';
 
 const DEFAULT_CHANNEL = 'room';
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 15000;
+const HISTORY_ON_JOIN = 50;
 
 const $ = (id) => document.getElementById(id);
 const view = {
@@ -11,6 +13,7 @@ const view = {
   status: $('status'),
   nick: $('nick'),
   channel: $('channel'),
+  channels: $('channels'),
   messages: $('messages'),
   message: $('message'),
   send: $('send'),
@@ -21,14 +24,13 @@ const view = {
 const state = {
   config: undefined,
   transport: undefined,
-  socket: undefined,
+  client: undefined,
   nick: '', // confirmed by the server ("nickname set to [...]")
   channel: DEFAULT_CHANNEL, // confirmed by the server ("joined [...]")
+  subscribed: undefined, // the channel whose messages this page follows
+  durable: true, // false when the server keeps no history: its plain broadcasts are shown instead
   asked: { nick: undefined, channel: undefined }, // the last /nick and /join sent
-  attempt: 0,
-  retryTimer: undefined,
-  heartbeatTimer: undefined,
-  heartbeats: 0,
+  shown: new Map(), // channel -> offsets already on the page (a channel's lines appear once each)
 };
 
 function setStatus(kind, text) {
@@ -45,9 +47,10 @@ const shown = (text) => text.replace(BIDI_CONTROLS, (c) => `[U+${c.codePointAt(0
 // - system: the server's answers to this page and this page's notices (li.system, marked by the style sheet);
 // - message: "<nick>: <text>" (li.message, the nick in its own isolated <bdi class="nick">; nicks cannot hold ':');
 // - other: anything else a handler sends (li.other).
-function addLine(text, system) {
+function addLine(text, system, offset) {
   const item = document.createElement('li');
   const split = text.indexOf(': ');
+  if (offset !== undefined) item.dataset.offset = String(offset);
   if (system) {
     item.className = 'system';
     item.textContent = shown(text);
@@ -68,81 +71,107 @@ function addLine(text, system) {
   view.messages.scrollTop = view.messages.scrollHeight;
 }
 
+function showChannels(text) {
+  view.channels.replaceChildren();
+  for (const name of text.slice('channels: '.length).split(', ')) {
+    if (name === 'none') continue;
+    const item = document.createElement('li');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = name;
+    button.addEventListener('click', () => send(`/join ${name}`));
+    item.append(button);
+    view.channels.append(item);
+  }
+}
+
+// Follows `channel`'s messages: its recent history first, then live, resumed across reconnects by the client.
+function follow(channel) {
+  if (!state.durable || state.subscribed === channel) return;
+  if (state.subscribed !== undefined) state.client.unsubscribe(state.subscribed);
+  state.subscribed = channel;
+  state.client.subscribe(channel, { recent: HISTORY_ON_JOIN });
+}
+
 // Only the answers to what this page asked for change its state, so another user's message cannot.
 function onServerText(text) {
   const nick = state.asked.nick !== undefined && text === `nickname set to [${state.asked.nick}]`;
   const joined = state.asked.channel !== undefined && text === `joined [${state.asked.channel}]`;
+  const channels = text.startsWith('channels: ');
   if (nick) {
     state.nick = state.asked.nick;
     view.nick.value = state.nick;
   } else if (joined) {
     state.channel = state.asked.channel;
     view.channel.value = state.channel;
+    follow(state.channel);
+  } else if (channels) {
+    showChannels(text);
+    return;
+  } else if (state.durable && !text.startsWith('error: ')) {
+    // A plain broadcast from before the page followed the channel: its message comes through the channel.
+    return;
   }
   addLine(text, nick || joined || text.startsWith('error: '));
 }
 
+function onMessage(message) {
+  if (message.channel !== state.subscribed || typeof message.data !== 'string') return;
+  const seen = state.shown.get(message.channel) ?? new Set();
+  state.shown.set(message.channel, seen);
+  if (seen.has(`${message.epoch}:${message.offset}`)) return;
+  seen.add(`${message.epoch}:${message.offset}`);
+  addLine(message.data, false, message.offset);
+}
+
 function send(text) {
-  if (!state.socket || state.socket.readyState !== WebSocket.OPEN) return false;
+  if (!state.client || state.client.state !== 'open') return false;
   if (text.startsWith('/nick ')) state.asked.nick = text.slice('/nick '.length);
   if (text.startsWith('/join ')) state.asked.channel = text.slice('/join '.length);
-  state.socket.send(text);
+  state.client.send(text);
   return true;
 }
 
-function backoffDelay(attempt) {
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-}
-
-function scheduleReconnect(reason) {
-  const delay = backoffDelay(state.attempt);
-  state.attempt += 1;
-  setStatus('waiting', `${reason}, reconnecting in ${(delay / 1000).toFixed(1)} s`);
-  state.retryTimer = setTimeout(connect, delay);
-}
-
-function stopHeartbeat() {
-  clearInterval(state.heartbeatTimer);
-  state.heartbeatTimer = undefined;
-}
-
-function startHeartbeat() {
-  stopHeartbeat();
-  state.heartbeatTimer = setInterval(() => {
-    if (send(state.config.heartbeat.command)) {
-      state.heartbeats += 1;
-      document.body.dataset.heartbeats = String(state.heartbeats);
-    }
-  }, state.config.heartbeat.intervalMs);
-}
-
 function connect() {
-  clearTimeout(state.retryTimer);
   const url = state.config.transports[state.transport];
   view.endpoint.textContent = url;
   setStatus('connecting', `connecting (${state.transport})`);
-  const socket = new WebSocket(url);
-  state.socket = socket;
-  socket.addEventListener('open', () => {
-    if (state.socket !== socket) return;
-    state.attempt = 0;
-    setStatus('open', `connected (${state.transport})`);
-    // restore what the server forgot with the old connection
-    if (state.nick) send(`/nick ${state.nick}`);
-    if (state.channel !== DEFAULT_CHANNEL) send(`/join ${state.channel}`);
-    startHeartbeat();
+  const client = new ChannelClient(url, { heartbeatMs: state.config.heartbeat.intervalMs });
+  state.client = client;
+  state.subscribed = undefined;
+  client.on('state', (now) => {
+    if (state.client !== client) return;
+    if (now === 'open') {
+      setStatus('open', `connected (${state.transport})`);
+      // restore what the server forgot with the old connection
+      if (state.nick) send(`/nick ${state.nick}`);
+      if (state.channel !== DEFAULT_CHANNEL) send(`/join ${state.channel}`);
+      send('/channels');
+    } else if (now === 'reconnecting') {
+      setStatus('waiting', 'reconnecting');
+    } else if (now === 'connecting') {
+      setStatus('connecting', `connecting (${state.transport})`);
+    }
   });
-  socket.addEventListener('message', (event) => {
-    if (state.socket !== socket) return;
-    if (typeof event.data === 'string') onServerText(event.data);
+  client.on('message', onMessage);
+  client.on('raw', (data) => {
+    if (state.client === client && typeof data === 'string') onServerText(data);
   });
-  socket.addEventListener('close', (event) => {
-    if (state.socket !== socket) return;
-    stopHeartbeat();
-    state.socket = undefined;
-    scheduleReconnect(`closed (${event.code})`);
+  client.on('notRecovered', (r) => {
+    if (r.channel === state.subscribed) addLine(`some messages of [${r.channel}] could not be recovered`, true);
   });
+  client.on('error', (error) => {
+    if (error.code === 'not-durable') {
+      // This server keeps no history: show its plain broadcasts.
+      state.durable = false;
+      return;
+    }
+    addLine(`error: ${error.message}`, true);
+  });
+  client.on('heartbeat', (count) => {
+    document.body.dataset.heartbeats = String(count);
+  });
+  follow(state.channel);
 }
 
 function switchTransport(name) {
@@ -152,11 +181,7 @@ function switchTransport(name) {
   const url = new URL(location.href);
   url.searchParams.set('transport', name);
   history.replaceState(null, '', url);
-  const old = state.socket;
-  state.socket = undefined;
-  if (old) old.close(1000, 'transport switched');
-  stopHeartbeat();
-  state.attempt = 0;
+  state.client?.close();
   connect();
 }
 

@@ -1,5 +1,6 @@
 /**
- * The dev server's page server: the chat page on `GET /`, its script, and `GET /config`, a small JSON
+ * The dev server's page server: the chat page on `GET /`, its script, the client library (`GET /client.mjs`, the
+ * package's `faas-grip-cdk/client`), and `GET /config`, a small JSON
  * document that tells the page where the WebSocket endpoints are.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -70,11 +71,21 @@ function readAsset(name: string): Buffer {
   return readFileSync(found);
 }
 
+/** The client library's ES module (dist/esm/client/index.mjs of the package), found upwards from this module. */
+function readClientModule(): Buffer {
+  for (let up = 1; up <= 4; up++) {
+    const candidate = join(__dirname, ...Array<string>(up).fill('..'), 'dist', 'esm', 'client', 'index.mjs');
+    if (existsSync(candidate)) return readFileSync(candidate);
+  }
+  throw new Error('the client module dist/esm/client/index.mjs was not found; build the package (npm run build)');
+}
+
 /** Starts the page server. */
 export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
   const files: Record<string, { type: string; body: Buffer }> = {
     '/': { type: 'text/html; charset=utf-8', body: readAsset('chat-page.html') },
     '/chat-page.js': { type: 'text/javascript; charset=utf-8', body: readAsset('chat-page.js') },
+    '/client.mjs': { type: 'text/javascript; charset=utf-8', body: readClientModule() },
     '/config': { type: 'application/json', body: Buffer.from(JSON.stringify(options.config)) },
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

@@ -249,6 +249,62 @@ describe.each([
     ]);
   });
 
+  run('a page opened later shows the channel history, and the channel list', async () => {
+    const dave = await openPage();
+    await dave.goto(pageUrl);
+    await connected(dave, transport);
+    await seeLine(dave, 'alice: hello bob');
+    await seeLine(dave, 'anonymous: after the heartbeat');
+    const history = (await lines(dave)).filter((line) => line.startsWith('alice: ') || line.startsWith('bob: '));
+    expect(history.indexOf('alice: hello bob')).toBeLessThan(history.indexOf('alice: only in room'));
+    expect(history).not.toContain('bob: only in side');
+    await dave.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('#channels button'))
+          .map((b) => b.textContent)
+          .join(',') === 'room,side',
+      undefined,
+      { timeout: WAIT_MS, polling: 50 },
+    );
+    await dave.close();
+  });
+
+  run(
+    'a page whose connection is cut and kept down shows "reconnecting", then every missed message once, in order',
+    async () => {
+      const erin = await browser!.context.newPage();
+      const routes: Array<{ close: () => Promise<void> }> = [];
+      let down = false;
+      await erin.routeWebSocket(/.*/, (ws) => {
+        if (down) {
+          void ws.close({ code: 1011 });
+          return;
+        }
+        ws.connectToServer();
+        routes.push(ws);
+      });
+      await erin.goto(pageUrl);
+      await connected(erin, transport);
+      await seeLine(erin, 'alice: hello bob');
+
+      down = true;
+      await routes.at(-1)?.close();
+      await erin.waitForSelector('#status[data-state="waiting"]', { timeout: WAIT_MS });
+      expect(await erin.textContent('#status')).toBe('reconnecting');
+      const missed = Array.from({ length: 6 }, (_, i) => `missed ${i + 1}`);
+      for (const text of missed) await say(alice, text);
+      await seeLine(alice, 'alice: missed 6');
+      expect(await countLine(erin, 'alice: missed 1')).toBe(0);
+      down = false;
+
+      await connected(erin, transport);
+      await seeLine(erin, 'alice: missed 6');
+      const got = (await lines(erin)).filter((line) => line.startsWith('alice: missed'));
+      expect(got).toEqual(missed.map((text) => `alice: ${text}`));
+      await erin.close();
+    },
+  );
+
   if (transport === 'grip') {
     run('switches transport from the selector and keeps the nickname', async () => {
       await alice.bringToFront();
