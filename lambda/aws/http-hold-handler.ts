@@ -5,6 +5,7 @@
  */
 
 import { CHANNEL_NAME_RULE, isValidChannel } from '../core/channel-name';
+import { InvalidValueError } from '../core/errors';
 import { flushMetrics } from '../core/metrics';
 import type { HoldResult } from '../grip/hold';
 import { GripRefusalText, readGripRequest } from '../grip/io/read-grip-request';
@@ -15,10 +16,17 @@ export interface HoldRequest {
   readonly request: HttpRequest;
   /** `?channel=`, else the last path segment, else the handler's fallback; with GRIP_PREFIX added. */
   readonly channel: string;
+  /** The channel's name without the GRIP prefix (as publish() and the channel log name it). */
+  readonly name: string;
+  /** The GRIP prefix of the configuration. */
+  readonly prefix: string;
 }
 
-/** Builds the hold of a verified request: `holdStream`, `holdEventStream` or `holdResponse`. */
-export type HoldBuilder = (hold: HoldRequest) => HoldResult;
+/**
+ * Builds the hold of a verified request: `holdStream`, `holdEventStream` or `holdResponse` (or, on durable
+ * channels, `durableEventStream` and `durableLongPoll`, which read the log first). InvalidValueError → 400.
+ */
+export type HoldBuilder = (hold: HoldRequest) => HoldResult | Promise<HoldResult>;
 
 /**
  * Wraps a hold builder into a Lambda handler: 401 for a bad `Grip-Sig` (counted as `SignatureRejected`), 405 for
@@ -51,5 +59,11 @@ async function answer(event: unknown, fallback: string, build: HoldBuilder): Pro
   if (!isValidChannel(name)) {
     return plainTextResult(request.version, 400, `invalid channel name: use ${CHANNEL_NAME_RULE}\n`);
   }
-  return toHttpResult(request.version, build({ request, channel: config.prefix + name }));
+  try {
+    const hold = await build({ request, channel: config.prefix + name, name, prefix: config.prefix });
+    return toHttpResult(request.version, hold);
+  } catch (error) {
+    if (!(error instanceof InvalidValueError)) throw error;
+    return plainTextResult(request.version, 400, `${error.message}\n`);
+  }
 }

@@ -308,7 +308,7 @@ export class ChannelLog {
    * position: same epoch, and nothing after it gone (older than retention). Otherwise `recovered: false` with the
    * head, and no messages. A reader with fewer messages than the head is behind reads again from its last one.
    * The empty position (offset 0, epoch '': the channel had no message when the reader looked) resumes from the
-   * oldest retained message of the current epoch.
+   * oldest retained message of the current epoch; an offset with the empty epoch is one of the current epoch.
    */
   async resume(channel: string, position: ChannelPosition, limit = MAX_RESUME_MESSAGES): Promise<Resumption> {
     checkPosition(position);
@@ -317,8 +317,11 @@ export class ChannelLog {
     if (head.offset === 0) return { recovered: position.offset === 0, head, messages: [] };
     if (position.offset === head.offset && position.epoch === head.epoch)
       return { recovered: true, head, messages: [] };
-    // The empty position (a reader that saw the channel empty): every retained message of the current epoch.
+    // The empty position (a reader that saw the channel empty): every retained message of the current epoch. An
+    // offset with the empty epoch (a reader that saw the channel empty, then messages of the log that began) is in
+    // the current epoch.
     const fromStart = position.offset === 0 && position.epoch === '';
+    if (position.epoch === '' && !fromStart) position = { offset: position.offset, epoch: head.epoch };
     if (!fromStart && (position.epoch !== head.epoch || position.offset > head.offset)) return notRecovered;
     const oldest = Math.max(1, head.offset - this.maxCount + 1);
     if (!fromStart && position.offset + 1 < oldest) return notRecovered;

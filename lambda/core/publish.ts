@@ -10,6 +10,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ChannelLog, LoggedMessage } from '../channels/channel-log';
 import { channelLog, isDurableChannel } from '../channels/durable';
+import { eventStreamChannel, holdFormats, longPollChannel } from '../channels/durable-holds';
 import { envelopeChannel, messageFrame } from '../channels/envelope';
 import { Env, MetricName } from '../contract';
 import { type Format, WebSocketMessageFormat } from '../grip/formats';
@@ -247,16 +248,21 @@ async function appendTurn(turn: readonly DurableQueued[]): Promise<void> {
       queued.reject(position);
       continue;
     }
-    const ids = {
-      id: String(position.offset),
-      ...(position.offset > 1 ? { prevId: String(position.offset - 1) } : {}),
-    };
+    // The first offset's prev-id is 0: what a hold on an empty channel says it has.
+    const ids = { id: String(position.offset), prevId: String(position.offset - 1) };
     const plain = enqueue(queued.channel, queued.formats, { ...queued.options, ...ids });
     const envelope = enqueue(envelopeChannel(queued.channel), [new WebSocketMessageFormat(messageFrame(position))], {
       ...ids,
       ...(queued.options.meta ? { meta: queued.options.meta } : {}),
     });
-    Promise.all([plain, envelope]).then(
+    const holds = runtimeSettings().gripConfigured ? holdFormats(position) : undefined;
+    const forHolds = holds
+      ? [
+          enqueue(eventStreamChannel(queued.channel), [holds.sse], ids),
+          enqueue(longPollChannel(queued.channel), [holds.poll], ids),
+        ]
+      : [];
+    Promise.all([plain, envelope, ...forHolds]).then(
       ([result]) => queued.resolve({ ...result, offset: position.offset, epoch: position.epoch }),
       queued.reject,
     );

@@ -3,17 +3,33 @@
  * subscribed to that channel; publish `HttpStreamFormat` to it to append data. With `Accept: text/event-stream`
  * the stream is Server-Sent Events (publish `formatServerSentEvent(...)` text) with a comment keep-alive every
  * 20 seconds of silence. `Grip-Sig` is verified first.
+ *
+ * On a durable channel (a channel log is configured) the SSE stream follows the channel's log: every publish
+ * arrives as an event whose id is its position, a client that reconnects with `Last-Event-ID` first gets what it
+ * missed, and the proxy fills a missed publish itself through the next link (durable-holds.ts).
  */
 
 import { httpHoldHandler } from '../aws/http-hold-handler';
+import { isDurableChannel } from '../channels/durable';
+import { durableEventStream, streamResumption } from '../channels/durable-holds';
+import { runtimeSettings } from '../core/settings';
 import { holdEventStream, holdStream } from '../grip/hold';
 
 /** Seconds of silence after which the SSE stream gets a keep-alive comment. */
 export const SSE_KEEP_ALIVE_SECONDS = 20;
 
 /** The stream example's Lambda handler. */
-export const handler = httpHoldHandler('stream', ({ request, channel }) => {
-  if ((request.headers.accept ?? '').includes('text/event-stream')) {
+export const handler = httpHoldHandler('stream', ({ request, channel, name, prefix }) => {
+  const nextLink = request.headers['grip-last'] !== undefined || request.query.epoch !== undefined;
+  if ((request.headers.accept ?? '').includes('text/event-stream') || nextLink) {
+    if (runtimeSettings().channelLogTable && isDurableChannel(name)) {
+      const { position, continuation } = streamResumption(request);
+      const query = new URLSearchParams({ ...request.query });
+      query.delete('epoch');
+      query.delete('after');
+      const selfUri = `${request.path}${query.size > 0 ? `?${query}` : ''}`;
+      return durableEventStream({ channel: name, prefix, position, continuation, selfUri });
+    }
     return holdEventStream({
       channels: [channel],
       body: ': stream opened\n\n',

@@ -76,7 +76,7 @@ test('a turn of durable publishes: one log write, offsets in call order, as ids;
   const items = endpoint.items();
   const plain = items.filter((i) => i.channel === channel);
   expect(plain.map((i) => [i.id, i['prev-id']])).toEqual([
-    ['1', undefined],
+    ['1', '0'],
     ['2', '1'],
     ['3', '2'],
   ]);
