@@ -125,7 +125,7 @@ function onMessage(message) {
 }
 
 function send(text) {
-  if (!state.client || state.client.state !== 'open') return false;
+  if (state.client?.state !== 'open') return false;
   if (text.startsWith('/nick ')) state.asked.nick = text.slice('/nick '.length);
   if (text.startsWith('/join ')) state.asked.channel = text.slice('/join '.length);
   state.client.send(text);
