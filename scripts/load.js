@@ -8,11 +8,16 @@
  * - native: 200 clients through the API Gateway WebSocket emulator and dynalite in 4 rooms of 50, 10 messages each =
  *   10^5 deliveries.
  *
- * Each run rewrites its own section of RELIABILITY.md (load-grip, load-native). Exits non-zero when a delivery was
- * lost, duplicated or misrouted, or (GRIP) arrived out of its sender's order.
+ * - storm: the reconnect storm on durable channels (test/helpers/reliability-storm.ts): 500 clients of the client
+ *   library over both transports (250 through Pushpin, 250 through the emulator), each behind its own fault-injecting
+ *   TCP proxy and cut at random three times, follow 5 channels while 10,000 messages are published.
  *
- * Usage: node scripts/load.js [--only grip|native] [--clients N] [--room-size N] [--messages N] [--rate N]
- *        [--no-report]   (--clients/--room-size/--messages/--rate apply to the runs selected)
+ * Each run rewrites its own section of RELIABILITY.md (load-grip, load-native, load-storm). Exits non-zero when a
+ * delivery was lost, duplicated or misrouted, or (GRIP, storm) arrived out of order.
+ *
+ * Usage: node scripts/load.js [--only grip|native|storm] [--clients N] [--room-size N] [--messages N] [--rate N]
+ *        [--no-report]   (--clients/--room-size/--messages/--rate apply to the runs selected; storm: --clients
+ *        is split between the transports, --messages is the whole run's)
  */
 
 const report = require('./reliability-report');
@@ -20,7 +25,68 @@ const report = require('./reliability-report');
 const FULL = {
   grip: { clients: 1000, roomSize: 100, messages: 10, deliveriesPerSecond: 5000 },
   native: { clients: 200, roomSize: 50, messages: 10, deliveriesPerSecond: 250 },
+  storm: { clients: 500, channels: 5, messages: 10_000, cutsPerClient: 3 },
 };
+
+function stormMarkdown(r, context) {
+  const ok = r.lost === 0 && r.duplicated === 0 && r.outOfOrder === 0 && r.wrongData === 0;
+  return [
+    '## Load: reconnect storm on durable channels (`npm run load`)',
+    '',
+    `${context}. ${n(r.clients)} clients of \`faas-grip-cdk/client\`, half through Pushpin and half through the API ` +
+      `Gateway WebSocket emulator, each behind its own fault-injecting TCP proxy, follow ${r.channels} durable ` +
+      `channels while ${n(r.messages)} messages are published round-robin; each client is cut (TCP reset, no close ` +
+      `frame) at ${r.cutsPerClient} random moments and kept offline up to 2 s. ` +
+      `Result: **${ok ? 'nothing lost, nothing duplicated, offset order kept' : 'FAILED'}**.`,
+    '',
+    report.table(
+      [
+        'expected',
+        'delivered',
+        'lost',
+        'duplicated',
+        'out of order',
+        'wrong data',
+        'not recovered',
+        'cuts',
+        'reconnects',
+      ],
+      [
+        [
+          n(r.expected),
+          n(r.delivered),
+          n(r.lost),
+          n(r.duplicated),
+          n(r.outOfOrder),
+          n(r.wrongData),
+          n(r.notRecovered),
+          n(r.cuts),
+          n(r.reconnects),
+        ],
+      ],
+    ),
+    '',
+    `Published in ${s(r.publishMs)}; every client complete ${s(r.totalMs)} after the first publish.`,
+    ...(r.samples.length > 0 ? ['', 'First lines seen:', '', '```', ...r.samples, '```'] : []),
+  ].join('\n');
+}
+
+async function runStormLoad(overrides) {
+  const bundle = await report.bundleHelper('reliability-storm');
+  const { runStorm } = require(bundle);
+  const settings = { ...FULL.storm, ...overrides };
+  const gripClients = Math.ceil(settings.clients / 2);
+  process.stderr.write(`storm: ${JSON.stringify(settings)}\n`);
+  const result = await runStorm({
+    gripClients,
+    nativeClients: settings.clients - gripClients,
+    channels: settings.channels,
+    messages: settings.messages,
+    cutsPerClient: settings.cutsPerClient,
+    onProgress: (line) => process.stderr.write(`${line}\n`),
+  });
+  return { ...result, cutsPerClient: settings.cutsPerClient };
+}
 
 function parseArgs(argv) {
   const options = { only: undefined, overrides: {}, report: true };
@@ -106,8 +172,16 @@ async function main() {
   report.ensureBuilt();
   const bundle = await report.bundleHelper('reliability-load');
   const { runLoad } = require(bundle);
-  const transports = options.only ? [options.only] : ['grip', 'native'];
+  const runs = options.only ? [options.only] : ['grip', 'native', 'storm'];
+  const transports = runs.filter((run) => run !== 'storm');
   let failed = false;
+  if (runs.includes('storm')) {
+    const result = await runStormLoad(options.overrides);
+    const text = stormMarkdown(result, report.runContext());
+    if (options.report) report.writeSection('load-storm', text);
+    process.stdout.write(`\n${text}\n`);
+    failed ||= result.lost > 0 || result.duplicated > 0 || result.outOfOrder > 0 || result.wrongData > 0;
+  }
   for (const transport of transports) {
     const settings = { ...FULL[transport], ...options.overrides };
     process.stderr.write(`${transport}: ${JSON.stringify(settings)}\n`);

@@ -7,9 +7,10 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /** A running fault proxy. */
 export class FaultProxy {
-  /** Connections reset by `cut()`. */
+  /** Client connections reset by `cut()`. */
   cuts = 0;
   private readonly sockets = new Set<Socket>();
+  private readonly clients = new WeakSet<Socket>();
   private offlineUntil = 0;
 
   private constructor(
@@ -39,7 +40,7 @@ export class FaultProxy {
   /** Resets every open connection (both sides), without a close frame. */
   cut(): void {
     for (const socket of this.sockets) {
-      this.cuts += 1;
+      if (this.clients.has(socket)) this.cuts += 1;
       try {
         socket.resetAndDestroy();
       } catch {
@@ -65,6 +66,7 @@ export class FaultProxy {
       client.resetAndDestroy();
       return;
     }
+    this.clients.add(client);
     const upstream = connect(port, host);
     for (const [a, b] of [
       [client, upstream],
