@@ -14,7 +14,12 @@ const { ROOT, buildLikeAssets, measureBuild, breakdown } = require('./lib/bundle
 const { median, fmt, ratio, kb } = require('./lib/stats');
 
 const GRIP_OUT = path.join(ROOT, 'node_modules', '.cache', 'faas-grip-bench', 'grip-chat', 'index.js');
-const MAX_CHAT_BYTES = 80_000;
+/**
+ * 96 KB since the chat keeps history (durable channels: the channel log, the channel protocol, SSE and long-poll
+ * recovery, about 17 KB minified with the table access); 80 KB before. A user's own handler that does not import
+ * `faas-grip-cdk/runtime/channels` leaves all of it out (the user-bundle bench holds that to 80 KB).
+ */
+const MAX_CHAT_BYTES = 96_000;
 const MAX_IMPORT_RATIO = 1.25;
 
 const CHILD = `
@@ -117,7 +122,7 @@ async function run(ctx) {
   const targets = [
     {
       what: 'GRIP chat handler bundle size (assets/chat-grip, minified, AWS SDK external)',
-      target: '<= 80 KB (80,000 bytes)',
+      target: '<= 96 KB (96,000 bytes; 80 KB before the chat kept history)',
       measured: `${chat.size.raw.toLocaleString('en-US')} bytes (${kb(chat.size.gzip)} gzip)`,
       met: chat.size.raw <= MAX_CHAT_BYTES,
     },

@@ -35,27 +35,6 @@ export {
   type WebSocketHandlerResult,
   webSocketHandler,
 } from './aws/websocket-handler';
-export {
-  ChannelLog,
-  type ChannelLogOptions,
-  type ChannelPosition,
-  type LoggedMessage,
-  type LogPage,
-  MAX_BLOCK_BYTES,
-  type Resumption,
-} from './channels/channel-log';
-export { type ChannelProtocolOptions, handleChannelCommand } from './channels/channel-protocol';
-export { isDurableChannel } from './channels/durable';
-export {
-  type ChannelCommand,
-  envelopeChannel,
-  MAX_PAGE_MESSAGES,
-  messageFrame,
-  PROTOCOL_VERSION,
-  ProtocolError,
-  parseChannelCommand,
-} from './channels/envelope';
-export { type HistoryOptions, type HistoryPage, history } from './channels/history';
 export { DEFAULT_METRICS_NAMESPACE, Env, MetricName, WEBSOCKET_EVENTS_CONTENT_TYPE } from './contract';
 export * from './core/errors';
 export { NATIVE_TARGET, type PublishOptions, type PublishResult, publish } from './core/publish';

@@ -8,10 +8,8 @@
  * request per proxy for as many items as fit in a publish body, and native fan-outs one message after the other.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ChannelLog, LoggedMessage } from '../channels/channel-log';
-import { channelLog, isDurableChannel } from '../channels/durable';
-import { eventStreamChannel, holdFormats, longPollChannel } from '../channels/durable-holds';
-import { envelopeChannel, messageFrame } from '../channels/envelope';
+import type { DurableQueued } from '../channels/durable-publish';
+import { loadChannels } from '../channels-loader';
 import { Env, MetricName } from '../contract';
 import { type Format, WebSocketMessageFormat } from '../grip/formats';
 import { gripPrefix, loadGripConfig, reloadGripConfig } from '../grip/io/grip-config';
@@ -20,7 +18,6 @@ import type { FanOutResult } from '../native/fan-out';
 import type { NativeDeps } from '../native/native-deps';
 import { loadNative } from '../native-loader';
 import {
-  ChannelLogError,
   FaasGripError,
   GripConfigError,
   PublishError,
@@ -64,16 +61,6 @@ interface Invocation {
   batch?: Queued[];
   /** Durable publishes of the current turn, appended together when it ends. */
   durable?: DurableQueued[];
-}
-
-/** A durable publish waiting for the end of its turn to be appended. */
-interface DurableQueued {
-  readonly channel: string;
-  readonly formats: readonly Format[];
-  readonly options: PublishOptions;
-  readonly data: string | Uint8Array;
-  readonly resolve: (result: PublishResult) => void;
-  readonly reject: (error: unknown) => void;
 }
 
 /** A publish waiting for the end of its turn. */
@@ -164,7 +151,7 @@ export async function withPublishTracking<T>(fn: () => Promise<T>, nativeDeps?: 
 
 /** True when the publish goes through the channel's log. */
 function isDurable(channel: string, options: PublishOptions): boolean {
-  return options.durable ?? isDurableChannel(channel);
+  return options.durable ?? runtimeSettings().durableChannels.some((pattern) => pattern.test(channel));
 }
 
 /** What the log keeps of a publish: the ws-message format's text or bytes; undefined when it has none. */
@@ -192,85 +179,16 @@ function enqueueDurable(
       owner.durable = turn;
       queueMicrotask(() => {
         if (owner.durable === turn) owner.durable = undefined;
-        void appendTurn(turn);
+        loadChannels().then(
+          (channels) => channels.appendTurn(turn, enqueue),
+          (error: unknown) => {
+            for (const queued of turn) queued.reject(error);
+          },
+        );
       });
     }
     owner.durable.push({ channel, formats, options, data, resolve, reject });
   });
-}
-
-/** Each channel's last append in this container: the next waits for it, so offsets follow call order. */
-const appendChains = new Map<string, Promise<unknown>>();
-
-/** Appends a turn's durable publishes, then publishes each appended one with its position. */
-async function appendTurn(turn: readonly DurableQueued[]): Promise<void> {
-  const byChannel = new Map<string, DurableQueued[]>();
-  for (const queued of turn) byChannel.set(queued.channel, [...(byChannel.get(queued.channel) ?? []), queued]);
-  const positions = new Map<DurableQueued, LoggedMessage | unknown>();
-  let log: ChannelLog;
-  try {
-    log = channelLog();
-  } catch (error) {
-    for (const queued of turn) queued.reject(error);
-    return;
-  }
-  await Promise.all(
-    [...byChannel].map(async ([channel, queued]) => {
-      const previous = appendChains.get(channel) ?? Promise.resolve();
-      const appending = previous.then(() =>
-        log.appendAll(
-          channel,
-          queued.map((q) => q.data),
-        ),
-      );
-      const settled = appending.catch(() => undefined);
-      appendChains.set(channel, settled);
-      void settled.then(() => {
-        if (appendChains.get(channel) === settled) appendChains.delete(channel);
-      });
-      try {
-        const appended = await appending;
-        queued.forEach((q, i) => {
-          positions.set(q, appended[i]);
-        });
-      } catch (error) {
-        const appended = (error instanceof ChannelLogError ? error.appended : []) as LoggedMessage[];
-        queued.forEach((q, i) => {
-          positions.set(q, i < appended.length ? appended[i] : error);
-        });
-      }
-    }),
-  );
-  // One turn: the publishes below share control requests, in call order.
-  for (const queued of turn) {
-    const position = positions.get(queued);
-    if (!isLogged(position)) {
-      queued.reject(position);
-      continue;
-    }
-    // The first offset's prev-id is 0: what a hold on an empty channel says it has.
-    const ids = { id: String(position.offset), prevId: String(position.offset - 1) };
-    const plain = enqueue(queued.channel, queued.formats, { ...queued.options, ...ids });
-    const envelope = enqueue(envelopeChannel(queued.channel), [new WebSocketMessageFormat(messageFrame(position))], {
-      ...ids,
-      ...(queued.options.meta ? { meta: queued.options.meta } : {}),
-    });
-    const holds = runtimeSettings().gripConfigured ? holdFormats(position) : undefined;
-    const forHolds = holds
-      ? [
-          enqueue(eventStreamChannel(queued.channel), [holds.sse], ids),
-          enqueue(longPollChannel(queued.channel), [holds.poll], ids),
-        ]
-      : [];
-    Promise.all([plain, envelope, ...forHolds]).then(
-      ([result]) => queued.resolve({ ...result, offset: position.offset, epoch: position.epoch }),
-      queued.reject,
-    );
-  }
-}
-
-function isLogged(position: unknown): position is LoggedMessage {
-  return typeof position === 'object' && position !== null && 'offset' in position && 'epoch' in position;
 }
 
 /** Queues a publish for the end of the current turn; the first of a turn schedules the batch. */

@@ -8,6 +8,8 @@ import { Env } from '../../lambda/contract';
 // The stack serves API Gateway WebSocket events: the runtime's native transport is registered with it, so the
 // handlers it runs in this process have it even when this code is bundled (a bundle of bin/, for instance).
 import '../../lambda/native-api';
+// It also sets a channel log table: the durable channels' module is registered for the same reason.
+import '../../lambda/channels-api';
 import type { LambdaHandler } from '../apigw-websocket/lambda-context';
 import {
   type EmulatorCredentials,
