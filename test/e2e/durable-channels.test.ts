@@ -2,8 +2,8 @@
  * Durable channels end to end, through the parts `npm start` runs (a real Pushpin, the API Gateway WebSocket
  * emulator, dynalite) and the chat handler, with clients of `faas-grip-cdk/client` on both transports in one room.
  * A fault-injecting TCP proxy between the clients and each transport resets every connection (no close frame) at
- * random moments and keeps it down for a while, as a publisher sends numbered messages over three channels: every
- * client ends with every message exactly once, in offset order.
+ * random moments and keeps it down for up to 10 seconds, as a publisher sends 2,000 numbered messages over three
+ * channels: every client ends with every message exactly once, in offset order.
  */
 import WebSocket from 'ws';
 import { ChannelClient, type ChannelMessage, type NotRecovered } from '../../client';
@@ -16,8 +16,10 @@ import { FaultProxy } from '../helpers/fault-proxy';
 jest.setTimeout(120_000);
 
 const CHANNELS = ['dur-a', 'dur-b', 'dur-c'];
-/** Messages the storm test publishes (2,000 in the issue's full run: `npm run load`). */
-const MESSAGES = 300;
+/** Messages the cut test publishes over the three channels. */
+const MESSAGES = 2000;
+/** Longest time a cut transport stays down. */
+const MAX_OFFLINE_MS = 10_000;
 
 /** A client and what it received, per channel. */
 interface Recorded {
@@ -104,30 +106,34 @@ describeWithPushpin('durable channels: history and gap-free resume on both trans
     clients.push(...started);
     await Promise.all(started.map((c) => subscribedAll(c.client, CHANNELS)));
 
-    let publishing = true;
-    const chaos = (async () => {
-      let n = 0;
-      while (publishing) {
-        await new Promise((resolve) => setTimeout(resolve, 150 + Math.random() * 400));
-        if (!publishing) break;
-        const proxy = n++ % 2 === 0 ? gripProxy : nativeProxy;
-        proxy.offline(Math.random() * 1500);
+    // Each transport's connections cut three times at random moments: down up to 2 s twice, then 5 to 10 s; each
+    // cut waits until the clients are back from the last one.
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const cuts = async (proxy: FaultProxy) => {
+      for (const down of [Math.random() * 2000, Math.random() * 2000, 5000 + Math.random() * (MAX_OFFLINE_MS - 5000)]) {
+        await pause(300 + Math.random() * 1500);
+        proxy.offline(down);
+        await pause(down + 1500);
       }
-    })();
+    };
+    const chaos = Promise.all([cuts(gripProxy), cuts(nativeProxy)]);
     const sent: Record<string, number[]> = Object.fromEntries(CHANNELS.map((c) => [c, []]));
     for (let i = 1; i <= MESSAGES; i++) {
       const channel = CHANNELS[i % CHANNELS.length];
       const result = await publish(channel, new WebSocketMessageFormat(`n${i}`));
       sent[channel].push(i);
       expect(result.offset).toBe(sent[channel].length);
-      if (i % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      if (i % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    publishing = false;
     await chaos;
 
-    expect(gripProxy.cuts + nativeProxy.cuts).toBeGreaterThan(4);
-    await until('every client to have every message', () =>
-      started.every((c) => CHANNELS.every((ch) => (c.received.get(ch)?.length ?? 0) >= sent[ch].length)),
+    // Both clients of each transport were cut three times.
+    expect(gripProxy.cuts).toBeGreaterThanOrEqual(6);
+    expect(nativeProxy.cuts).toBeGreaterThanOrEqual(6);
+    await until(
+      'every client to have every message',
+      () => started.every((c) => CHANNELS.every((ch) => (c.received.get(ch)?.length ?? 0) >= sent[ch].length)),
+      60_000,
     );
     for (const c of started) {
       for (const channel of CHANNELS) {
@@ -140,8 +146,10 @@ describeWithPushpin('durable channels: history and gap-free resume on both trans
         expect(got.map((m) => m.data)).toEqual(sent[channel].map((i) => `n${i}`));
       }
       expect(c.notRecovered).toEqual([]);
-      expect(c.states.filter((s) => s === 'reconnecting').length).toBeGreaterThan(0);
+      expect(c.states.filter((s) => s === 'reconnecting').length).toBeGreaterThanOrEqual(3);
     }
+    gripProxy.online();
+    nativeProxy.online();
   });
 
   it('a page opened later gets the recent history, then live messages, on either transport', async () => {

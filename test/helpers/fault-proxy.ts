@@ -56,6 +56,11 @@ export class FaultProxy {
     this.cut();
   }
 
+  /** Accepts connections again at once. */
+  online(): void {
+    this.offlineUntil = 0;
+  }
+
   async stop(): Promise<void> {
     this.cut();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
