@@ -1,6 +1,7 @@
 /**
  * Jest runs the tests as projects named after their layer, so a failure says where it lives:
- * - unit: the runtime (test/lambda), the constructs (test/lib) and the local tools (test/local), each against
+ * - unit: the runtime (test/lambda), the constructs (test/lib), the local tools (test/local) and the client
+ *   (test/client), each against
  *   real local parts (HTTP servers, dynalite, Pushpin where a local tool drives it);
  * - e2e: whole chats and holds through Pushpin, the API Gateway emulator, dynalite and Chromium (test/e2e);
  * - reliability: forgeries, bad input, fuzzing (test/reliability);
@@ -41,7 +42,11 @@ function project(displayName, roots, ignore = []) {
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    project('unit', ['<rootDir>/test/lambda', '<rootDir>/test/lib', '<rootDir>/test/local'], PACKAGING),
+    project(
+      'unit',
+      ['<rootDir>/test/lambda', '<rootDir>/test/lib', '<rootDir>/test/local', '<rootDir>/test/client'],
+      PACKAGING,
+    ),
     project('e2e', ['<rootDir>/test/e2e']),
     project('reliability', ['<rootDir>/test/reliability'], ['<rootDir>/test/reliability/load']),
     project(

@@ -340,6 +340,7 @@ export class ChannelClient {
         return;
       case 'pong':
         clearTimeout(this.pongTimer);
+        this.pongTimer = undefined;
         return;
       case 'error':
         this.onError(frame, state);
@@ -473,12 +474,13 @@ export class ChannelClient {
     this.stopHeartbeat();
     if (this.options.heartbeatMs <= 0) return;
     this.heartbeatTimer = setInterval(() => {
-      if (!this.isOpen()) return;
+      // One heartbeat at a time: while one waits for its pong, the next is not sent and the wait is not reset.
+      if (!this.isOpen() || this.pongTimer !== undefined) return;
       this.frame({ op: 'ping' });
       this.emit('heartbeat', ++this.heartbeats);
-      clearTimeout(this.pongTimer);
       const socket = this.socket;
       this.pongTimer = setTimeout(() => {
+        this.pongTimer = undefined;
         // No answer: the connection is dead without having said so. Drop it and reconnect.
         if (this.socket !== socket || socket === undefined) return;
         socket.onclose = null;
@@ -491,6 +493,7 @@ export class ChannelClient {
   private stopHeartbeat(): void {
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.pongTimer);
+    this.pongTimer = undefined;
   }
 
   private clearChannel(channel: string): void {
