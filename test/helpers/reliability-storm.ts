@@ -85,7 +85,8 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   let restoreEnv = () => {};
   const quiet = { error: console.error, warn: console.warn, log: console.log };
   console.error = (...args: unknown[]) => {
-    if (samples.length < 5) samples.push(args.map(String).join(' ').slice(0, 300));
+    const line = args.map(String).join(' ');
+    if (samples.length < 5 && !line.includes('NodeVersionSupportWarning')) samples.push(line.slice(0, 300));
   };
   console.warn = () => undefined;
   console.log = () => undefined; // the runtime's info lines (a connection that left while being answered)

@@ -239,3 +239,23 @@ test('/channels lists the channels with history; without a log table it says why
   const refused = (await request(['/channels'])).events.map((e) => e.replace(/^TEXT:(m:)?/, ''));
   expect(refused).toEqual(['error: no channel list here: the chat keeps no history']);
 });
+
+test('a subscribe answer replays at most 100 messages; the rest is fetched from where it stopped', async () => {
+  const channel = fresh();
+  const sent = await Promise.all(
+    Array.from({ length: 150 }, (_, i) => publish(channel, new WebSocketMessageFormat(`r${i + 1}`))),
+  );
+  const { epoch } = sent[0];
+
+  const first = (await request([{ fg: 1, op: 'subscribe', channel, offset: 0, epoch }])).events
+    .filter(isFrame)
+    .map(frame);
+  const replayed = first.filter((f) => f.type === 'message');
+  expect(replayed.map((f) => f.offset)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+  expect(first.at(-1)).toEqual({ fg: 1, type: 'subscribed', channel, recovered: true, offset: 150, epoch });
+
+  const rest = (await request([{ fg: 1, op: 'fetch', channel, offset: 100, epoch }])).events.map(frame);
+  expect(rest.filter((f) => f.type === 'message').map((f) => f.data)).toEqual(
+    Array.from({ length: 50 }, (_, i) => `r${i + 101}`),
+  );
+});
