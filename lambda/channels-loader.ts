@@ -7,36 +7,26 @@
  * - an unbundled install (node_modules next to the code, the local dev server, tests) loads it on first use;
  * - a bundle without it answers a durable publish with GripConfigError saying so.
  */
-import { join } from 'node:path';
 import { GripConfigError } from './core/errors';
+import { moduleDoor } from './module-door';
 
 export type ChannelsModule = typeof import('./channels');
 
-let registered: ChannelsModule | undefined;
-let loading: Promise<ChannelsModule> | undefined;
+const door = moduleDoor<ChannelsModule>(
+  'channels',
+  () =>
+    new GripConfigError(
+      'this bundle does not carry durable channels (a channel log table is set, or the publish asked for ' +
+        "durable): add `import 'faas-grip-cdk/runtime/channels';` to the handler's entry file",
+    ),
+);
 
 /** Makes `channels` the durable channels' module (called by `faas-grip-cdk/runtime/channels` when imported). */
 export function registerChannels(channels: ChannelsModule): void {
-  registered = channels;
+  door.register(channels);
 }
 
 /** The durable channels' module: the registered one, else loaded from the package's own files on first call. */
 export function loadChannels(): Promise<ChannelsModule> {
-  if (registered !== undefined) return Promise.resolve(registered);
-  loading ??= loadFromPackage();
-  return loading;
-}
-
-async function loadFromPackage(): Promise<ChannelsModule> {
-  try {
-    // Not a literal, so bundlers leave it out: it resolves only where the package's CommonJS files are on disk.
-    const file = join(__dirname, 'channels');
-    return require(file) as ChannelsModule;
-  } catch {
-    loading = undefined;
-    throw new GripConfigError(
-      'this bundle does not carry durable channels (a channel log table is set, or the publish asked for ' +
-        "durable): add `import 'faas-grip-cdk/runtime/channels';` to the handler's entry file",
-    );
-  }
+  return door.load();
 }

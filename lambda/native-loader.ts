@@ -7,37 +7,27 @@
  * - an unbundled install (node_modules next to the code, the local dev server, tests) loads it on first use;
  * - a bundle without it answers a native event or a native publish with TransportNotSupportedError saying so.
  */
-import { join } from 'node:path';
 import { TransportNotSupportedError } from './core/errors';
+import { moduleDoor } from './module-door';
 
 export type NativeModule = typeof import('./native');
 
-let registered: NativeModule | undefined;
-let loading: Promise<NativeModule> | undefined;
+const door = moduleDoor<NativeModule>(
+  'native',
+  () =>
+    new TransportNotSupportedError(
+      'this bundle does not carry the API Gateway WebSocket (native) transport: add ' +
+        "`import 'faas-grip-cdk/runtime/native';` to the handler's entry file (or deploy the chat bundle, " +
+        'HandlerBundle.CHAT)',
+    ),
+);
 
 /** Makes `native` the transport's module (called by `faas-grip-cdk/runtime/native` when it is imported). */
 export function registerNative(native: NativeModule): void {
-  registered = native;
+  door.register(native);
 }
 
 /** The native transport's module: the registered one, else loaded from the package's own files on first call. */
 export function loadNative(): Promise<NativeModule> {
-  if (registered !== undefined) return Promise.resolve(registered);
-  loading ??= loadFromPackage();
-  return loading;
-}
-
-async function loadFromPackage(): Promise<NativeModule> {
-  try {
-    // Not a literal, so bundlers leave it out: it resolves only where the package's CommonJS files are on disk.
-    const file = join(__dirname, 'native');
-    return require(file) as NativeModule;
-  } catch {
-    loading = undefined;
-    throw new TransportNotSupportedError(
-      'this bundle does not carry the API Gateway WebSocket (native) transport: add ' +
-        "`import 'faas-grip-cdk/runtime/native';` to the handler's entry file (or deploy the chat bundle, " +
-        'HandlerBundle.CHAT)',
-    );
-  }
+  return door.load();
 }

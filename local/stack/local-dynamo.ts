@@ -1,10 +1,11 @@
 /**
  * Local DynamoDB for runs and tests: dynalite in memory, in-process, and the connection table built from the
  * shared schema (lambda/contract.ts) exactly as the constructs define it: `pk`/`sk`, the reverse index `sk`/`pk`,
- * on-demand. dynalite has no TTL API, so the TTL attribute is not configured locally.
+ * on-demand; and the durable channels' log (`channel`/`offset`). dynalite has no TTL API, so the TTL attribute is not configured locally.
  */
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
@@ -56,78 +57,65 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
  * Creates the connection table (schema of `ConnectionTableSchema`) and waits until it is active. An existing table
  * of that name is left as it is.
  */
-export async function createConnectionTable(target: string | DynamoDBClient, tableName: string): Promise<string> {
-  const client = typeof target === 'string' ? localDynamoClient(target) : target;
-  try {
-    return await createTable(client, tableName);
-  } finally {
-    if (typeof target === 'string') client.destroy();
-  }
+export function createConnectionTable(target: string | DynamoDBClient, tableName: string): Promise<string> {
+  const { partitionKey, sortKey, reverseIndexName, reverseIndexProjection } = ConnectionTableSchema;
+  return createTable(target, {
+    TableName: tableName,
+    ...keySchema(partitionKey, sortKey, 'S'),
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: reverseIndexName,
+        KeySchema: [
+          { AttributeName: sortKey, KeyType: 'HASH' },
+          { AttributeName: partitionKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: reverseIndexProjection },
+      },
+    ],
+  });
 }
 
 /**
- * Creates the durable channels' log table (schema of `ChannelLogSchema`) and waits until it is active. An existing
- * table of that name is left as it is.
+ * Creates the durable channels' log table (schema of `ChannelLogSchema`: a number sort key) and waits until it is
+ * active. An existing table of that name is left as it is.
  */
-export async function createChannelLogTable(target: string | DynamoDBClient, tableName: string): Promise<string> {
+export function createChannelLogTable(target: string | DynamoDBClient, tableName: string): Promise<string> {
+  return createTable(target, {
+    TableName: tableName,
+    ...keySchema(ChannelLogSchema.partitionKey, ChannelLogSchema.sortKey, 'N'),
+  });
+}
+
+/** A string partition key and a sort key of `sortType`. */
+function keySchema(partitionKey: string, sortKey: string, sortType: 'S' | 'N') {
+  return {
+    AttributeDefinitions: [
+      { AttributeName: partitionKey, AttributeType: 'S' as const },
+      { AttributeName: sortKey, AttributeType: sortType },
+    ],
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: sortKey, KeyType: 'RANGE' as const },
+    ],
+  };
+}
+
+/** Creates an on-demand table (an existing one is left as it is) and waits until it is active. */
+async function createTable(
+  target: string | DynamoDBClient,
+  input: Omit<CreateTableCommandInput, 'BillingMode'>,
+): Promise<string> {
   const client = typeof target === 'string' ? localDynamoClient(target) : target;
-  const { partitionKey, sortKey } = ChannelLogSchema;
   try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: partitionKey, AttributeType: 'S' },
-          { AttributeName: sortKey, AttributeType: 'N' },
-        ],
-        KeySchema: [
-          { AttributeName: partitionKey, KeyType: 'HASH' },
-          { AttributeName: sortKey, KeyType: 'RANGE' },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  try {
-    return await waitActive(client, tableName);
+    try {
+      await client.send(new CreateTableCommand({ ...input, BillingMode: 'PAY_PER_REQUEST' }));
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+    return await waitActive(client, input.TableName as string);
   } finally {
     if (typeof target === 'string') client.destroy();
   }
-}
-
-async function createTable(client: DynamoDBClient, tableName: string): Promise<string> {
-  const { partitionKey, sortKey, reverseIndexName, reverseIndexProjection } = ConnectionTableSchema;
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: partitionKey, AttributeType: 'S' },
-          { AttributeName: sortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: partitionKey, KeyType: 'HASH' },
-          { AttributeName: sortKey, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: reverseIndexName,
-            KeySchema: [
-              { AttributeName: sortKey, KeyType: 'HASH' },
-              { AttributeName: partitionKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: reverseIndexProjection },
-          },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  return waitActive(client, tableName);
 }
 
 async function waitActive(client: DynamoDBClient, tableName: string): Promise<string> {
