@@ -52,6 +52,10 @@ export const Env = {
   HISTORY_MAX_AGE: 'FAAS_GRIP_HISTORY_MAX_AGE',
   /** How many of its latest messages a durable channel keeps; default 1,000. */
   HISTORY_MAX_COUNT: 'FAAS_GRIP_HISTORY_MAX_COUNT',
+  /** The presence table (members of channels, on both transports). */
+  PRESENCE_TABLE: 'FAAS_GRIP_PRESENCE_TABLE',
+  /** Seconds without a liveness signal after which a member is stale and is removed; default 45. */
+  PRESENCE_TIMEOUT: 'FAAS_GRIP_PRESENCE_TIMEOUT',
 } as const;
 
 /**
@@ -66,6 +70,19 @@ export const ChannelLogSchema = {
   sortKey: 'offset',
   ttlAttribute: 'expiresAt',
   registryKey: '~channels',
+} as const;
+
+/**
+ * Presence: per channel (`pk` = the channel name), one item per member (`sk` = `m#<connection id>`, with
+ * `transport`, `user`, `info`, `joinedAt`, `seenAt`, `expiresAt`), one per distinct user (`sk` = `u#<user>`, `count`)
+ * and the counters (`sk` = `#stats`, `members`, `users`). The `byConnection` index (`sk`, `pk`, keys only) finds a
+ * connection's channels when it closes. `expiresAt` (epoch s) is the TTL backstop of a leave that was lost.
+ */
+export const PresenceSchema = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  connectionIndexName: 'byConnection',
 } as const;
 
 /**

@@ -125,6 +125,11 @@ export class ChannelLogError extends FaasGripError {
   appended: readonly unknown[] = [];
 }
 
+/** A call on the presence table (FAAS_GRIP_PRESENCE_TABLE) that failed. */
+export class PresenceError extends FaasGripError {
+  override name = 'PresenceError';
+}
+
 /**
  * A durable publish that lost the race for the channel's next offset more times than allowed (many publishers on one
  * channel at once, above the rate the log sustains). Nothing was appended: publish again (`retryable` is true).

@@ -29,6 +29,8 @@ export const DEFAULT_FANOUT_CONCURRENCY = 50;
 export const DEFAULT_HISTORY_MAX_AGE_SECONDS = 24 * 60 * 60;
 /** Default number of latest messages a durable channel keeps. */
 export const DEFAULT_HISTORY_MAX_COUNT = 1000;
+/** Default seconds without a liveness signal before a presence member is stale: 45. */
+export const DEFAULT_PRESENCE_TIMEOUT_SECONDS = 45;
 
 /** The environment variables the settings are read from (a snapshot decides whether they changed). */
 const NAMES = [
@@ -144,6 +146,18 @@ export class RuntimeSettings {
   get historyMaxCount(): number {
     return this.once('historyMaxCount', () =>
       positiveInteger(this.text(Env.HISTORY_MAX_COUNT), DEFAULT_HISTORY_MAX_COUNT, Env.HISTORY_MAX_COUNT),
+    );
+  }
+
+  /** FAAS_GRIP_PRESENCE_TABLE, when set: the presence table. */
+  get presenceTable(): string | undefined {
+    return this.text(Env.PRESENCE_TABLE);
+  }
+
+  /** FAAS_GRIP_PRESENCE_TIMEOUT, seconds. @throws GripConfigError for a value that is not a whole number >= 1. */
+  get presenceTimeoutSeconds(): number {
+    return this.once('presenceTimeout', () =>
+      positiveInteger(this.text(Env.PRESENCE_TIMEOUT), DEFAULT_PRESENCE_TIMEOUT_SECONDS, Env.PRESENCE_TIMEOUT),
     );
   }
 

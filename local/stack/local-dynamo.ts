@@ -11,7 +11,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { ChannelLogSchema, ConnectionTableSchema } from '../../lambda/contract';
+import { ChannelLogSchema, ConnectionTableSchema, PresenceSchema } from '../../lambda/contract';
 import { ConnectionStoreError } from '../../lambda/core/errors';
 import { listen, stopServer } from '../support/http-io';
 
@@ -83,6 +83,28 @@ export function createChannelLogTable(target: string | DynamoDBClient, tableName
   return createTable(target, {
     TableName: tableName,
     ...keySchema(ChannelLogSchema.partitionKey, ChannelLogSchema.sortKey, 'N'),
+  });
+}
+
+/**
+ * Creates the presence table (schema of `PresenceSchema`, with its `byConnection` index) and waits until it is
+ * active. An existing table of that name is left as it is.
+ */
+export function createPresenceTable(target: string | DynamoDBClient, tableName: string): Promise<string> {
+  const { partitionKey, sortKey, connectionIndexName } = PresenceSchema;
+  return createTable(target, {
+    TableName: tableName,
+    ...keySchema(partitionKey, sortKey, 'S'),
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: connectionIndexName,
+        KeySchema: [
+          { AttributeName: sortKey, KeyType: 'HASH' },
+          { AttributeName: partitionKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ],
   });
 }
 
