@@ -6,6 +6,7 @@ import { GripApi } from './grip-api';
 import type { GripSettings } from './grip-settings';
 import { HandlerBundle, HandlerFunction } from './handler-function';
 import { NativeWebSocketApi } from './native-websocket-api';
+import { PresenceTable } from './presence-table';
 import { TransportAlarms } from './transport-alarms';
 
 /** Which front doors the chat runs behind. */
@@ -62,8 +63,9 @@ export interface ChatStackProps extends StackProps {
   readonly gripSettings?: GripSettings;
 
   /**
-   * Whether the chat's channels keep their history (a {@link ChannelLogTable}, deleted with the stack): a page
-   * opened later shows the recent messages and a client that reconnects gets what it missed.
+   * Whether the chat's channels keep their history (a {@link ChannelLogTable}, deleted with the stack) and show who
+   * is online (a {@link PresenceTable}): a page opened later shows the recent messages, a client that reconnects
+   * gets what it missed, and each page lists the channel's members.
    *
    * @default true
    */
@@ -95,6 +97,8 @@ export class ChatStack extends Stack {
   public readonly alarms?: TransportAlarms;
   /** The durable channels' log, unless `durable` is false. */
   public readonly channelLog?: ChannelLogTable;
+  /** Who is in each channel (the chat's online list), with the durable channels. */
+  public readonly presence?: PresenceTable;
 
   /**
    * The props the CDK context asks for: `-c transport=both|grip|native` (both by default) and
@@ -134,6 +138,8 @@ export class ChatStack extends Stack {
         ? undefined
         : new ChannelLogTable(this, 'ChannelLog', { removalPolicy: RemovalPolicy.DESTROY });
     this.channelLog?.addPublisher(this.handler);
+    this.presence = props.durable === false ? undefined : new PresenceTable(this, 'Presence');
+    this.presence?.addMember(this.handler);
     this.alarms = props.alarms
       ? new TransportAlarms(this, 'Alarms', { gripApi: this.gripApi, nativeWebSocketApi: this.nativeWebSocketApi })
       : undefined;

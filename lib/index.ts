@@ -6,4 +6,5 @@ export * from './grip-api';
 export * from './grip-settings';
 export * from './handler-function';
 export * from './native-websocket-api';
+export * from './presence-table';
 export * from './transport-alarms';

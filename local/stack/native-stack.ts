@@ -16,7 +16,13 @@ import {
   startWebSocketEmulator,
   type WebSocketEmulator,
 } from '../apigw-websocket/websocket-emulator';
-import { createChannelLogTable, createConnectionTable, type LocalDynamo, startLocalDynamo } from './local-dynamo';
+import {
+  createChannelLogTable,
+  createConnectionTable,
+  createPresenceTable,
+  type LocalDynamo,
+  startLocalDynamo,
+} from './local-dynamo';
 import { StopStack } from './stop-stack';
 
 /** Options of {@link startNativeStack}. */
@@ -79,6 +85,7 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
     const suffix = randomBytes(4).toString('hex');
     const tableName = await createConnectionTable(dynamo.endpoint, `faas-grip-local-${suffix}`);
     const channelLogTable = await createChannelLogTable(dynamo.endpoint, `faas-grip-local-log-${suffix}`);
+    const presenceTable = await createPresenceTable(dynamo.endpoint, `faas-grip-local-presence-${suffix}`);
     const emulator = await startWebSocketEmulator({
       handler: options.handler,
       host: options.host,
@@ -103,6 +110,7 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
         [Env.CONNECTION_TABLE]: tableName,
         [Env.MANAGEMENT_ENDPOINT]: emulator.managementEndpoint,
         [Env.CHANNEL_LOG_TABLE]: channelLogTable,
+        [Env.PRESENCE_TABLE]: presenceTable,
       },
       stop: () => stack.stop(),
     };

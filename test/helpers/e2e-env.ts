@@ -30,6 +30,8 @@ export const CLEAN_ENV: EnvVars = {
   [Env.CONNECTION_TABLE]: undefined,
   [Env.CHANNEL_LOG_TABLE]: undefined,
   [Env.DURABLE_CHANNELS]: undefined,
+  [Env.PRESENCE_TABLE]: undefined,
+  [Env.PRESENCE_TIMEOUT]: undefined,
   [Env.MANAGEMENT_ENDPOINT]: undefined,
 };
 

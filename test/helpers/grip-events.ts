@@ -157,6 +157,7 @@ export function useGripEnv(gripUrl: () => string): void {
       [Env.MANAGEMENT_ENDPOINT]: undefined,
       [Env.CHANNEL_LOG_TABLE]: undefined,
       [Env.DURABLE_CHANNELS]: undefined,
+      [Env.PRESENCE_TABLE]: undefined,
     });
     jest.spyOn(console, 'warn').mockImplementation(() => {});
   });

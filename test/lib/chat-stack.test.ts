@@ -59,9 +59,10 @@ describe('ChatStack', () => {
     expect(stack.nativeWebSocketApi).toBeDefined();
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
-    // The connection table and the durable channels' log.
-    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
+    // The connection table, the durable channels' log and presence.
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 3);
     expect(stack.channelLog).toBeDefined();
+    expect(stack.presence).toBeDefined();
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     template.resourceCountIs('AWS::Lambda::Function', 1);
   });
@@ -77,7 +78,7 @@ describe('ChatStack', () => {
     expect(variables[Env.CHANNEL_LOG_TABLE]).toBeUndefined();
   });
 
-  test('transport GRIP: a GRIP origin, no WebSocket API, no connection table (the channel log only)', () => {
+  test('transport GRIP: a GRIP origin, no WebSocket API, no connection table (the channel log and presence)', () => {
     const stack = new ChatStack(new App(), 'Chat', { transport: ChatTransport.GRIP });
 
     const template = Template.fromStack(stack);
@@ -85,7 +86,7 @@ describe('ChatStack', () => {
     expect(stack.nativeWebSocketApi).toBeUndefined();
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
-    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       KeySchema: [
         { AttributeName: 'channel', KeyType: 'HASH' },
@@ -103,7 +104,7 @@ describe('ChatStack', () => {
     template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
-    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 3);
   });
 
   test('transport BOTH: one function behind both APIs, with both settings (one room)', () => {
@@ -223,7 +224,7 @@ describe('ChatStack', () => {
         }
       }
     }
-    expect(checked).toBe(2 * 6); // role, log group, function, secret, connection table and channel log in each
+    expect(checked).toBe(2 * 7); // role, log group, function, secret, connection table, channel log, presence
   });
 
   test('IAM is least-privilege: no action wildcard, no managed policy, resource wildcards only where AWS needs them', () => {
