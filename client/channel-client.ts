@@ -68,6 +68,25 @@ export interface HistoryPage {
   readonly next: number | null;
 }
 
+/** A member of a channel's presence. */
+export interface PresenceMember {
+  readonly connectionId: string;
+  /** Who it is: the verified identity, or what the function chose (the chat: the nick). */
+  readonly user: string;
+  readonly info: Readonly<Record<string, string>>;
+  /** `grip` or `native`. */
+  readonly transport: string;
+}
+
+/** A page of a channel's members, and its counts. */
+export interface PresencePage {
+  readonly channel: string;
+  readonly members: readonly PresenceMember[];
+  /** Give it back as `pageToken` for the next page; null at the end. */
+  readonly next: string | null;
+  readonly stats: { readonly members: number; readonly users: number };
+}
+
 /** The connection's state. */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -87,6 +106,8 @@ export interface ChannelClientEvents {
   raw: string | Uint8Array;
   /** A heartbeat was sent: how many this client has sent. */
   heartbeat: number;
+  /** Someone joined or left a channel this client follows (when the function keeps presence). */
+  presence: { readonly type: 'join' | 'leave'; readonly channel: string; readonly member: PresenceMember };
 }
 
 /** Options of a {@link ChannelClient}. */
@@ -136,14 +157,18 @@ export class ChannelClient {
   private readonly channels = new Map<string, ChannelState>();
   private readonly listeners = new Map<keyof ChannelClientEvents, Set<(value: never) => void>>();
   private readonly queued: string[] = [];
-  private readonly histories = new Map<string, { resolve: (page: HistoryPage) => void; reject: (e: Error) => void }>();
+  /** Requests waiting for their answer (history, presence), by id. */
+  private readonly requests = new Map<
+    string,
+    { readonly op: string; resolve: (frame: Record<string, unknown>) => void; reject: (e: Error) => void }
+  >();
   private socket?: WebSocketLike;
   private currentState: ConnectionState = 'connecting';
   private attempt = 0;
   private reconnectTimer?: ReturnType<typeof setTimeout>;
   private heartbeatTimer?: ReturnType<typeof setInterval>;
   private pongTimer?: ReturnType<typeof setTimeout>;
-  private historyId = 0;
+  private requestId = 0;
   private heartbeats = 0;
 
   constructor(url: string, options: ChannelClientOptions = {}) {
@@ -226,12 +251,33 @@ export class ChannelClient {
   }
 
   /** A page of a channel's history: the newest first, or oldest first after `after`. Needs an open connection. */
-  history(channel: string, options: { limit?: number; before?: number; after?: number } = {}): Promise<HistoryPage> {
-    if (!this.isOpen()) return Promise.reject(new Error('history() needs an open connection'));
-    const id = `h${++this.historyId}`;
-    return new Promise<HistoryPage>((resolve, reject) => {
-      this.histories.set(id, { resolve, reject });
-      this.frame({ op: 'history', channel, id, ...options });
+  async history(channel: string, options: { limit?: number; before?: number; after?: number } = {}): Promise<HistoryPage> {
+    const frame = await this.request('history', { channel, ...options });
+    const messages = (frame.messages as Array<Record<string, unknown>>).map((m) => ({
+      offset: m.offset as number,
+      data: typeof m.data64 === 'string' ? fromBase64(m.data64) : String(m.data ?? ''),
+      publishedAt: m.publishedAt as number,
+    }));
+    return { channel, epoch: frame.epoch as string, messages, next: frame.next as number | null };
+  }
+
+  /** Who is in a channel (a page of members) and its counts. Needs an open connection. */
+  async presence(channel: string, options: { limit?: number; pageToken?: string } = {}): Promise<PresencePage> {
+    const frame = await this.request('presence', { channel, ...options });
+    return {
+      channel,
+      members: frame.members as PresenceMember[],
+      next: (frame.next as string | null) ?? null,
+      stats: frame.stats as PresencePage['stats'],
+    };
+  }
+
+  private request(op: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (!this.isOpen()) return Promise.reject(new Error(`${op}() needs an open connection`));
+    const id = `r${++this.requestId}`;
+    return new Promise((resolve, reject) => {
+      this.requests.set(id, { op, resolve, reject });
+      this.frame({ op, id, ...body });
     });
   }
 
@@ -241,8 +287,8 @@ export class ChannelClient {
     clearTimeout(this.reconnectTimer);
     this.stopHeartbeat();
     for (const channel of this.channels.keys()) this.clearChannel(channel);
-    for (const pending of this.histories.values()) pending.reject(new Error('the client was closed'));
-    this.histories.clear();
+    for (const pending of this.requests.values()) pending.reject(new Error('the client was closed'));
+    this.requests.clear();
     const socket = this.socket;
     this.socket = undefined;
     socket?.close(1000);
@@ -279,8 +325,8 @@ export class ChannelClient {
     if (this.socket !== socket) return;
     this.socket = undefined;
     this.stopHeartbeat();
-    for (const pending of this.histories.values()) pending.reject(new Error('the connection closed'));
-    this.histories.clear();
+    for (const pending of this.requests.values()) pending.reject(new Error('the connection closed'));
+    this.requests.clear();
     for (const state of this.channels.values()) {
       clearTimeout(state.gapTimer);
       state.gapTimer = undefined;
@@ -336,7 +382,18 @@ export class ChannelClient {
         if (state && channel) this.onPosition(channel, state, frame);
         return;
       case 'history':
-        this.onHistory(frame);
+      case 'presence': {
+        const pending = this.requests.get(frame.id as string);
+        if (pending === undefined) return;
+        this.requests.delete(frame.id as string);
+        pending.resolve(frame);
+        return;
+      }
+      case 'join':
+      case 'leave':
+        if (channel !== undefined) {
+          this.emit('presence', { type: frame.type, channel, member: frame.member as PresenceMember });
+        }
         return;
       case 'pong':
         clearTimeout(this.pongTimer);
@@ -430,18 +487,6 @@ export class ChannelClient {
     }
   }
 
-  private onHistory(frame: Record<string, unknown>): void {
-    const pending = this.histories.get(frame.id as string);
-    if (pending === undefined) return;
-    this.histories.delete(frame.id as string);
-    const messages = (frame.messages as Array<Record<string, unknown>>).map((m) => ({
-      offset: m.offset as number,
-      data: typeof m.data64 === 'string' ? fromBase64(m.data64) : String(m.data ?? ''),
-      publishedAt: m.publishedAt as number,
-    }));
-    pending.resolve({ channel: frame.channel as string, epoch: frame.epoch as string, messages, next: frame.next as number | null });
-  }
-
   private onError(frame: Record<string, unknown>, state: ChannelState | undefined): void {
     const error: ChannelClientError = {
       code: String(frame.code),
@@ -449,12 +494,13 @@ export class ChannelClient {
       ...(typeof frame.channel === 'string' ? { channel: frame.channel } : {}),
       ...(typeof frame.op === 'string' ? { op: frame.op } : {}),
     };
-    if (error.op === 'history') {
-      // The history request it answers is the oldest one waiting.
-      const [id, pending] = this.histories.entries().next().value ?? [];
-      if (id !== undefined && pending !== undefined) {
-        this.histories.delete(id);
+    if (error.op === 'history' || error.op === 'presence') {
+      // The request it answers is the oldest one of that op waiting.
+      for (const [id, pending] of this.requests) {
+        if (pending.op !== error.op) continue;
+        this.requests.delete(id);
         pending.reject(new Error(`${error.code}: ${error.message}`));
+        break;
       }
     }
     if (state !== undefined && error.code === 'unavailable' && error.channel !== undefined) {

@@ -11,6 +11,8 @@ export {
   type ConnectionState,
   type HistoryPage,
   type NotRecovered,
+  type PresenceMember,
+  type PresencePage,
   type WebSocketConstructor,
   type WebSocketLike,
 } from './channel-client';

@@ -10,6 +10,7 @@
  * delivers). Messages that arrive twice (live and replayed) are dropped by offset, and order is restored by offset.
  */
 import { InvalidValueError } from '../core/errors';
+import { logger } from '../core/logger';
 import type { WebSocketContext } from '../core/websocket-context';
 import type { ChannelLog, ChannelPosition, LoggedMessage } from './channel-log';
 import { channelLog, isDurableChannel } from './durable';
@@ -22,8 +23,18 @@ import {
   ProtocolError,
   parseChannelCommand,
   positionFrame,
+  presenceFrame,
   simpleFrame,
 } from './envelope';
+import { presenceStore } from './presence';
+import {
+  joinPresence,
+  leavePresence,
+  memberChannels,
+  type PresenceIdentity,
+  presenceConfigured,
+  presenceHeartbeat,
+} from './presence-events';
 
 /** Options of {@link handleChannelCommand}. */
 export interface ChannelProtocolOptions {
@@ -38,6 +49,11 @@ export interface ChannelProtocolOptions {
   readonly replayLimit?: number;
   /** Most bytes of frames one answer replays (at least one message is always sent). @default 262,144 */
   readonly replayBytes?: number;
+  /**
+   * Who the connection is in presence, when it subscribes to `channel` (undefined: not a member). Presence needs
+   * FAAS_GRIP_PRESENCE_TABLE. @default - no presence
+   */
+  readonly presence?: (ws: WebSocketContext<unknown>, channel: string) => PresenceIdentity | undefined;
 }
 
 /**
@@ -70,7 +86,8 @@ export function handleChannelCommand(
   if (command === undefined) return undefined;
   if (command.op === 'ping') {
     ws.send(simpleFrame('pong'));
-    return Promise.resolve();
+    // The heartbeat is also the member's liveness signal.
+    return presenceHeartbeat(ws).catch((error: unknown) => logger.warn('presence heartbeat failed', { error }));
   }
   return run(ws, command, options);
 }
@@ -118,8 +135,26 @@ async function answer(
   switch (command.op) {
     case 'unsubscribe':
       ws.unsubscribe(envelopeChannel(channel));
+      if (memberChannels(ws).includes(channel)) await leavePresence(ws, channel);
       ws.send(simpleFrame('unsubscribed', channel));
       return;
+    case 'presence': {
+      if (!presenceConfigured()) {
+        throw new ProtocolError(
+          'no-presence',
+          'presence is not configured here (no presence table)',
+          'presence',
+          channel,
+        );
+      }
+      const store = presenceStore();
+      const [page, stats] = await Promise.all([
+        store.list(channel, { limit: command.limit, pageToken: command.pageToken }),
+        store.stats(channel),
+      ]);
+      ws.send(presenceFrame(channel, page, stats, command.id));
+      return;
+    }
     case 'history': {
       const page = await log.read(channel, {
         after: command.after,
@@ -144,6 +179,10 @@ async function answer(
         ws.send(positionFrame('subscribed', channel, true, head));
       } else {
         ws.send(positionFrame('subscribed', channel, true, await log.head(channel)));
+      }
+      if (options.presence !== undefined && presenceConfigured()) {
+        const who = options.presence(ws, channel);
+        if (who !== undefined) await joinPresence(ws, channel, who);
       }
       return;
     case 'fetch':

@@ -11,7 +11,8 @@
  * - `{"fg":1,"op":"unsubscribe","channel":"room"}`
  * - `{"fg":1,"op":"history","channel":"room","limit":50,"before":120,"id":"h1"}`: a page of history (newest first;
  *   `"after":…` reads oldest first).
- * - `{"fg":1,"op":"ping"}`: a heartbeat, answered with `pong`.
+ * - `{"fg":1,"op":"presence","channel":"room","limit":100,"pageToken":"…","id":"p1"}`: who is in the channel.
+ * - `{"fg":1,"op":"ping"}`: a heartbeat, answered with `pong` (it is also the member's liveness signal).
  *
  * Function → client (`type`):
  * - `{"fg":1,"type":"message","channel":"room","offset":42,"epoch":"…","data":"text"}` (`data64`: base64 bytes).
@@ -22,6 +23,9 @@
  * - `{"fg":1,"type":"unsubscribed","channel":"room"}`, `{"fg":1,"type":"pong"}`.
  * - `{"fg":1,"type":"history","id":"h1","channel":"room","epoch":"…","messages":[{"offset":…,"data":…,
  *   "publishedAt":…}],"next":117}` (`next`: the offset to continue from, or null).
+ * - `{"fg":1,"type":"presence","id":"p1","channel":"room","members":[{"connectionId","user","info","transport"}],
+ *   "next":"…","stats":{"members":3,"users":2}}`.
+ * - `{"fg":1,"type":"join","channel":"room","member":{…}}` and `{"fg":1,"type":"leave",…}`: presence events.
  * - `{"fg":1,"type":"error","code":"invalid-position","message":"…","op":"subscribe","channel":"room"}`.
  */
 import { CHANNEL_NAME_RULE, isValidChannel } from '../core/channel-name';
@@ -63,6 +67,13 @@ export type ChannelCommand =
       readonly after?: number;
       readonly id?: string;
     }
+  | {
+      readonly op: 'presence';
+      readonly channel: string;
+      readonly limit: number;
+      readonly pageToken?: string;
+      readonly id?: string;
+    }
   | { readonly op: 'ping' };
 
 /** Why a frame was refused: answered to the client as an `error` frame. */
@@ -79,7 +90,7 @@ export class ProtocolError extends Error {
   }
 }
 
-const OPS = new Set(['subscribe', 'fetch', 'unsubscribe', 'history', 'ping']);
+const OPS = new Set(['subscribe', 'fetch', 'unsubscribe', 'history', 'presence', 'ping']);
 
 /**
  * Reads one received message: a command when it is a protocol frame, `undefined` when it is the application's own
@@ -126,6 +137,22 @@ export function parseChannelCommand(message: string | Uint8Array): ChannelComman
   switch (op) {
     case 'unsubscribe':
       return { op, channel };
+    case 'presence': {
+      const limit = f.limit === undefined ? DEFAULT_HISTORY_LIMIT : limitOf(f.limit, op, channel, 'limit', 1);
+      if (f.pageToken !== undefined && (typeof f.pageToken !== 'string' || f.pageToken.length > 512)) {
+        throw new ProtocolError('invalid-frame', 'pageToken must be the string a presence answer gave', op, channel);
+      }
+      if (f.id !== undefined && (typeof f.id !== 'string' || f.id.length > 64)) {
+        throw new ProtocolError('invalid-frame', 'id must be a string of at most 64 characters', op, channel);
+      }
+      return {
+        op,
+        channel,
+        limit,
+        ...(typeof f.pageToken === 'string' ? { pageToken: f.pageToken } : {}),
+        ...(typeof f.id === 'string' ? { id: f.id } : {}),
+      };
+    }
     case 'fetch':
       return { op, channel, position: positionOf(f, op, channel, true) as ChannelPosition };
     case 'subscribe': {
@@ -262,4 +289,39 @@ export function errorFrame(error: { code: string; message: string; op?: string; 
     ...(error.op !== undefined ? { op: error.op } : {}),
     ...(error.channel !== undefined ? { channel: error.channel } : {}),
   });
+}
+
+/** A member as frames carry it. */
+export interface MemberFrame {
+  readonly connectionId: string;
+  readonly user: string;
+  readonly info: Readonly<Record<string, string>>;
+  readonly transport: string;
+}
+
+/** A `join` or `leave` frame. */
+export function presenceEventFrame(type: 'join' | 'leave', channel: string, member: MemberFrame): string {
+  return JSON.stringify({ fg: PROTOCOL_VERSION, type, channel, member: memberOf(member) });
+}
+
+/** A `presence` frame: a page of members and the channel's counts. */
+export function presenceFrame(
+  channel: string,
+  page: { readonly members: readonly MemberFrame[]; readonly next: string | null },
+  stats: { readonly members: number; readonly users: number },
+  id?: string,
+): string {
+  return JSON.stringify({
+    fg: PROTOCOL_VERSION,
+    type: 'presence',
+    ...(id !== undefined ? { id } : {}),
+    channel,
+    members: page.members.map(memberOf),
+    next: page.next,
+    stats: { members: stats.members, users: stats.users },
+  });
+}
+
+function memberOf(m: MemberFrame): MemberFrame {
+  return { connectionId: m.connectionId, user: m.user, info: m.info, transport: m.transport };
 }

@@ -14,6 +14,8 @@ const view = {
   nick: $('nick'),
   channel: $('channel'),
   channels: $('channels'),
+  online: $('online'),
+  presenceNews: $('presence-news'),
   messages: $('messages'),
   message: $('message'),
   send: $('send'),
@@ -31,7 +33,41 @@ const state = {
   durable: true, // false when the server keeps no history: its plain broadcasts are shown instead
   asked: { nick: undefined, channel: undefined }, // the last /nick and /join sent
   shown: new Map(), // channel -> offsets already on the page (a channel's lines appear once each)
+  online: new Map(), // connection id -> member, of the followed channel
 };
+
+// The followed channel's members: "nick (transport)", one entry per connection.
+function renderOnline() {
+  const items = [...state.online.values()]
+    .map((m) => `${shown(m.info?.nick ?? m.user)} (${m.transport})`)
+    .sort()
+    .map((text) => {
+      const item = document.createElement('li');
+      item.textContent = text;
+      return item;
+    });
+  view.online.replaceChildren(...items);
+}
+
+async function loadOnline(channel) {
+  try {
+    const page = await state.client.presence(channel, { limit: 1000 });
+    if (channel !== state.subscribed) return;
+    state.online = new Map(page.members.map((m) => [m.connectionId, m]));
+    renderOnline();
+  } catch {
+    // No presence here (or the connection dropped): the list stays as it is.
+  }
+}
+
+function onPresence(event) {
+  if (event.channel !== state.subscribed) return;
+  const name = event.member.info?.nick ?? event.member.user;
+  if (event.type === 'join') state.online.set(event.member.connectionId, event.member);
+  else state.online.delete(event.member.connectionId);
+  renderOnline();
+  view.presenceNews.textContent = `${shown(name)} ${event.type === 'join' ? 'joined' : 'left'} [${event.channel}]`;
+}
 
 function setStatus(kind, text) {
   view.status.dataset.state = kind;
@@ -90,6 +126,8 @@ function follow(channel) {
   if (!state.durable || state.subscribed === channel) return;
   if (state.subscribed !== undefined) state.client.unsubscribe(state.subscribed);
   state.subscribed = channel;
+  state.online = new Map();
+  renderOnline();
   state.client.subscribe(channel, { recent: HISTORY_ON_JOIN });
 }
 
@@ -154,6 +192,12 @@ function connect() {
     }
   });
   client.on('message', onMessage);
+  client.on('presence', (event) => {
+    if (state.client === client) onPresence(event);
+  });
+  client.on('subscribed', (s) => {
+    if (state.client === client && s.channel === state.subscribed) void loadOnline(s.channel);
+  });
   client.on('raw', (data) => {
     if (state.client === client && typeof data === 'string') onServerText(data);
   });

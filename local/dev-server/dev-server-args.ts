@@ -16,6 +16,8 @@ export const DevServerEnv = {
   WS_PORT: 'FAAS_GRIP_WS_PORT',
   GRIP_PORT: 'FAAS_GRIP_GRIP_PORT',
   HANDLER: 'FAAS_GRIP_HANDLER',
+  /** The chat page's heartbeat interval in milliseconds (its presence liveness signal); default 15,000. */
+  HEARTBEAT_MS: 'FAAS_GRIP_HEARTBEAT_MS',
 } as const;
 
 /** The help text of `faas-grip-local --help`. */
@@ -32,7 +34,8 @@ options:
   --no-grip         serve the native transport only
   -h, --help        show this help
 
-A port of 0 picks a free one. GRIP needs Pushpin (apt-get install pushpin).`;
+A port of 0 picks a free one. GRIP needs Pushpin (apt-get install pushpin). The chat page's heartbeat interval is
+${DevServerEnv.HEARTBEAT_MS} (ms, default 15000); presence's timeout is FAAS_GRIP_PRESENCE_TIMEOUT (s, default 45).`;
 
 /** What the command line asks for: options for the dev server, or the help text. */
 export type DevServerCommand = { readonly help: true } | { readonly help: false; readonly options: DevServerOptions };
@@ -78,6 +81,12 @@ export function parseDevServerArgs(argv: readonly string[], env: NodeJS.ProcessE
     return fromEnv ? port(variable, fromEnv) : fallback;
   };
   const handler = (values.handler as string | undefined) ?? (env[DevServerEnv.HANDLER] || undefined);
+  const heartbeat = env[DevServerEnv.HEARTBEAT_MS];
+  if (heartbeat !== undefined && (!/^\d+$/.test(heartbeat) || Number(heartbeat) < 100)) {
+    throw new FaasGripError(
+      `${DevServerEnv.HEARTBEAT_MS} must be a whole number of milliseconds >= 100, got ${JSON.stringify(heartbeat)}`,
+    );
+  }
   return {
     help: false,
     options: {
@@ -87,6 +96,7 @@ export function parseDevServerArgs(argv: readonly string[], env: NodeJS.ProcessE
       gripPort: pick('grip-port', DevServerEnv.GRIP_PORT, DEV_SERVER_DEFAULTS.gripPort),
       grip: values['no-grip'] !== true,
       ...(handler ? { handler } : {}),
+      ...(heartbeat !== undefined ? { heartbeatMs: Number(heartbeat) } : {}),
     },
   };
 }

@@ -16,8 +16,11 @@ import { formatHost, startStaticServer } from './static-server';
 
 /** The command the chat page sends as its heartbeat (the chat handler answers it with nothing). */
 export const HEARTBEAT_COMMAND = PING_COMMAND;
-/** How often the chat page sends its heartbeat: half of API Gateway's 10-minute idle timeout. */
-export const DEFAULT_HEARTBEAT_MS = 5 * 60_000;
+/**
+ * How often the chat page sends its heartbeat: well inside API Gateway's 10-minute idle timeout, and the presence
+ * liveness signal (with the default 45-second presence timeout, a silent page leaves the online list within 60 s).
+ */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
 /** What to install to turn the GRIP transport on. */
 export const GRIP_INSTALL_HINT = 'apt-get install pushpin';
 

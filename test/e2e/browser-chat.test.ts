@@ -230,7 +230,7 @@ describe.each([
     await carol.clock.install();
     await carol.goto(pageUrl);
     await connected(carol, transport);
-    await carol.clock.fastForward('05:01');
+    await carol.clock.fastForward('00:16');
     await carol.waitForSelector('body[data-heartbeats="1"]', { timeout: WAIT_MS });
     await say(carol, 'after the heartbeat');
     await seeLine(alice, 'anonymous: after the heartbeat');

@@ -6,6 +6,8 @@
  * - `/join <channel>` leaves the current channel, joins `<channel>` (kept in meta) and answers `joined [<channel>]`;
  * - `/channels` answers `channels: <name>, <name>, ...`, the channels that have had a message (with a channel
  *   log; `error: ...` without one);
+ * - a connection that subscribes through the protocol is a member of the channel's presence under its nick (with a
+ *   presence table); it leaves on unsubscribe or when it closes, and a new nick leaves and joins again;
  * - `/ping` is a heartbeat (API Gateway closes connections idle for 10 minutes) and gets no answer;
  * - a channel protocol frame (a JSON object with an `fg` member, sent by `faas-grip-cdk/client`) subscribes with a
  *   position, fetches missed messages, reads history or answers a heartbeat (channels are durable when the
@@ -26,8 +28,16 @@
 import { webSocketHandler } from '../../aws/websocket-handler';
 import { handleChannelCommand } from '../../channels/channel-protocol';
 import { channelLog } from '../../channels/durable';
+import {
+  connectionClosed,
+  joinPresence,
+  leavePresence,
+  memberChannels,
+  type PresenceIdentity,
+} from '../../channels/presence-events';
 import { publish } from '../../core/publish';
 import { runtimeSettings } from '../../core/settings';
+import type { WebSocketContext } from '../../core/websocket-context';
 import { WebSocketMessageFormat } from '../../grip/formats';
 import {
   broadcastLine,
@@ -54,7 +64,7 @@ export const handler = webSocketHandler(async (ws) => {
       break;
     }
     // The channel protocol (history, resume after a reconnect) of faas-grip-cdk/client.
-    const protocol = handleChannelCommand(ws, message);
+    const protocol = handleChannelCommand(ws, message, { presence: presenceOf });
     if (protocol) {
       await protocol;
       continue;
@@ -64,6 +74,7 @@ export const handler = webSocketHandler(async (ws) => {
       case 'nick':
         ws.meta[NICK_META] = command.nick;
         ws.send(nickReply(command.nick));
+        await renamed(ws);
         break;
       case 'join':
         ws.unsubscribe(channelOf(ws.meta));
@@ -96,7 +107,23 @@ export const handler = webSocketHandler(async (ws) => {
   for (const failure of await Promise.all(published)) {
     if (failure !== undefined) ws.send(failure);
   }
+  // Closed (by the client, or its connection ended): it leaves the presence of every channel at once.
+  if (ws.disconnected || ws.peerClose !== undefined) await connectionClosed(ws.id);
 });
+
+/** Who a connection is in presence: its nick (each anonymous connection its own user). */
+function presenceOf(ws: WebSocketContext<unknown>): PresenceIdentity {
+  const nick = nickOf(ws.meta);
+  return { user: ws.meta[NICK_META] ? nick : `${nick}#${ws.id}`, info: { nick } };
+}
+
+/** A new nick: the connection's presence entries leave and join again under it (announced both ways). */
+async function renamed(ws: WebSocketContext<unknown>): Promise<void> {
+  for (const channel of memberChannels(ws)) {
+    await leavePresence(ws, channel);
+    await joinPresence(ws, channel, presenceOf(ws));
+  }
+}
 
 /** The answer to `/channels`. */
 async function channelList(): Promise<string> {

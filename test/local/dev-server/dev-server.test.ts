@@ -69,7 +69,7 @@ describe('startDevServer', () => {
 
     const config = await (await fetch(new URL('config', server.urls.page))).json();
     expect(config.transports).toEqual({ native: server.urls.native, ...(withGrip ? { grip: server.urls.grip } : {}) });
-    expect(config.heartbeat).toEqual({ command: '/ping', intervalMs: 300_000 });
+    expect(config.heartbeat).toEqual({ command: '/ping', intervalMs: 15_000 });
 
     expect((await fetch(new URL('nothing-here', server.urls.page))).status).toBe(404);
     expect((await fetch(server.urls.page, { method: 'POST' })).status).toBe(405);

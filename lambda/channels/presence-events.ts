@@ -1,0 +1,103 @@
+/**
+ * Presence as the channel protocol drives it: a protocol subscriber joins the channel's presence (when the handler
+ * says who it is), leaves on unsubscribe or when its connection closes, and stays alive by its heartbeats. Joins and
+ * leaves go to the channel's protocol subscribers as `join` / `leave` frames, on both transports.
+ *
+ * Staleness bound: a member that closes leaves at once (GRIP CLOSE / DISCONNECT, native `$disconnect`). A member
+ * whose network dies silently sends no more heartbeats; every heartbeat of another member of the channel sweeps the
+ * channel at most once per `timeout / 3` per container, so such a member leaves within `timeout + timeout / 3`
+ * after its last heartbeat while anyone else in the channel is alive (the TTL, four timeouts, removes it otherwise).
+ */
+import { logger } from '../core/logger';
+import { publish } from '../core/publish';
+import { runtimeSettings } from '../core/settings';
+import type { WebSocketContext } from '../core/websocket-context';
+import { WebSocketMessageFormat } from '../grip/formats';
+import { envelopeChannel, presenceEventFrame } from './envelope';
+import { type PresenceMember, presenceStore } from './presence';
+
+/** The meta key that lists the channels a connection is a presence member of. */
+export const PRESENCE_META = 'fg-presence';
+/** Most channels one connection is a presence member of at once. */
+export const MAX_PRESENCE_CHANNELS = 16;
+
+/** Who a connection is in presence: the user (an identity, or what the handler chose) and shown information. */
+export interface PresenceIdentity {
+  readonly user: string;
+  readonly info?: Record<string, string>;
+}
+
+/** True when presence is configured (FAAS_GRIP_PRESENCE_TABLE). */
+export function presenceConfigured(): boolean {
+  return Boolean(runtimeSettings().presenceTable);
+}
+
+/** The channels the connection is a member of, from its meta. */
+export function memberChannels(ws: WebSocketContext<unknown>): string[] {
+  const listed = ws.meta[PRESENCE_META];
+  return listed ? listed.split(',').filter(Boolean) : [];
+}
+
+function setMemberChannels(ws: WebSocketContext<unknown>, channels: readonly string[]): void {
+  if (channels.length === 0) delete ws.meta[PRESENCE_META];
+  else ws.meta[PRESENCE_META] = channels.join(',');
+}
+
+/** Joins `channel`'s presence; a new member is announced to the channel's protocol subscribers. */
+export async function joinPresence(
+  ws: WebSocketContext<unknown>,
+  channel: string,
+  who: PresenceIdentity,
+): Promise<void> {
+  const channels = memberChannels(ws);
+  if (!channels.includes(channel)) {
+    if (channels.length >= MAX_PRESENCE_CHANNELS) return;
+    setMemberChannels(ws, [...channels, channel]);
+  }
+  const member = { connectionId: ws.id, transport: ws.transport.name, user: who.user, info: who.info ?? {} };
+  if (await presenceStore().join(channel, member)) announce('join', channel, member);
+}
+
+/** Leaves `channel`'s presence; the leave is announced. */
+export async function leavePresence(ws: WebSocketContext<unknown>, channel: string): Promise<void> {
+  setMemberChannels(
+    ws,
+    memberChannels(ws).filter((c) => c !== channel),
+  );
+  const left = await presenceStore().leave(channel, ws.id);
+  if (left !== undefined) announce('leave', channel, left);
+}
+
+/** The connection closed: it leaves every channel (found by the table's index, so a lost meta does not matter). */
+export async function connectionClosed(connectionId: string): Promise<void> {
+  if (!presenceConfigured()) return;
+  for (const left of await presenceStore().leaveAll(connectionId)) announce('leave', left.channel, left);
+}
+
+/** The connection's heartbeat: its memberships are refreshed and their channels swept of stale members. */
+export async function presenceHeartbeat(ws: WebSocketContext<unknown>): Promise<void> {
+  const channels = memberChannels(ws);
+  if (channels.length === 0 || !presenceConfigured()) return;
+  const store = presenceStore();
+  await store.refresh(ws.id, channels);
+  const now = Date.now();
+  for (const channel of channels) {
+    const last = lastSweep.get(channel) ?? 0;
+    if (now - last < (store.timeoutSeconds * 1000) / 3) continue;
+    lastSweep.set(channel, now);
+    for (const left of await store.sweep(channel)) announce('leave', channel, left);
+  }
+}
+
+const lastSweep = new Map<string, number>();
+
+/** Publishes a join or leave frame to the channel's protocol subscribers (not logged; failures only logged). */
+function announce(
+  type: 'join' | 'leave',
+  channel: string,
+  member: Omit<PresenceMember, 'channel' | 'joinedAt' | 'seenAt'>,
+) {
+  publish(envelopeChannel(channel), new WebSocketMessageFormat(presenceEventFrame(type, channel, member)), {
+    durable: false,
+  }).catch((error: unknown) => logger.warn('presence event not delivered', { channel, type, error }));
+}
