@@ -120,7 +120,11 @@ export interface ChannelClientOptions {
   readonly minReconnectDelayMs?: number;
   /** Largest reconnect delay, ms. @default 20000 */
   readonly maxReconnectDelayMs?: number;
-  /** Heartbeat interval, ms; 0 turns heartbeats off. @default 60000 */
+  /**
+   * Heartbeat interval, ms; 0 turns heartbeats off. Heartbeats keep the connection inside API Gateway's 10-minute
+   * idle limit and are presence's liveness signal (keep it below the presence timeout, 45 s by default).
+   * @default 25000
+   */
   readonly heartbeatMs?: number;
   /** A heartbeat unanswered this long closes the connection (and a reconnect follows), ms. @default 15000 */
   readonly heartbeatTimeoutMs?: number;
@@ -181,7 +185,7 @@ export class ChannelClient {
     this.options = {
       minReconnectDelayMs: options.minReconnectDelayMs ?? 500,
       maxReconnectDelayMs: options.maxReconnectDelayMs ?? 20_000,
-      heartbeatMs: options.heartbeatMs ?? 60_000,
+      heartbeatMs: options.heartbeatMs ?? 25_000,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 15_000,
       gapWaitMs: options.gapWaitMs ?? 1500,
       maxBuffered: options.maxBuffered ?? 1000,

@@ -3,10 +3,11 @@
  * says who it is), leaves on unsubscribe or when its connection closes, and stays alive by its heartbeats. Joins and
  * leaves go to the channel's protocol subscribers as `join` / `leave` frames, on both transports.
  *
- * Staleness bound: a member that closes leaves at once (GRIP CLOSE / DISCONNECT, native `$disconnect`). A member
- * whose network dies silently sends no more heartbeats; every heartbeat of another member of the channel sweeps the
- * channel at most once per `timeout / 3` per container, so such a member leaves within `timeout + timeout / 3`
- * after its last heartbeat while anyone else in the channel is alive (the TTL, four timeouts, removes it otherwise).
+ * Staleness bound: a member that closes leaves at once (GRIP CLOSE / DISCONNECT, native `$disconnect`, or found gone
+ * by a native fan-out). A member whose network dies silently sends no more heartbeats; every heartbeat or join of
+ * another member of the channel sweeps the channel (at most once per `timeout / 3` per container), so the member
+ * leaves within `timeout + max(heartbeat interval, timeout / 3)` of its last heartbeat while anyone else in the
+ * channel is alive, and at the next join otherwise. The item's TTL (four timeouts) is the backstop of the item.
  */
 import { logger } from '../core/logger';
 import { publish } from '../core/publish';
@@ -14,7 +15,7 @@ import { runtimeSettings } from '../core/settings';
 import type { WebSocketContext } from '../core/websocket-context';
 import { WebSocketMessageFormat } from '../grip/formats';
 import { envelopeChannel, presenceEventFrame } from './envelope';
-import { type PresenceMember, presenceStore } from './presence';
+import { type PresenceMember, type PresenceStore, presenceStore } from './presence';
 
 /** The meta key that lists the channels a connection is a presence member of. */
 export const PRESENCE_META = 'fg-presence';
@@ -55,7 +56,18 @@ export async function joinPresence(
     setMemberChannels(ws, [...channels, channel]);
   }
   const member = { connectionId: ws.id, transport: ws.transport.name, user: who.user, info: who.info ?? {} };
-  if (await presenceStore().join(channel, member)) announce('join', channel, member);
+  const store = presenceStore();
+  if (await store.join(channel, member)) announce('join', channel, member);
+  // A channel whose members all went silent has no heartbeat to sweep it: a join does.
+  await sweepSometimes(store, channel);
+}
+
+/** Sweeps the channel unless this container did within the last timeout / 3. */
+async function sweepSometimes(store: PresenceStore, channel: string): Promise<void> {
+  const now = Date.now();
+  if (now - (lastSweep.get(channel) ?? 0) < (store.timeoutSeconds * 1000) / 3) return;
+  lastSweep.set(channel, now);
+  for (const left of await store.sweep(channel)) announce('leave', channel, left);
 }
 
 /** Leaves `channel`'s presence; the leave is announced. */
@@ -80,13 +92,7 @@ export async function presenceHeartbeat(ws: WebSocketContext<unknown>): Promise<
   if (channels.length === 0 || !presenceConfigured()) return;
   const store = presenceStore();
   await store.refresh(ws.id, channels);
-  const now = Date.now();
-  for (const channel of channels) {
-    const last = lastSweep.get(channel) ?? 0;
-    if (now - last < (store.timeoutSeconds * 1000) / 3) continue;
-    lastSweep.set(channel, now);
-    for (const left of await store.sweep(channel)) announce('leave', channel, left);
-  }
+  for (const channel of channels) await sweepSometimes(store, channel);
 }
 
 const lastSweep = new Map<string, number>();

@@ -1,3 +1,4 @@
+import { loadChannels } from '../channels-loader';
 import { CONNECTION_TTL_SECONDS } from '../contract';
 import { forEachBounded } from '../core/backoff';
 import { expired, operationDeadline } from '../core/deadline';
@@ -132,6 +133,7 @@ export async function fanOut(channel: string, data: string | Uint8Array, deps: N
   }
   let removalFailed = 0;
   if (goneIds.length > 0) {
+    await leavePresence(goneIds, deps);
     const removal = await store.removeConnections(goneIds);
     removalFailed = removal.notRemoved.length;
     if (removalFailed > 0) {
@@ -179,4 +181,15 @@ function isOpening(member: ChannelMember): boolean {
 
 function notAttempted(): Error {
   return new TimeoutError('not attempted: the deadline of the publish came first', { requestSent: false });
+}
+
+/** Gone connections leave presence too (when presence is configured); a failure is logged, not thrown. */
+async function leavePresence(connectionIds: readonly string[], deps: NativeDeps): Promise<void> {
+  if (!runtimeSettings().presenceTable) return;
+  try {
+    const channels = await loadChannels();
+    for (const id of connectionIds) await channels.connectionClosed(id);
+  } catch (error) {
+    loggerOf(deps).warn('gone connections could not leave presence', { gone: connectionIds.length, error });
+  }
 }
