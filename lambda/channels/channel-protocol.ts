@@ -10,7 +10,6 @@
  * delivers). Messages that arrive twice (live and replayed) are dropped by offset, and order is restored by offset.
  */
 import { InvalidValueError } from '../core/errors';
-import { logger } from '../core/logger';
 import type { WebSocketContext } from '../core/websocket-context';
 import type { ChannelLog, ChannelPosition, LoggedMessage } from './channel-log';
 import { channelLog, isDurableChannel } from './durable';
@@ -34,6 +33,7 @@ import {
   type PresenceIdentity,
   presenceConfigured,
   presenceHeartbeat,
+  tolerantly,
 } from './presence-events';
 
 /** Options of {@link handleChannelCommand}. */
@@ -87,7 +87,7 @@ export function handleChannelCommand(
   if (command.op === 'ping') {
     ws.send(simpleFrame('pong'));
     // The heartbeat is also the member's liveness signal.
-    return presenceHeartbeat(ws).catch((error: unknown) => logger.warn('presence heartbeat failed', { error }));
+    return tolerantly('heartbeat', () => presenceHeartbeat(ws));
   }
   return run(ws, command, options);
 }
@@ -135,7 +135,7 @@ async function answer(
   switch (command.op) {
     case 'unsubscribe':
       ws.unsubscribe(envelopeChannel(channel));
-      if (memberChannels(ws).includes(channel)) await leavePresence(ws, channel);
+      if (memberChannels(ws).includes(channel)) await tolerantly('leave', () => leavePresence(ws, channel));
       ws.send(simpleFrame('unsubscribed', channel));
       return;
     case 'presence': {
@@ -182,7 +182,7 @@ async function answer(
       }
       if (options.presence !== undefined && presenceConfigured()) {
         const who = options.presence(ws, channel);
-        if (who !== undefined) await joinPresence(ws, channel, who);
+        if (who !== undefined) await tolerantly('join', () => joinPresence(ws, channel, who));
       }
       return;
     case 'fetch':

@@ -44,6 +44,18 @@ function setMemberChannels(ws: WebSocketContext<unknown>, channels: readonly str
   else ws.meta[PRESENCE_META] = channels.join(',');
 }
 
+/**
+ * Runs a presence step without letting its failure fail the connection's request: presence heals itself (sweeps,
+ * TTL), while a thrown error would close the connection. The failure is logged as a warning.
+ */
+export async function tolerantly(step: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    logger.warn(`presence ${step} failed; presence will catch up by sweep or TTL`, { error });
+  }
+}
+
 /** Joins `channel`'s presence; a new member is announced to the channel's protocol subscribers. */
 export async function joinPresence(
   ws: WebSocketContext<unknown>,

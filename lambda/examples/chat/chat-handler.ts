@@ -34,6 +34,7 @@ import {
   leavePresence,
   memberChannels,
   type PresenceIdentity,
+  tolerantly,
 } from '../../channels/presence-events';
 import { publish } from '../../core/publish';
 import { runtimeSettings } from '../../core/settings';
@@ -108,7 +109,7 @@ export const handler = webSocketHandler(async (ws) => {
     if (failure !== undefined) ws.send(failure);
   }
   // Closed (by the client, or its connection ended): it leaves the presence of every channel at once.
-  if (ws.disconnected || ws.peerClose !== undefined) await connectionClosed(ws.id);
+  if (ws.disconnected || ws.peerClose !== undefined) await tolerantly('leave', () => connectionClosed(ws.id));
 });
 
 /** Who a connection is in presence: its nick (each anonymous connection its own user). */
@@ -120,8 +121,10 @@ function presenceOf(ws: WebSocketContext<unknown>): PresenceIdentity {
 /** A new nick: the connection's presence entries leave and join again under it (announced both ways). */
 async function renamed(ws: WebSocketContext<unknown>): Promise<void> {
   for (const channel of memberChannels(ws)) {
-    await leavePresence(ws, channel);
-    await joinPresence(ws, channel, presenceOf(ws));
+    await tolerantly('rename', async () => {
+      await leavePresence(ws, channel);
+      await joinPresence(ws, channel, presenceOf(ws));
+    });
   }
 }
 
