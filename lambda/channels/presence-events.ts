@@ -92,6 +92,19 @@ export async function leavePresence(ws: WebSocketContext<unknown>, channel: stri
   if (left !== undefined) announce('leave', channel, left);
 }
 
+/**
+ * The connection is someone else now (a new nick): in every channel it is a member of (from the table, which a
+ * concurrent request may have changed since this one's meta was read), it leaves and joins again as `who`.
+ */
+export async function renamePresence(ws: WebSocketContext<unknown>, who: PresenceIdentity): Promise<void> {
+  if (!presenceConfigured()) return;
+  const channels = new Set([...memberChannels(ws), ...(await presenceStore().channelsOf(ws.id))]);
+  for (const channel of channels) {
+    await leavePresence(ws, channel);
+    await joinPresence(ws, channel, who);
+  }
+}
+
 /** The connection closed: it leaves every channel (found by the table's index, so a lost meta does not matter). */
 export async function connectionClosed(connectionId: string): Promise<void> {
   if (!presenceConfigured()) return;

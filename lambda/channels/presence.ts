@@ -152,8 +152,8 @@ export class PresenceStore {
     return member;
   }
 
-  /** Removes a connection from every channel it is a member of (it closed); returns what it left. */
-  async leaveAll(connectionId: string): Promise<PresenceMember[]> {
+  /** The channels a connection is a member of (the `byConnection` index). */
+  async channelsOf(connectionId: string): Promise<string[]> {
     const channels: string[] = [];
     for await (const items of this.table.queryPages({
       IndexName: PresenceSchema.connectionIndexName,
@@ -163,6 +163,12 @@ export class PresenceStore {
     })) {
       for (const item of items) channels.push(String(item[PresenceSchema.partitionKey]));
     }
+    return channels;
+  }
+
+  /** Removes a connection from every channel it is a member of (it closed); returns what it left. */
+  async leaveAll(connectionId: string): Promise<PresenceMember[]> {
+    const channels = await this.channelsOf(connectionId);
     const left: PresenceMember[] = [];
     for (const channel of channels) {
       const member = await this.leave(channel, connectionId);

@@ -60,13 +60,18 @@ async function loadOnline(channel) {
   }
 }
 
+// Events may arrive out of order (API Gateway promises none) and race the list answer: each is applied at once,
+// a leave only to the entry it names, and the list is read again shortly after, which settles any race.
 function onPresence(event) {
   if (event.channel !== state.subscribed) return;
   const name = event.member.info?.nick ?? event.member.user;
-  if (event.type === 'join') state.online.set(event.member.connectionId, event.member);
-  else state.online.delete(event.member.connectionId);
+  const id = event.member.connectionId;
+  if (event.type === 'join') state.online.set(id, event.member);
+  else if (state.online.get(id)?.user === event.member.user) state.online.delete(id);
   renderOnline();
   view.presenceNews.textContent = `${shown(name)} ${event.type === 'join' ? 'joined' : 'left'} [${event.channel}]`;
+  clearTimeout(state.onlineReload);
+  state.onlineReload = setTimeout(() => void loadOnline(event.channel), 300);
 }
 
 function setStatus(kind, text) {

@@ -74,6 +74,16 @@ describe.each([
     if (route) await page.routeWebSocket(/.*/, route);
     await page.goto(pageUrl);
     await page.waitForSelector('#status[data-state="open"]', { timeout: WAIT_MS });
+    // In the list as anonymous first: the nick then renames the membership (a nick set in the very moment of
+    // joining may keep the old name on the native transport, whose requests run concurrently, until the next one).
+    await page.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('[aria-label="online"] li')).some((li) =>
+          li.textContent?.startsWith('anonymous'),
+        ),
+      undefined,
+      { timeout: WAIT_MS, polling: 50 },
+    );
     await page.fill('#nick', nick);
     await page.click('#nick-set');
     return page;

@@ -28,14 +28,7 @@
 import { webSocketHandler } from '../../aws/websocket-handler';
 import { handleChannelCommand } from '../../channels/channel-protocol';
 import { channelLog } from '../../channels/durable';
-import {
-  connectionClosed,
-  joinPresence,
-  leavePresence,
-  memberChannels,
-  type PresenceIdentity,
-  tolerantly,
-} from '../../channels/presence-events';
+import { connectionClosed, type PresenceIdentity, renamePresence, tolerantly } from '../../channels/presence-events';
 import { publish } from '../../core/publish';
 import { runtimeSettings } from '../../core/settings';
 import type { WebSocketContext } from '../../core/websocket-context';
@@ -120,12 +113,7 @@ function presenceOf(ws: WebSocketContext<unknown>): PresenceIdentity {
 
 /** A new nick: the connection's presence entries leave and join again under it (announced both ways). */
 async function renamed(ws: WebSocketContext<unknown>): Promise<void> {
-  for (const channel of memberChannels(ws)) {
-    await tolerantly('rename', async () => {
-      await leavePresence(ws, channel);
-      await joinPresence(ws, channel, presenceOf(ws));
-    });
-  }
+  await tolerantly('rename', () => renamePresence(ws, presenceOf(ws)));
 }
 
 /** The answer to `/channels`. */
