@@ -165,6 +165,8 @@ test('a position that cannot be honoured is reported with the current one, and d
 
 test('an unanswered heartbeat drops the connection and reconnects', async () => {
   start({ heartbeatMs: 50, heartbeatTimeoutMs: 100 });
+  const states: string[] = [];
+  client?.on('state', (s) => states.push(s));
   let answered = true;
   scripted.answer = (socket, f) => {
     if (f.op === 'ping' && answered) socket.send(frame({ type: 'pong' }));
@@ -173,7 +175,9 @@ test('an unanswered heartbeat drops the connection and reconnects', async () => 
   answered = false;
 
   await until('a second connection', () => scripted.received.length === 2);
-  expect(client?.state === 'open' || client?.state === 'connecting').toBe(true);
+  answered = true;
+  await until('open again', () => client?.state === 'open');
+  expect(states.slice(0, 3)).toEqual(['open', 'reconnecting', 'open']);
 });
 
 test('a missing WebSocket implementation is a clear TypeError', () => {

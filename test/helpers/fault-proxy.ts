@@ -1,7 +1,8 @@
 /**
  * A TCP proxy that injects network faults between clients and a server: `cut()` resets every connection at once
- * (a TCP RST, no WebSocket close frame, as when a network path dies), and `offline(ms)` also refuses new
- * connections for a while, as a phone out of coverage would.
+ * (a TCP RST, no WebSocket close frame, as when a network path dies), `offline(ms)` also refuses new
+ * connections for a while, as a phone out of coverage would, and `silence()` stops everything passing without
+ * closing anything, as a network that dies without a word.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -12,6 +13,7 @@ export class FaultProxy {
   private readonly sockets = new Set<Socket>();
   private readonly clients = new WeakSet<Socket>();
   private offlineUntil = 0;
+  private silent = false;
 
   private constructor(
     private readonly server: Server,
@@ -56,6 +58,14 @@ export class FaultProxy {
     this.cut();
   }
 
+  /**
+   * The network dies without a word: from now on nothing passes either way and no side is closed or reset; new
+   * connections are held open and get nothing either.
+   */
+  silence(): void {
+    this.silent = true;
+  }
+
   /** Accepts connections again at once. */
   online(): void {
     this.offlineUntil = 0;
@@ -78,12 +88,16 @@ export class FaultProxy {
       [upstream, client],
     ] as const) {
       this.sockets.add(a);
-      a.on('error', () => b.destroy());
+      a.on('error', () => {
+        if (!this.silent) b.destroy();
+      });
       a.on('close', () => {
         this.sockets.delete(a);
-        b.destroy();
+        if (!this.silent) b.destroy();
       });
-      a.pipe(b);
+      a.on('data', (chunk: Buffer) => {
+        if (!this.silent) b.write(chunk);
+      });
     }
   }
 }
