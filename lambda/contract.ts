@@ -56,6 +56,8 @@ export const Env = {
   PRESENCE_TABLE: 'FAAS_GRIP_PRESENCE_TABLE',
   /** Seconds without a liveness signal after which a member is stale and is removed; default 45. */
   PRESENCE_TIMEOUT: 'FAAS_GRIP_PRESENCE_TIMEOUT',
+  /** Channel-name patterns whose joins and leaves are announced (`*` any run of characters); default `*`. */
+  PRESENCE_EVENTS: 'FAAS_GRIP_PRESENCE_EVENTS',
 } as const;
 
 /**

@@ -31,6 +31,14 @@ export interface PresenceTableProps {
    * @default Duration.seconds(45)
    */
   readonly timeout?: Duration;
+
+  /**
+   * The channel-name patterns whose joins and leaves are announced to the channel's subscribers (`*` matches any
+   * run of characters); an empty list announces none (the members can still be read).
+   *
+   * @default ['*'] every channel
+   */
+  readonly events?: readonly string[];
 }
 
 /**
@@ -58,6 +66,8 @@ export class PresenceTable extends Construct {
   public readonly tableName: string;
   /** How long a member stays without a liveness signal. */
   public readonly timeout: Duration;
+  /** The channel-name patterns whose joins and leaves are announced. */
+  public readonly events: readonly string[];
 
   public constructor(scope: Construct, id: string, props: PresenceTableProps = {}) {
     super(scope, id);
@@ -66,6 +76,14 @@ export class PresenceTable extends Construct {
     }
     this.timeout = props.timeout ?? Duration.seconds(45);
     checkNumber('timeout', this.timeout.toSeconds(), { min: 5, max: 3600, whole: true, unit: 'seconds' });
+    this.events = props.events ?? ['*'];
+    for (const pattern of this.events) {
+      if (pattern.trim() === '' || pattern.includes(',')) {
+        throw new Error(
+          `events pattern ${JSON.stringify(pattern)} is not valid: use a non-empty name with * and no comma`,
+        );
+      }
+    }
     this.table = props.table ?? this.defineTable(props.removalPolicy ?? RemovalPolicy.DESTROY);
     this.tableName = this.table.tableName;
   }
@@ -86,11 +104,12 @@ export class PresenceTable extends Construct {
     return onTable.combine(onIndex);
   }
 
-  /** Sets the table and timeout on `fn` and grants it {@link grantReadWriteMembers}. */
+  /** Sets the table, timeout and announced channels on `fn` and grants it {@link grantReadWriteMembers}. */
   public addMember(fn: lambda.Function): iam.Grant {
     claimEnvironment(fn, this.node.path, {
       [Env.PRESENCE_TABLE]: this.tableName,
       [Env.PRESENCE_TIMEOUT]: String(this.timeout.toSeconds()),
+      [Env.PRESENCE_EVENTS]: this.events.join(','),
     });
     return this.grantReadWriteMembers(fn);
   }

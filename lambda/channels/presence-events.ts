@@ -122,12 +122,16 @@ export async function presenceHeartbeat(ws: WebSocketContext<unknown>): Promise<
 
 const lastSweep = new Map<string, number>();
 
-/** Publishes a join or leave frame to the channel's protocol subscribers (not logged; failures only logged). */
+/**
+ * Publishes a join or leave frame to the channel's protocol subscribers when the channel's events are on
+ * (FAAS_GRIP_PRESENCE_EVENTS); not logged; a failure is only logged.
+ */
 function announce(
   type: 'join' | 'leave',
   channel: string,
   member: Omit<PresenceMember, 'channel' | 'joinedAt' | 'seenAt'>,
 ) {
+  if (!runtimeSettings().presenceEventChannels.some((pattern) => pattern.test(channel))) return;
   publish(envelopeChannel(channel), new WebSocketMessageFormat(presenceEventFrame(type, channel, member)), {
     durable: false,
   }).catch((error: unknown) => logger.warn('presence event not delivered', { channel, type, error }));

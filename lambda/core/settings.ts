@@ -131,7 +131,7 @@ export class RuntimeSettings {
         .split(',')
         .map((pattern) => pattern.trim())
         .filter(Boolean)
-        .map((pattern) => new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`)),
+        .map(patternOf),
     );
   }
 
@@ -152,6 +152,14 @@ export class RuntimeSettings {
   /** FAAS_GRIP_PRESENCE_TABLE, when set: the presence table. */
   get presenceTable(): string | undefined {
     return this.text(Env.PRESENCE_TABLE);
+  }
+
+  /**
+   * FAAS_GRIP_PRESENCE_EVENTS: the channel-name patterns whose joins and leaves are announced to the channel's
+   * subscribers (comma-separated, `*` any run of characters; empty: none). Every channel by default.
+   */
+  get presenceEventChannels(): readonly RegExp[] {
+    return this.once('presenceEvents', () => patterns(this.env[Env.PRESENCE_EVENTS] ?? '*'));
   }
 
   /** FAAS_GRIP_PRESENCE_TIMEOUT, seconds. @throws GripConfigError for a value that is not a whole number >= 1. */
@@ -247,4 +255,18 @@ export function runtimeSettings(): RuntimeSettings {
     current = { key, settings: new RuntimeSettings(Object.fromEntries(NAMES.map((name) => [name, env[name]]))) };
   }
   return current.settings;
+}
+
+/** A channel-name pattern (`*` any run of characters) as a RegExp. */
+function patternOf(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
+}
+
+/** Comma-separated channel-name patterns. */
+function patterns(text: string): RegExp[] {
+  return text
+    .split(',')
+    .map((pattern) => pattern.trim())
+    .filter(Boolean)
+    .map(patternOf);
 }

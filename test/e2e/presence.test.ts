@@ -16,7 +16,6 @@ import { setEnv } from '../helpers/grip-events';
 
 jest.setTimeout(90_000);
 
-const CHANNEL = 'pres-room';
 const BOUND_MS = 4_000;
 
 interface Member {
@@ -36,7 +35,7 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
 describeWithPushpin('presence on both transports, through the chat', () => {
   let env: E2eEnv;
   let restore = () => {};
-  const members: Member[] = [];
+  const all: Member[][] = [];
   // The runtime as a function of the stack would use it, for presence() and presenceStats().
   let presence: typeof import('../../lambda/channels/presence');
 
@@ -49,7 +48,7 @@ describeWithPushpin('presence on both transports, through the chat', () => {
   }, E2E_START_TIMEOUT_MS);
 
   afterAll(async () => {
-    for (const m of members.splice(0)) {
+    for (const m of all.splice(0).flat()) {
       m.client.close();
       await m.proxy.stop();
     }
@@ -57,7 +56,7 @@ describeWithPushpin('presence on both transports, through the chat', () => {
     await env?.stop();
   }, E2E_START_TIMEOUT_MS);
 
-  const listed = async () => {
+  const listed = async (CHANNEL: string) => {
     const ids: string[] = [];
     let pageToken: string | undefined;
     do {
@@ -68,56 +67,62 @@ describeWithPushpin('presence on both transports, through the chat', () => {
     return ids.sort();
   };
   /**
-   * The member count, checked against the list whenever nothing changed while both were read (the count read
-   * before and after the list agree); -1 while members are still coming and going.
+   * The member count when it equals the number of listed members (read before and after the list, unchanged);
+   * -1 while members are still coming and going (a join writes its member before its counters).
    */
-  const count = async () => {
+  const count = async (CHANNEL: string) => {
     const before = await presence.presenceStats(CHANNEL);
-    const ids = await listed();
+    const ids = await listed(CHANNEL);
     const after = await presence.presenceStats(CHANNEL);
-    if (before.members !== after.members) return -1;
-    expect(after.members).toBe(ids.length);
-    return after.members;
+    return before.members === after.members && after.members === ids.length ? after.members : -1;
   };
 
-  it('20 join; 5 close and leave at once; 5 go silent and leave within the bound; the rest saw every leave', async () => {
-    for (let i = 0; i < 20; i++) {
-      const url = i % 2 === 0 ? `${env.grip?.wsUrl}/chat` : (env.native?.wsUrl as string);
-      const target = new URL(url);
-      const proxy = await FaultProxy.start(target.hostname, Number(target.port));
-      const client = new ChannelClient(proxy.via(url), {
-        WebSocket: WebSocket as never,
-        heartbeatMs: 1000,
-        heartbeatTimeoutMs: 60_000, // a silent client does not notice: the server side must
-        minReconnectDelayMs: 100,
-      });
-      const member: Member = { client, proxy, left: new Set() };
-      client.on('presence', (e) => {
-        if (e.type === 'leave') member.left.add(e.member.connectionId);
-      });
-      client.subscribe(CHANNEL);
-      members.push(member);
-    }
-    await until('20 members', async () => (await count()) === 20, 20_000);
-    const everyone = await listed();
-    expect(new Set(everyone).size).toBe(20);
+  it.each([['grip'], ['native'], ['mixed']])(
+    '%s: 20 join; 5 close and leave at once; 5 go silent and leave within the bound; the rest saw every leave',
+    async (mode) => {
+      const CHANNEL = `pres-${mode}`;
+      const gripUrl = `${env.grip?.wsUrl}/chat`;
+      const nativeUrl = env.native?.wsUrl as string;
+      const members: Member[] = [];
+      all.push(members);
+      for (let i = 0; i < 20; i++) {
+        const url = mode === 'grip' ? gripUrl : mode === 'native' ? nativeUrl : i % 2 === 0 ? gripUrl : nativeUrl;
+        const target = new URL(url);
+        const proxy = await FaultProxy.start(target.hostname, Number(target.port));
+        const client = new ChannelClient(proxy.via(url), {
+          WebSocket: WebSocket as never,
+          heartbeatMs: 1000,
+          heartbeatTimeoutMs: 60_000, // a silent client does not notice: the server side must
+          minReconnectDelayMs: 100,
+        });
+        const member: Member = { client, proxy, left: new Set() };
+        client.on('presence', (e) => {
+          if (e.type === 'leave') member.left.add(e.member.connectionId);
+        });
+        client.subscribe(CHANNEL);
+        members.push(member);
+      }
+      await until('20 members', async () => (await count(CHANNEL)) === 20, 20_000);
+      const everyone = await listed(CHANNEL);
+      expect(new Set(everyone).size).toBe(20);
 
-    const closing = members.slice(0, 5);
-    const silent = members.slice(5, 10);
-    const staying = members.slice(10);
+      const closing = members.slice(0, 5);
+      const silent = members.slice(5, 10);
+      const staying = members.slice(10);
 
-    for (const m of closing) m.client.close();
-    await until('the 5 that closed to leave', async () => (await count()) === 15, 2_000);
+      for (const m of closing) m.client.close();
+      await until('the 5 that closed to leave', async () => (await count(CHANNEL)) === 15, 2_000);
 
-    for (const m of silent) m.proxy.silence();
-    await until('the 5 silent ones to leave', async () => (await count()) === 10, BOUND_MS + 2_000);
+      for (const m of silent) m.proxy.silence();
+      await until('the 5 silent ones to leave', async () => (await count(CHANNEL)) === 10, BOUND_MS + 2_000);
 
-    const remaining = await listed();
-    const gone = everyone.filter((id) => !remaining.includes(id));
-    expect(gone).toHaveLength(10);
-    for (const m of staying) {
-      await until('every leave event', () => gone.every((id) => m.left.has(id)), 5_000);
-    }
-    expect((await presence.presenceStats(CHANNEL)).users).toBe(10); // anonymous connections: one user each
-  });
+      const remaining = await listed(CHANNEL);
+      const gone = everyone.filter((id) => !remaining.includes(id));
+      expect(gone).toHaveLength(10);
+      for (const m of staying) {
+        await until('every leave event', () => gone.every((id) => m.left.has(id)), 5_000);
+      }
+      expect((await presence.presenceStats(CHANNEL)).users).toBe(10); // anonymous connections: one user each
+    },
+  );
 });

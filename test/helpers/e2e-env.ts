@@ -32,6 +32,7 @@ export const CLEAN_ENV: EnvVars = {
   [Env.DURABLE_CHANNELS]: undefined,
   [Env.PRESENCE_TABLE]: undefined,
   [Env.PRESENCE_TIMEOUT]: undefined,
+  [Env.PRESENCE_EVENTS]: undefined,
   [Env.MANAGEMENT_ENDPOINT]: undefined,
 };
 

@@ -46,6 +46,7 @@ describe('PresenceTable', () => {
         Variables: Match.objectLike({
           [Env.PRESENCE_TABLE]: { Ref: Match.stringLikeRegexp('^Presence') },
           [Env.PRESENCE_TIMEOUT]: '30',
+          [Env.PRESENCE_EVENTS]: '*',
         }),
       },
     });

@@ -12,7 +12,7 @@ import { GripConfigError, InvalidValueError } from '../../../lambda/core/errors'
 import { publish } from '../../../lambda/core/publish';
 import { handler } from '../../../lambda/examples/chat/chat-handler';
 import { WebSocketMessageFormat } from '../../../lambda/grip/formats';
-import { createChannelLogTable } from '../../../local/stack/local-dynamo';
+import { createChannelLogTable, createPresenceTable } from '../../../local/stack/local-dynamo';
 import { ControlEndpoint } from '../../helpers/control-endpoint';
 import { LOCAL_AWS, type LocalDynamo, startDynalite } from '../../helpers/dynalite';
 import { decodeResult, setEnv, useGripEnv, wohEvent } from '../../helpers/grip-events';
@@ -26,6 +26,7 @@ beforeAll(async () => {
   endpoint = await ControlEndpoint.start();
   dynamo = await startDynalite();
   await createChannelLogTable(dynamo.endpoint, TABLE);
+  await createPresenceTable(dynamo.endpoint, 'presence');
 });
 
 afterAll(async () => {
@@ -258,4 +259,51 @@ test('a subscribe answer replays at most 100 messages; the rest is fetched from 
   expect(rest.filter((f) => f.type === 'message').map((f) => f.data)).toEqual(
     Array.from({ length: 50 }, (_, i) => `r${i + 101}`),
   );
+});
+
+test('presence: a protocol subscriber joins and it is announced; FAAS_GRIP_PRESENCE_EVENTS empty announces nothing', async () => {
+  restore();
+  restore = setEnv({
+    [Env.CHANNEL_LOG_TABLE]: TABLE,
+    [Env.PRESENCE_TABLE]: 'presence',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+  });
+  resetContainer();
+  const channel = fresh();
+  const announced = () =>
+    endpoint
+      .wsMessages(envelopeChannel(channel))
+      .map((text) => JSON.parse(text))
+      .filter((f) => f.type === 'join');
+
+  const joined = await request([{ fg: 1, op: 'subscribe', channel }], 'pa');
+  expect(joined.headers['Set-Meta-fg-presence']).toBe(channel);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(announced().map((f) => f.member.connectionId)).toEqual(['pa']);
+  const listed = (await request([{ fg: 1, op: 'presence', channel, id: 'p' }], 'pa')).events.map(frame);
+  expect(listed[0]).toMatchObject({
+    type: 'presence',
+    id: 'p',
+    members: [{ connectionId: 'pa' }],
+    stats: { members: 1 },
+  });
+
+  restore();
+  restore = setEnv({
+    [Env.CHANNEL_LOG_TABLE]: TABLE,
+    [Env.PRESENCE_TABLE]: 'presence',
+    [Env.PRESENCE_EVENTS]: '',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+  });
+  await request([{ fg: 1, op: 'subscribe', channel }], 'pb');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(announced().map((f) => f.member.connectionId)).toEqual(['pa']);
+  const stats = (await request([{ fg: 1, op: 'presence', channel }], 'pb')).events.map(frame)[0];
+  expect(stats.stats).toEqual({ members: 2, users: 2 });
 });
