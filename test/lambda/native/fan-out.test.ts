@@ -1,7 +1,9 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PresenceStore } from '../../../lambda/channels/presence';
 import { CONNECTION_TTL_SECONDS, Env } from '../../../lambda/contract';
 import { forEachBounded } from '../../../lambda/core/backoff';
+import { resetContainer } from '../../../lambda/core/container';
 import { GripConfigError, OutputLimitError, PublishError } from '../../../lambda/core/errors';
 import { ConnectionStore } from '../../../lambda/native/connection-store';
 import {
@@ -12,6 +14,7 @@ import {
   sendToConnection,
 } from '../../../lambda/native/fan-out';
 import type { NativeDeps } from '../../../lambda/native/native-deps';
+import { createPresenceTable } from '../../../local/stack/local-dynamo';
 import { LOCAL_AWS, type LocalDynamo, startDynalite } from '../../helpers/dynalite';
 import { setEnv } from '../../helpers/grip-events';
 import { LocalManagementServer } from '../../helpers/local-management-server';
@@ -318,5 +321,37 @@ describe('sendToConnection', () => {
 
     await expect(send).rejects.toThrow(PublishError);
     expect(api.faults).toBe(3);
+  });
+});
+
+describe('fanOut and presence', () => {
+  test('a connection found gone during a fan-out leaves presence too', async () => {
+    const t = await newTables();
+    await createPresenceTable(dynamo.endpoint, 'fan-out-presence');
+    const restore = setEnv({
+      [Env.PRESENCE_TABLE]: 'fan-out-presence',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    });
+    resetContainer();
+    try {
+      const store = new PresenceStore({ tableName: 'fan-out-presence', client: dynamo.newDocumentClient() });
+      const ids = await seedConnections(
+        t,
+        4,
+        () => ['room'],
+        (i) => (i === 1 ? 'gone' : 'open'),
+      );
+      for (const id of ids) await store.join('room', { connectionId: id, transport: 'native', user: id });
+
+      const result = await fanOut('room', 'hello', depsFor(t.store));
+
+      expect(result.gone).toBe(1);
+      const listed = (await store.list('room')).members.map((m) => m.connectionId).sort();
+      expect(listed).toEqual([ids[0], ids[2], ids[3]].sort());
+      expect(await store.stats('room')).toEqual({ channel: 'room', members: 3, users: 3 });
+    } finally {
+      restore();
+      resetContainer();
+    }
   });
 });
