@@ -80,6 +80,19 @@ function defaultClient(): Promise<DynamoDBDocumentClient> {
   return sharedClient.get();
 }
 
+/** lib-dynamodb, imported once (its command classes). */
+let libModule: LibDynamoDb | undefined;
+let libLoading: Promise<LibDynamoDb> | undefined;
+
+function lib(): LibDynamoDb | Promise<LibDynamoDb> {
+  if (libModule !== undefined) return libModule;
+  libLoading ??= import('@aws-sdk/lib-dynamodb').then((module) => {
+    libModule = module;
+    return module;
+  });
+  return libLoading;
+}
+
 /**
  * Calls on one DynamoDB table through lib-dynamodb: every failure becomes the table role's error (by default a
  * {@link ConnectionStoreError}) naming the operation and table. Throttling is retried by the SDK (its standard retry strategy);
@@ -100,11 +113,10 @@ export class DynamoTable {
   ): Promise<T> {
     try {
       const timeoutMs = callTimeout(undefined, this.options.callTimeoutMs ?? DEFAULT_DYNAMO_CALL_TIMEOUT_MS);
-      const [client, lib] = await Promise.all([
-        this.options.client ?? defaultClient(),
-        import('@aws-sdk/lib-dynamodb'),
-      ]);
-      return await run(client, lib, { abortSignal: AbortSignal.timeout(timeoutMs) });
+      // The common case takes no extra turn: the client given, and the module loaded already.
+      const client = this.options.client ?? (await defaultClient());
+      const module = libModule ?? (await lib());
+      return await run(client, module, { abortSignal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
       throw this.error(operation, err);
     }
