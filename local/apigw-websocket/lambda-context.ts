@@ -38,15 +38,20 @@ export interface LocalFunctionInfo {
   readonly timeoutMs?: number;
 }
 
-/** A fresh context for one invocation. */
-export function createLambdaContext(info: LocalFunctionInfo = {}): LocalLambdaContext {
+/** Completes an invocation the callback way: `callback(error, result)`, or `context.done/succeed/fail`. */
+type Completion = (error: unknown, result?: unknown) => void;
+
+/** A fresh context for one invocation; `complete` receives the callback-style completions. */
+export function createLambdaContext(info: LocalFunctionInfo = {}, complete?: Completion): LocalLambdaContext {
   const functionName = info.functionName ?? 'local-function';
   const region = info.region ?? 'us-east-1';
   const accountId = info.accountId ?? '123456789012';
   const deadline = Date.now() + (info.timeoutMs ?? 30_000);
-  const unsupported = (): void => {
-    throw new Error('callback-style completion is not supported locally; return a value or a Promise instead');
-  };
+  const finish: Completion =
+    complete ??
+    (() => {
+      throw new Error('callback-style completion needs invokeHandler(); return a value or a Promise instead');
+    });
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName,
@@ -57,18 +62,44 @@ export function createLambdaContext(info: LocalFunctionInfo = {}): LocalLambdaCo
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: `local/[$LATEST]${requestId().replace(/-/g, '')}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported,
-    fail: unsupported,
-    succeed: unsupported,
+    done: (error, result) => finish(error ?? null, result),
+    fail: (error) => finish(typeof error === 'string' ? new Error(error) : error),
+    succeed: (result) => finish(null, result),
   };
 }
 
-/** Calls `handler` with `event` and a fresh context, and awaits its result. */
+/**
+ * Calls `handler` with `event` and a fresh context, as the Lambda Node.js runtime does: an async handler's promise
+ * gives the result; a handler that declares a third parameter (or calls `context.done`, `succeed` or `fail`)
+ * completes through that callback, `callback(error, result)`, whichever comes first.
+ */
 export async function invokeHandler(
   handler: LambdaHandler,
   event: unknown,
   info?: LocalFunctionInfo,
 ): Promise<unknown> {
-  const call = handler as unknown as (event: unknown, context: LocalLambdaContext) => unknown;
-  return await call(event, createLambdaContext(info));
+  const call = handler as unknown as (event: unknown, context: LocalLambdaContext, callback: Completion) => unknown;
+  return await new Promise<unknown>((resolve, reject) => {
+    let settled = false;
+    const complete: Completion = (error, result) => {
+      if (settled) return;
+      settled = true;
+      if (error !== null && error !== undefined) reject(error instanceof Error ? error : new Error(String(error)));
+      else resolve(result);
+    };
+    try {
+      const returned = call(event, createLambdaContext(info, complete), complete);
+      const callbackStyle = (handler as (...args: never[]) => unknown).length >= 3;
+      if (returned !== undefined && typeof (returned as Promise<unknown>)?.then === 'function') {
+        (returned as Promise<unknown>).then(
+          (result) => complete(null, result),
+          (error: unknown) => complete(error ?? new Error('handler rejected')),
+        );
+      } else if (!callbackStyle) {
+        complete(null, returned);
+      }
+    } catch (error) {
+      complete(error);
+    }
+  });
 }
