@@ -9,6 +9,7 @@ import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { WebSocketContext } from '../../lambda/core/websocket-context';
 import { ConnectionTable, CustomDomain, GripApi, GripSettings, NativeWebSocketApi, TransportAlarms } from '../../lib';
+import { awaitChannel } from '../helpers/e2e-chat-scenario';
 import { describeWithPushpin, type E2eEnv, startE2eEnv } from '../helpers/e2e-env';
 import { freshWebSocketHandler, postWebSocketEvents } from '../helpers/e2e-grip-tools';
 import { E2eClient, terminateAll } from '../helpers/e2e-ws-client';
@@ -51,12 +52,14 @@ describeWithPushpin('bad input to the chat, through Pushpin', () => {
   it("oversized messages get a clear error and reach nobody; past Pushpin's limit it drops the client", async () => {
     const sender = await connect('sender');
     const listener = await connect('listener');
-    // Both subscriptions are live once each client got its own message back.
-    listener.send('listener ready');
-    await listener.expect('anonymous: listener ready');
-    sender.send('sender ready');
-    await sender.skipUntil('anonymous: sender ready');
-    await listener.expect('anonymous: sender ready');
+    // Both subscriptions are live once a probe from each reached both (Pushpin subscribes a connection a moment
+    // after its opening answer: a probe sent before that is not delivered, so probes are sent until one is).
+    await awaitChannel(listener, 'anonymous', [listener, sender]);
+    await awaitChannel(sender, 'anonymous', [listener, sender]);
+    // Whatever probe is still on its way arrives before this mark, which both skip to.
+    sender.send('mark');
+    await sender.skipUntil('anonymous: mark');
+    await listener.skipUntil('anonymous: mark');
 
     sender.send('x'.repeat(32 * 1024 + 1));
     await sender.expect('error: message too large (32769 bytes, the limit is 32768)');
