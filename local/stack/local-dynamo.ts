@@ -35,12 +35,25 @@ export interface LocalDynamoOptions {
 /** Starts an empty in-memory DynamoDB; resolves once it listens. */
 export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // dynalite closes its store when the server closes: requests still running then fail inside dynalite, outside any
+  // caller (an uncaught error). Stopping therefore lets the running requests finish first (for at most 2 s).
+  let running = 0;
+  server.on('request', (_req, res) => {
+    running += 1;
+    res.on('close', () => {
+      running -= 1;
+    });
+  });
   const host = options.host ?? '127.0.0.1';
   const port = await listen(server, options.port ?? 0, host);
+  const settle = async () => {
+    const until = Date.now() + 2000;
+    while (running > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+  };
   return {
     endpoint: `http://${host}:${port}`,
     port,
-    stop: () => stopServer(server),
+    stop: () => stopServer(server, settle),
   };
 }
 
