@@ -56,8 +56,8 @@ export interface ChannelLogOptions {
 
 /** A page of a channel's log. */
 export interface LogPage {
-  /** The log's epoch; undefined when the channel has no message. */
-  readonly epoch?: string;
+  /** The log's head when the page was read: its epoch and newest offset (offset 0, epoch '' when empty). */
+  readonly head: ChannelPosition;
   readonly messages: readonly LoggedMessage[];
   /** The offset to continue from (as `after`, or `before` when reading newest first); null at the end. */
   readonly next: number | null;
@@ -258,12 +258,16 @@ export class ChannelLog {
 
   /** One page of the channel's retained messages, oldest first unless `newestFirst`. */
   async read(channel: string, options: ReadOptions): Promise<LogPage> {
-    const head = await this.head(channel);
-    if (head.offset === 0) return { messages: [], next: null };
+    return this.readAt(channel, await this.head(channel), options);
+  }
+
+  /** One page of the log whose head is `head` (read once by the caller, however many pages it reads). */
+  private async readAt(channel: string, head: ChannelPosition, options: ReadOptions): Promise<LogPage> {
+    if (head.offset === 0) return { head, messages: [], next: null };
     const oldest = Math.max(1, head.offset - this.maxCount + 1);
     const low = Math.max(oldest, (options.after ?? 0) + 1);
     const high = Math.min(head.offset, (options.before ?? Number.POSITIVE_INFINITY) - 1);
-    if (low > high || options.limit < 1) return { epoch: head.epoch, messages: [], next: null };
+    if (low > high || options.limit < 1) return { head, messages: [], next: null };
     const messages: LoggedMessage[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -300,7 +304,7 @@ export class ChannelLog {
     messages.length = Math.min(messages.length, options.limit);
     const last = messages.at(-1)?.offset;
     const more = last !== undefined && (options.newestFirst ? last > low : last < high);
-    return { epoch: head.epoch, messages, next: more ? (last as number) : null };
+    return { head, messages, next: more ? (last as number) : null };
   }
 
   /**
@@ -326,16 +330,15 @@ export class ChannelLog {
     const oldest = Math.max(1, head.offset - this.maxCount + 1);
     if (!fromStart && position.offset + 1 < oldest) return notRecovered;
     const messages: LoggedMessage[] = [];
-    let after = fromStart
-      ? ((await this.read(channel, { limit: 1 })).messages[0]?.offset ?? head.offset + 1) - 1
-      : position.offset;
-    while (after < head.offset && messages.length < limit) {
-      const page = await this.read(channel, {
-        after,
-        before: head.offset + 1,
+    // From the start: wherever the current epoch's retained messages begin (the first page says).
+    let after: number | undefined = fromStart ? undefined : position.offset;
+    while ((after ?? 0) < head.offset && messages.length < limit) {
+      const page = await this.readAt(channel, head, {
+        after: after ?? 0,
         limit: Math.min(1000, limit - messages.length),
       });
-      if (page.messages.length === 0 || page.messages[0].offset !== after + 1) break;
+      if (page.messages.length === 0) break;
+      after ??= page.messages[0].offset - 1;
       // An expired message in the range is a gap the reader cannot fill: keep what comes before it.
       for (const m of page.messages) {
         if (m.offset !== after + 1) break;

@@ -173,10 +173,8 @@ async function answer(
         await replay(ws, log, channel, command.position, 'subscribed', options);
       } else if (command.recent !== undefined && command.recent > 0) {
         const page = await log.read(channel, { newestFirst: true, limit: command.recent });
-        const messages = [...page.messages].reverse();
-        sendMessages(ws, messages, options);
-        const head = await log.head(channel);
-        ws.send(positionFrame('subscribed', channel, true, head));
+        sendMessages(ws, [...page.messages].reverse(), options);
+        ws.send(positionFrame('subscribed', channel, true, page.head));
       } else {
         ws.send(positionFrame('subscribed', channel, true, await log.head(channel)));
       }

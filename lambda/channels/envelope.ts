@@ -29,7 +29,7 @@
  * - `{"fg":1,"type":"error","code":"invalid-position","message":"…","op":"subscribe","channel":"room"}`.
  */
 import { CHANNEL_NAME_RULE, isValidChannel } from '../core/channel-name';
-import type { ChannelPosition, LoggedMessage } from './channel-log';
+import type { ChannelPosition, LoggedMessage, LogPage } from './channel-log';
 
 /** The version of the wire format, the value of every frame's `fg` member. */
 export const PROTOCOL_VERSION = 1;
@@ -258,17 +258,13 @@ export function positionFrame(
 }
 
 /** A `history` frame. */
-export function historyFrame(
-  channel: string,
-  page: { readonly epoch?: string; readonly messages: readonly LoggedMessage[]; readonly next: number | null },
-  id?: string,
-): string {
+export function historyFrame(channel: string, page: Pick<LogPage, 'head' | 'messages' | 'next'>, id?: string): string {
   return JSON.stringify({
     fg: PROTOCOL_VERSION,
     type: 'history',
     ...(id !== undefined ? { id } : {}),
     channel,
-    epoch: page.epoch ?? '',
+    epoch: page.head.epoch,
     messages: page.messages.map((m) => ({ offset: m.offset, ...dataOf(m.data), publishedAt: m.publishedAt })),
     next: page.next,
   });

@@ -66,5 +66,5 @@ export async function history(channel: string, options: HistoryOptions = {}): Pr
     limit,
     newestFirst: options.since === undefined,
   });
-  return { channel, epoch: page.epoch ?? '', messages: page.messages, next: page.next };
+  return { channel, epoch: page.head.epoch, messages: page.messages, next: page.next };
 }
