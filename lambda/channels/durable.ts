@@ -21,5 +21,5 @@ export function channelLog(): ChannelLog {
  * channel when FAAS_GRIP_CHANNEL_LOG_TABLE is set and the patterns are not).
  */
 export function isDurableChannel(channel: string): boolean {
-  return runtimeSettings().durableChannels.some((pattern) => pattern.test(channel));
+  return runtimeSettings().isDurable(channel);
 }

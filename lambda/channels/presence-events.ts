@@ -9,6 +9,7 @@
  * leaves within `timeout + max(heartbeat interval, timeout / 3)` of its last heartbeat while anyone else in the
  * channel is alive, and at the next join otherwise. The item's TTL (four timeouts) is the backstop of the item.
  */
+import { containerScoped } from '../core/container';
 import { logger } from '../core/logger';
 import { publish } from '../core/publish';
 import { runtimeSettings } from '../core/settings';
@@ -77,8 +78,9 @@ export async function joinPresence(
 /** Sweeps the channel unless this container did within the last timeout / 3. */
 async function sweepSometimes(store: PresenceStore, channel: string): Promise<void> {
   const now = Date.now();
-  if (now - (lastSweep.get(channel) ?? 0) < (store.timeoutSeconds * 1000) / 3) return;
-  lastSweep.set(channel, now);
+  const swept = lastSweep.get();
+  if (now - (swept.get(channel) ?? 0) < (store.timeoutSeconds * 1000) / 3) return;
+  swept.set(channel, now);
   for (const left of await store.sweep(channel)) announce('leave', channel, left);
 }
 
@@ -120,7 +122,8 @@ export async function presenceHeartbeat(ws: WebSocketContext<unknown>): Promise<
   for (const channel of channels) await sweepSometimes(store, channel);
 }
 
-const lastSweep = new Map<string, number>();
+/** When this container last swept each channel. */
+const lastSweep = containerScoped(() => new Map<string, number>());
 
 /**
  * Publishes a join or leave frame to the channel's protocol subscribers when the channel's events are on
@@ -131,7 +134,7 @@ function announce(
   channel: string,
   member: Omit<PresenceMember, 'channel' | 'joinedAt' | 'seenAt'>,
 ) {
-  if (!runtimeSettings().presenceEventChannels.some((pattern) => pattern.test(channel))) return;
+  if (!runtimeSettings().announcesPresence(channel)) return;
   publish(envelopeChannel(channel), new WebSocketMessageFormat(presenceEventFrame(type, channel, member)), {
     durable: false,
   }).catch((error: unknown) => logger.warn('presence event not delivered', { channel, type, error }));

@@ -151,7 +151,7 @@ export async function withPublishTracking<T>(fn: () => Promise<T>, nativeDeps?: 
 
 /** True when the publish goes through the channel's log. */
 function isDurable(channel: string, options: PublishOptions): boolean {
-  return options.durable ?? runtimeSettings().durableChannels.some((pattern) => pattern.test(channel));
+  return options.durable ?? runtimeSettings().isDurable(channel);
 }
 
 /** What the log keeps of a publish: the ws-message format's text or bytes; undefined when it has none. */

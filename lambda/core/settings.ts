@@ -127,12 +127,18 @@ export class RuntimeSettings {
    */
   get durableChannels(): readonly RegExp[] {
     return this.once('durableChannels', () =>
-      (this.text(Env.DURABLE_CHANNELS) ?? (this.channelLogTable ? '*' : ''))
-        .split(',')
-        .map((pattern) => pattern.trim())
-        .filter(Boolean)
-        .map(patternOf),
+      patterns(this.text(Env.DURABLE_CHANNELS) ?? (this.channelLogTable ? '*' : '')),
     );
+  }
+
+  /** True when publishes to `channel` are durable by default (it matches {@link durableChannels}). */
+  isDurable(channel: string): boolean {
+    return this.durableChannels.some((pattern) => pattern.test(channel));
+  }
+
+  /** True when joins and leaves of `channel` are announced (it matches {@link presenceEventChannels}). */
+  announcesPresence(channel: string): boolean {
+    return this.presenceEventChannels.some((pattern) => pattern.test(channel));
   }
 
   /** FAAS_GRIP_HISTORY_MAX_AGE, seconds. @throws GripConfigError for a value that is not a whole number >= 1. */
