@@ -123,12 +123,17 @@ export interface DurableStreamOptions {
   readonly channel: string;
   /** The GRIP prefix to put before the held channel. @default '' */
   readonly prefix?: string;
-  /** The client's position: from `Last-Event-ID`, or the proxy's `Grip-Last` on a next-link request. */
-  readonly position?: ChannelPosition;
-  /** The URL of this handler for the channel (path and query), the next link. */
-  readonly selfUri: string;
-  /** True when the proxy requests the next link (the body is appended to the open stream). @default false */
-  readonly continuation?: boolean;
+  /**
+   * The verified request: where it resumes from (`Last-Event-ID`, or the proxy's next-link request) and the URL the
+   * next link points back to.
+   */
+  readonly request: {
+    readonly path: string;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly query: Readonly<Record<string, string>>;
+  };
+  /** Seconds of silence before a keep-alive comment. @default 20 */
+  readonly keepAliveSeconds?: number;
   /** Seconds between next-link requests on a quiet stream. @default 120 */
   readonly linkTimeout?: number;
   /** @default - the container's log */
@@ -136,21 +141,23 @@ export interface DurableStreamOptions {
 }
 
 /**
- * A Server-Sent Events hold on a durable channel: what came after `position` first (or, for a new stream, nothing:
- * live from the head), then live events, with gap recovery by the proxy through the next link.
+ * A Server-Sent Events hold on a durable channel: what came after the request's position first (or, for a new
+ * stream, nothing: live from the head), then live events, with gap recovery by the proxy through the next link.
+ * @throws InvalidValueError for a `Last-Event-ID` or next link that is not a position.
  */
 export async function durableEventStream(options: DurableStreamOptions): Promise<HoldResult> {
   const log = options.log ?? channelLog();
-  const { channel } = options;
-  let body = options.continuation ? '' : ': stream opened\n\n';
+  const { channel, request } = options;
+  const { position, continuation } = streamResumption(request);
+  let body = continuation ? '' : ': stream opened\n\n';
   let last: ChannelPosition;
-  if (options.position === undefined) {
+  if (position === undefined) {
     last = await log.head(channel);
   } else {
-    const resumed = await log.resume(channel, options.position, MAX_HOLD_REPLAY);
+    const resumed = await log.resume(channel, position, MAX_HOLD_REPLAY);
     if (resumed.recovered) {
       for (const m of resumed.messages) body += messageEvent(m);
-      last = resumed.messages.at(-1) ?? options.position;
+      last = resumed.messages.at(-1) ?? position;
     } else {
       last = resumed.head;
       body += formatServerSentEvent({
@@ -165,8 +172,8 @@ export async function durableEventStream(options: DurableStreamOptions): Promise
     // prev-id always (0 on an empty channel): the proxy tracks the last id only on a channel held with one.
     channels: [{ name: held, prevId: String(last.offset) }],
     body,
-    keepAlive: { content: ':\n\n', timeout: 20 },
-    nextLink: { uri: withPosition(options.selfUri, last), timeout: options.linkTimeout ?? 120 },
+    keepAlive: { content: ':\n\n', timeout: options.keepAliveSeconds ?? 20 },
+    nextLink: { uri: nextLinkUri(request, last), timeout: options.linkTimeout ?? 120 },
   });
 }
 
@@ -205,10 +212,8 @@ export async function durableLongPoll(options: DurableLongPollOptions): Promise<
   });
 }
 
-/** The next link with the stream's position, so the proxy's request (and its `Grip-Last`) reads as one. */
-function withPosition(uri: string, position: ChannelPosition): string {
-  const url = new URL(uri, 'http://self');
-  url.searchParams.set('epoch', position.epoch);
-  url.searchParams.set('after', String(position.offset));
-  return `${url.pathname}${url.search}`;
+/** This request's URL with the stream's position as `epoch` and `after` (replacing any the request had). */
+function nextLinkUri(request: DurableStreamOptions['request'], position: ChannelPosition): string {
+  const query = new URLSearchParams({ ...request.query, epoch: position.epoch, after: String(position.offset) });
+  return `${request.path}?${query}`;
 }

@@ -11,7 +11,7 @@
 
 import { httpHoldHandler } from '../aws/http-hold-handler';
 import { isDurableChannel } from '../channels/durable';
-import { durableEventStream, streamResumption } from '../channels/durable-holds';
+import { durableEventStream } from '../channels/durable-holds';
 import { runtimeSettings } from '../core/settings';
 import { holdEventStream, holdStream } from '../grip/hold';
 
@@ -23,12 +23,7 @@ export const handler = httpHoldHandler('stream', ({ request, channel, name, pref
   const nextLink = request.headers['grip-last'] !== undefined || request.query.epoch !== undefined;
   if ((request.headers.accept ?? '').includes('text/event-stream') || nextLink) {
     if (runtimeSettings().channelLogTable && isDurableChannel(name)) {
-      const { position, continuation } = streamResumption(request);
-      const query = new URLSearchParams({ ...request.query });
-      query.delete('epoch');
-      query.delete('after');
-      const selfUri = `${request.path}${query.size > 0 ? `?${query}` : ''}`;
-      return durableEventStream({ channel: name, prefix, position, continuation, selfUri });
+      return durableEventStream({ channel: name, prefix, request, keepAliveSeconds: SSE_KEEP_ALIVE_SECONDS });
     }
     return holdEventStream({
       channels: [channel],
