@@ -1,11 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ChannelLogSchema, Env } from '../lambda/contract';
 import { claimEnvironment } from './private/environment';
-import { checkNumber } from './private/validate';
+import { defineKeyedTable, grantTableCalls } from './private/keyed-table';
+import { checkChannelPatterns, checkNumber } from './private/validate';
 
 /** Properties of a {@link ChannelLogTable}. */
 export interface ChannelLogTableProps {
@@ -88,35 +89,19 @@ export class ChannelLogTable extends Construct {
     this.maxCount = props.maxCount ?? 1000;
     checkNumber('maxCount', this.maxCount, { min: 1, max: 1_000_000, whole: true });
     this.durableChannels = props.durableChannels ?? ['*'];
-    for (const pattern of this.durableChannels) {
-      if (pattern.trim() === '' || pattern.includes(',')) {
-        throw new Error(
-          `durableChannels pattern ${JSON.stringify(pattern)} is not valid: use a non-empty name with * and no comma`,
-        );
-      }
-    }
+    checkChannelPatterns('durableChannels', this.durableChannels);
     this.table = props.table ?? this.defineTable(props.removalPolicy ?? RemovalPolicy.RETAIN);
     this.tableName = this.table.tableName;
   }
 
   /** Lets `grantee` append to the log and read it: PutItem, Query, and the registry's UpdateItem and GetItem. */
   public grantAppend(grantee: iam.IGrantable): iam.Grant {
-    this.table.encryptionKey?.grantEncryptDecrypt(grantee);
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ChannelLogTable.APPEND_ACTIONS,
-      resourceArns: [this.table.tableArn],
-    });
+    return grantTableCalls(this.table, grantee, ChannelLogTable.APPEND_ACTIONS);
   }
 
   /** Lets `grantee` read the log (history, resume, the channel list): Query and GetItem, nothing more. */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
-    this.table.encryptionKey?.grantDecrypt(grantee);
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ChannelLogTable.READ_ACTIONS,
-      resourceArns: [this.table.tableArn],
-    });
+    return grantTableCalls(this.table, grantee, ChannelLogTable.READ_ACTIONS, undefined, true);
   }
 
   /**
@@ -134,12 +119,11 @@ export class ChannelLogTable extends Construct {
   }
 
   private defineTable(removalPolicy: RemovalPolicy): dynamodb.TableV2 {
-    return new dynamodb.TableV2(this, 'Resource', {
-      partitionKey: { name: ChannelLogSchema.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: ChannelLogSchema.sortKey, type: dynamodb.AttributeType.NUMBER },
-      timeToLiveAttribute: ChannelLogSchema.ttlAttribute,
-      billing: dynamodb.Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    return defineKeyedTable(this, {
+      partitionKey: ChannelLogSchema.partitionKey,
+      sortKey: ChannelLogSchema.sortKey,
+      sortKeyType: dynamodb.AttributeType.NUMBER,
+      ttlAttribute: ChannelLogSchema.ttlAttribute,
       removalPolicy,
     });
   }

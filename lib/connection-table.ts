@@ -1,8 +1,9 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ConnectionTableSchema } from '../lambda/contract';
+import { defineKeyedTable, grantTableCalls } from './private/keyed-table';
 
 /** Properties of a {@link ConnectionTable}. */
 export interface ConnectionTableProps {
@@ -64,36 +65,21 @@ export class ConnectionTable extends Construct {
    * table and the query on its reverse index, nothing more (no `Scan`, no `DeleteItem`, no table management).
    */
   public grantReadWriteConnections(grantee: iam.IGrantable): iam.Grant {
-    const onTable = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ConnectionTable.TABLE_ACTIONS,
-      resourceArns: [this.table.tableArn],
-    });
-    const onIndex = iam.Grant.addToPrincipal({
-      grantee,
+    return grantTableCalls(this.table, grantee, ConnectionTable.TABLE_ACTIONS, {
+      name: ConnectionTableSchema.reverseIndexName,
       actions: ConnectionTable.INDEX_ACTIONS,
-      resourceArns: [`${this.table.tableArn}/index/${ConnectionTableSchema.reverseIndexName}`],
     });
-    this.table.encryptionKey?.grantEncryptDecrypt(grantee);
-    return onTable.combine(onIndex);
   }
 
   private defineTable(removalPolicy: RemovalPolicy): dynamodb.TableV2 {
-    const key = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
-    return new dynamodb.TableV2(this, 'Resource', {
-      partitionKey: key(ConnectionTableSchema.partitionKey),
-      sortKey: key(ConnectionTableSchema.sortKey),
-      globalSecondaryIndexes: [
-        {
-          indexName: ConnectionTableSchema.reverseIndexName,
-          partitionKey: key(ConnectionTableSchema.sortKey),
-          sortKey: key(ConnectionTableSchema.partitionKey),
-          projectionType: dynamodb.ProjectionType[ConnectionTableSchema.reverseIndexProjection],
-        },
-      ],
-      timeToLiveAttribute: ConnectionTableSchema.ttlAttribute,
-      billing: dynamodb.Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    return defineKeyedTable(this, {
+      partitionKey: ConnectionTableSchema.partitionKey,
+      sortKey: ConnectionTableSchema.sortKey,
+      ttlAttribute: ConnectionTableSchema.ttlAttribute,
+      reverseIndex: {
+        name: ConnectionTableSchema.reverseIndexName,
+        projection: dynamodb.ProjectionType[ConnectionTableSchema.reverseIndexProjection],
+      },
       removalPolicy,
     });
   }

@@ -1,11 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { Env, PresenceSchema } from '../lambda/contract';
 import { claimEnvironment } from './private/environment';
-import { checkNumber } from './private/validate';
+import { defineKeyedTable, grantTableCalls } from './private/keyed-table';
+import { checkChannelPatterns, checkNumber } from './private/validate';
 
 /** Properties of a {@link PresenceTable}. */
 export interface PresenceTableProps {
@@ -77,31 +78,17 @@ export class PresenceTable extends Construct {
     this.timeout = props.timeout ?? Duration.seconds(45);
     checkNumber('timeout', this.timeout.toSeconds(), { min: 5, max: 3600, whole: true, unit: 'seconds' });
     this.events = props.events ?? ['*'];
-    for (const pattern of this.events) {
-      if (pattern.trim() === '' || pattern.includes(',')) {
-        throw new Error(
-          `events pattern ${JSON.stringify(pattern)} is not valid: use a non-empty name with * and no comma`,
-        );
-      }
-    }
+    checkChannelPatterns('events', this.events);
     this.table = props.table ?? this.defineTable(props.removalPolicy ?? RemovalPolicy.DESTROY);
     this.tableName = this.table.tableName;
   }
 
   /** Lets `grantee` join, leave, refresh and read members: the item calls above and the index Query, nothing more. */
   public grantReadWriteMembers(grantee: iam.IGrantable): iam.Grant {
-    this.table.encryptionKey?.grantEncryptDecrypt(grantee);
-    const onTable = iam.Grant.addToPrincipal({
-      grantee,
-      actions: PresenceTable.TABLE_ACTIONS,
-      resourceArns: [this.table.tableArn],
-    });
-    const onIndex = iam.Grant.addToPrincipal({
-      grantee,
+    return grantTableCalls(this.table, grantee, PresenceTable.TABLE_ACTIONS, {
+      name: PresenceSchema.connectionIndexName,
       actions: PresenceTable.INDEX_ACTIONS,
-      resourceArns: [`${this.table.tableArn}/index/${PresenceSchema.connectionIndexName}`],
     });
-    return onTable.combine(onIndex);
   }
 
   /** Sets the table, timeout and announced channels on `fn` and grants it {@link grantReadWriteMembers}. */
@@ -115,21 +102,11 @@ export class PresenceTable extends Construct {
   }
 
   private defineTable(removalPolicy: RemovalPolicy): dynamodb.TableV2 {
-    const key = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
-    return new dynamodb.TableV2(this, 'Resource', {
-      partitionKey: key(PresenceSchema.partitionKey),
-      sortKey: key(PresenceSchema.sortKey),
-      globalSecondaryIndexes: [
-        {
-          indexName: PresenceSchema.connectionIndexName,
-          partitionKey: key(PresenceSchema.sortKey),
-          sortKey: key(PresenceSchema.partitionKey),
-          projectionType: dynamodb.ProjectionType.KEYS_ONLY,
-        },
-      ],
-      timeToLiveAttribute: PresenceSchema.ttlAttribute,
-      billing: dynamodb.Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    return defineKeyedTable(this, {
+      partitionKey: PresenceSchema.partitionKey,
+      sortKey: PresenceSchema.sortKey,
+      ttlAttribute: PresenceSchema.ttlAttribute,
+      reverseIndex: { name: PresenceSchema.connectionIndexName, projection: dynamodb.ProjectionType.KEYS_ONLY },
       removalPolicy,
     });
   }

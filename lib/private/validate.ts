@@ -85,3 +85,10 @@ function show(value: string): string {
     ? JSON.stringify(value)
     : `${JSON.stringify(value.slice(0, 40))}… (${value.length} characters)`;
 }
+
+/** Checks channel-name patterns (a setting of the runtime, joined with commas): each non-blank, without a comma. */
+export function checkChannelPatterns(prop: string, patterns: readonly string[]): void {
+  for (const pattern of patterns) {
+    checkString(`${prop} pattern`, pattern, /^(?=.*\S)[^,]+$/, 'use a non-empty name with * and no comma');
+  }
+}
