@@ -10,13 +10,11 @@
 'use strict';
 
 const http = require('node:http');
-const path = require('node:path');
 const zlib = require('node:zlib');
 const esbuild = require('esbuild');
-const { median, nowMs, fmt, ratio, kb } = require('./lib/stats');
+const { startBenchDynamo, dist } = require('./lib/local-dynamo');
+const { median, timed, fmt, ratio, kb } = require('./lib/stats');
 
-const ROOT = path.join(__dirname, '..');
-const dist = (p) => path.join(ROOT, 'dist', p);
 const MAX_CLIENT_GZIP_BYTES = 8 * 1024;
 
 /** A control API that answers every publish with 200 at once. */
@@ -29,39 +27,17 @@ async function startControlApi() {
   return { url: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((r) => server.close(r)) };
 }
 
-async function timed(fn) {
-  const start = nowMs();
-  await fn();
-  return nowMs() - start;
-}
-
 async function run(ctx) {
   const reps = ctx.args.reps ?? (ctx.quick ? 150 : 600);
-  const { startLocalDynamo, createChannelLogTable } = require(dist('local/stack/local-dynamo.js'));
-  const dynamo = await startLocalDynamo();
   const control = await startControlApi();
-  const table = await createChannelLogTable(dynamo.endpoint, 'bench-log');
-  Object.assign(process.env, {
-    GRIP_URL: control.url,
-    FAAS_GRIP_CHANNEL_LOG_TABLE: table,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  });
+  const dynamo = await startBenchDynamo({ GRIP_URL: control.url });
+  const table = await dynamo.localDynamo.createChannelLogTable(dynamo.endpoint, 'bench-log');
+  process.env.FAAS_GRIP_CHANNEL_LOG_TABLE = table;
   const { publish } = require(dist('lambda/core/publish.js'));
   const { WebSocketMessageFormat } = require(dist('lambda/grip/formats.js'));
   const { ChannelLog } = require(dist('lambda/channels/channel-log.js'));
-  const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
-  const { DynamoDBDocumentClient, PutCommand, QueryCommand } = require('@aws-sdk/lib-dynamodb');
-  const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
+  const { PutCommand, QueryCommand } = require('@aws-sdk/lib-dynamodb');
+  const { client } = dynamo;
   try {
     // Publish: the three interleaved, so drift in the machine's speed touches each alike.
     const message = 'x'.repeat(200);
@@ -203,7 +179,6 @@ async function run(ctx) {
       ],
     };
   } finally {
-    client.destroy();
     await control.stop();
     await dynamo.stop();
   }

@@ -5,47 +5,19 @@
  */
 'use strict';
 
-const path = require('node:path');
-const { median, nowMs, fmt, ratio } = require('./lib/stats');
+const { startBenchDynamo, dist } = require('./lib/local-dynamo');
+const { median, timed, fmt, ratio } = require('./lib/stats');
 
-const ROOT = path.join(__dirname, '..');
-const dist = (p) => path.join(ROOT, 'dist', p);
 const MEMBERS = 10_000;
-
-async function timed(fn) {
-  const start = nowMs();
-  await fn();
-  return nowMs() - start;
-}
 
 async function run(ctx) {
   const reps = ctx.args.reps ?? (ctx.quick ? 100 : 400);
-  const { startLocalDynamo, createPresenceTable } = require(dist('local/stack/local-dynamo.js'));
-  const dynamo = await startLocalDynamo();
-  const table = await createPresenceTable(dynamo.endpoint, 'bench-presence');
-  Object.assign(process.env, {
-    FAAS_GRIP_PRESENCE_TABLE: table,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-  });
+  const dynamo = await startBenchDynamo();
+  const table = await dynamo.localDynamo.createPresenceTable(dynamo.endpoint, 'bench-presence');
+  process.env.FAAS_GRIP_PRESENCE_TABLE = table;
   const { presence, presenceStats } = require(dist('lambda/channels/presence.js'));
-  const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
-  const {
-    BatchWriteCommand,
-    DynamoDBDocumentClient,
-    GetCommand,
-    PutCommand,
-    QueryCommand,
-  } = require('@aws-sdk/lib-dynamodb');
-  const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
+  const { BatchWriteCommand, GetCommand, PutCommand, QueryCommand } = require('@aws-sdk/lib-dynamodb');
+  const { client } = dynamo;
   try {
     // A 10,000-member channel, written directly (the reads do not depend on how the items got there).
     const now = Date.now();
@@ -129,7 +101,6 @@ async function run(ctx) {
       notes: ['Counts are kept in one counter item per channel, so reading them never lists the members.'],
     };
   } finally {
-    client.destroy();
     await dynamo.stop();
   }
 }

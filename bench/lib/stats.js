@@ -69,9 +69,16 @@ function kb(bytes) {
   return `${(bytes / 1000).toFixed(1)} KB`;
 }
 
+/** Milliseconds `fn` (sync or async) took. */
+async function timed(fn) {
+  const start = nowMs();
+  await fn();
+  return nowMs() - start;
+}
+
 /** Resolves after `ms` milliseconds. */
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-module.exports = { median, percentileSorted, range, nowMs, timeLoop, fmt, ratio, kb, sleep };
+module.exports = { median, percentileSorted, range, nowMs, timed, timeLoop, fmt, ratio, kb, sleep };

@@ -75,16 +75,7 @@ export function createConnectionTable(target: string | DynamoDBClient, tableName
   return createTable(target, {
     TableName: tableName,
     ...keySchema(partitionKey, sortKey, 'S'),
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: reverseIndexName,
-        KeySchema: [
-          { AttributeName: sortKey, KeyType: 'HASH' },
-          { AttributeName: partitionKey, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: reverseIndexProjection },
-      },
-    ],
+    GlobalSecondaryIndexes: [reverseIndex(reverseIndexName, partitionKey, sortKey, reverseIndexProjection)],
   });
 }
 
@@ -108,17 +99,20 @@ export function createPresenceTable(target: string | DynamoDBClient, tableName: 
   return createTable(target, {
     TableName: tableName,
     ...keySchema(partitionKey, sortKey, 'S'),
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: connectionIndexName,
-        KeySchema: [
-          { AttributeName: sortKey, KeyType: 'HASH' },
-          { AttributeName: partitionKey, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
-    ],
+    GlobalSecondaryIndexes: [reverseIndex(connectionIndexName, partitionKey, sortKey, 'KEYS_ONLY')],
   });
+}
+
+/** An index keyed the other way round: the sort key, then the partition key. */
+function reverseIndex(name: string, partitionKey: string, sortKey: string, projection: 'KEYS_ONLY' | 'ALL') {
+  return {
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: sortKey, KeyType: 'HASH' as const },
+      { AttributeName: partitionKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: projection },
+  };
 }
 
 /** A string partition key and a sort key of `sortType`. */
