@@ -58,6 +58,28 @@ export const Env = {
   PRESENCE_TIMEOUT: 'FAAS_GRIP_PRESENCE_TIMEOUT',
   /** Channel-name patterns whose joins and leaves are announced (`*` any run of characters); default `*`. */
   PRESENCE_EVENTS: 'FAAS_GRIP_PRESENCE_EVENTS',
+  /** The OIDC issuer whose tokens connections must present (turns verified identity on); `iss` must equal it. */
+  AUTH_ISSUER: 'FAAS_GRIP_AUTH_ISSUER',
+  /** The issuer's JWKS URL; default `<issuer>/.well-known/jwks.json` (Cognito's). */
+  AUTH_JWKS_URI: 'FAAS_GRIP_AUTH_JWKS_URI',
+  /** Comma-separated audiences: a token's `aud`, or its `client_id` when it has no `aud` (Cognito access tokens). */
+  AUTH_AUDIENCE: 'FAAS_GRIP_AUTH_AUDIENCE',
+  /** `id` or `access`: the `token_use` a Cognito token must carry. Default: not checked. */
+  AUTH_TOKEN_USE: 'FAAS_GRIP_AUTH_TOKEN_USE',
+  /** Where tokens are read, in order: `protocol`, `header`, `query:<name>`, `cookie:<name>` (comma-separated). */
+  AUTH_TOKEN_FROM: 'FAAS_GRIP_AUTH_TOKEN_FROM',
+  /** Origins allowed to connect with a cookie token (comma-separated); required with a `cookie:` source. */
+  AUTH_ORIGINS: 'FAAS_GRIP_AUTH_ORIGINS',
+  /** Claims kept in `ws.user.claims` (comma-separated); default name, preferred_username, email, groups. */
+  AUTH_CLAIMS: 'FAAS_GRIP_AUTH_CLAIMS',
+  /** Seconds of clock difference tolerated on `exp` and `nbf`, at most 300; default 30. */
+  AUTH_CLOCK_SKEW: 'FAAS_GRIP_AUTH_CLOCK_SKEW',
+  /** `close` (default): an expired connection is closed with 4401; `keep`: the identity lasts the connection. */
+  AUTH_EXPIRY: 'FAAS_GRIP_AUTH_EXPIRY',
+  /** Channels private to listed users, as JSON: `{"<channel pattern>": ["<sub>", ...]}`. */
+  PRIVATE_CHANNELS: 'FAAS_GRIP_PRIVATE_CHANNELS',
+  /** Channel-name prefix of per-user channels (`<prefix><sub>` only for that user); default `user:`. */
+  USER_CHANNEL_PREFIX: 'FAAS_GRIP_USER_CHANNEL_PREFIX',
 } as const;
 
 /**
@@ -140,6 +162,10 @@ export const MetricName = {
   RATE_LIMITED: 'RateLimited',
   /** Messages handed back to the proxy (Content-Bytes-Accepted) or refused (1013) at the invocation's deadline. */
   MESSAGES_DEFERRED: 'MessagesDeferred',
+  /** Connections refused at the handshake for a missing or invalid token, or closed (4401) for an expired one. */
+  AUTH_REJECTED: 'AuthRejected',
+  /** Subscribes, publishes and history reads refused by the channel rules. */
+  CHANNEL_FORBIDDEN: 'ChannelForbidden',
 } as const;
 
 /** Pre-built handler bundles shipped in the package under `assets/<name>/index.js`. */

@@ -2,7 +2,8 @@
 /**
  * Builds the ES module form of the runtime's public entries (and of the client, `faas-grip-cdk/client`, into
  * dist/esm/client/index.mjs), `faas-grip-cdk/runtime` and
- * `faas-grip-cdk/runtime/native` and `faas-grip-cdk/runtime/channels`, into dist/esm/runtime/ (`index.mjs`, `native.mjs`, `channels.mjs` and the chunks they share), so a
+ * `faas-grip-cdk/runtime/native`, `faas-grip-cdk/runtime/channels` and `faas-grip-cdk/runtime/auth`, into
+ * dist/esm/runtime/ (`index.mjs`, `native.mjs`, `channels.mjs`, `auth.mjs` and the chunks they share), so a
  * user's bundler keeps only what the handler uses (the CommonJS form in dist/lambda/ cannot be tree-shaken). The two
  * entries share their modules' state through the chunks. Dependencies stay external; the types are dist/lambda's.
  *
@@ -20,6 +21,7 @@ async function main() {
       index: path.join(root, 'lambda', 'index.ts'),
       native: path.join(root, 'lambda', 'native-api.ts'),
       channels: path.join(root, 'lambda', 'channels-api.ts'),
+      auth: path.join(root, 'lambda', 'auth-api.ts'),
     },
     outdir: path.join(root, 'dist', 'esm', 'runtime'),
     outExtension: { '.js': '.mjs' },

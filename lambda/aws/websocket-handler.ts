@@ -4,7 +4,9 @@
  * WebSocket API, and failures are mapped to answers in one place.
  */
 import { MetricName, WEBSOCKET_EVENTS_CONTENT_TYPE } from '../contract';
+import { authenticate } from '../core/authentication';
 import { withInvocationDeadline } from '../core/deadline';
+import type { Handshake } from '../core/identity';
 import { logger } from '../core/logger';
 import { countMetric, flushMetrics } from '../core/metrics';
 import { withPublishTracking } from '../core/publish';
@@ -112,6 +114,8 @@ async function handleGrip<E>(fn: WebSocketHandlerFunction<E>, event: E, deps: Na
   const { ws } = opening;
   countInbound(ws);
   try {
+    const input = { handshake: read.request, signed: read.config.verify.enabled };
+    if (!(await authenticate(ws, input))) return ws.toResponse();
     return await withPublishTracking(async () => {
       await fn(ws, event);
       return ws.toResponse();
@@ -163,6 +167,7 @@ async function handleNative<E>(fn: WebSocketHandlerFunction<E>, event: E, deps: 
   }
   countInbound(ws);
   try {
+    if (!(await authenticate(ws, { handshake: nativeHandshake(event) }))) return await ws.finish();
     return await withPublishTracking(async () => {
       await fn(ws, event);
       return ws.finish();
@@ -201,6 +206,19 @@ function handlerFailed(error: unknown, ws: WebSocketContext): void {
     opening: ws.isOpening(),
     error,
   });
+}
+
+/** The headers (lower-case names) and query parameters of an API Gateway WebSocket event (`$connect` has them). */
+function nativeHandshake(event: unknown): Handshake {
+  const raw = event as { headers?: unknown; queryStringParameters?: unknown };
+  const strings = (value: unknown, lower: boolean): Record<string, string> => {
+    const out: Record<string, string> = {};
+    if (typeof value !== 'object' || value === null) return out;
+    for (const [name, v] of Object.entries(value))
+      if (typeof v === 'string') out[lower ? name.toLowerCase() : name] = v;
+    return out;
+  };
+  return { headers: strings(raw.headers, true), query: strings(raw.queryStringParameters, false) };
 }
 
 function countInbound(ws: WebSocketContext): void {

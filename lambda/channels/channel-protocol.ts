@@ -9,11 +9,16 @@
  * that fetch reads, and anything appended after reaches the subscription live (a publish appends before it
  * delivers). Messages that arrive twice (live and replayed) are dropped by offset, and order is restored by offset.
  */
+import { loadAuth } from '../auth-loader';
+import { type AuthorizeFunction, isAllowed } from '../core/channel-rules';
 import { InvalidValueError } from '../core/errors';
-import type { WebSocketContext } from '../core/websocket-context';
+import type { VerifiedUser } from '../core/identity';
+import { runtimeSettings } from '../core/settings';
+import { recordVerifiedUser, type WebSocketContext } from '../core/websocket-context';
 import type { ChannelLog, ChannelPosition, LoggedMessage } from './channel-log';
 import { channelLog, isDurableChannel } from './durable';
 import {
+  authenticatedFrame,
   type ChannelCommand,
   envelopeChannel,
   errorFrame,
@@ -41,10 +46,11 @@ export interface ChannelProtocolOptions {
   /** The log. @default - the container's log (FAAS_GRIP_CHANNEL_LOG_TABLE) */
   readonly log?: ChannelLog;
   /**
-   * Decides whether the connection may subscribe to, fetch or read a channel; a refusal is answered with an error
-   * frame (`forbidden`). @default - every connection may use every durable channel
+   * Decides whether the connection's user may read a channel (`subscribe`, `fetch`, `history` and `presence`, all
+   * with action `subscribe`); a refusal is answered with an `error` frame (code `forbidden`) and changes nothing.
+   * @default - the built-in rules (channelRules(): FAAS_GRIP_PRIVATE_CHANNELS, `user:<sub>` channels)
    */
-  readonly authorize?: (ws: WebSocketContext<unknown>, channel: string, op: string) => boolean | Promise<boolean>;
+  readonly authorize?: AuthorizeFunction;
   /** Most messages one `subscribed` or `fetched` answer replays; the client fetches the rest. @default 100 */
   readonly replayLimit?: number;
   /** Most bytes of frames one answer replays (at least one message is always sent). @default 262,144 */
@@ -89,12 +95,41 @@ export function handleChannelCommand(
     // The heartbeat is also the member's liveness signal.
     return tolerantly('heartbeat', () => presenceHeartbeat(ws));
   }
+  if (command.op === 'auth') return refreshIdentity(ws, command.token);
   return run(ws, command, options);
+}
+
+/**
+ * A fresh token over the connection: verified like the handshake's, it must name the same user; the connection's
+ * identity then lasts until the new expiry. Answered with `authenticated`, or an `error` frame (`unauthorized`,
+ * `no-auth`) that leaves the identity as it was.
+ */
+async function refreshIdentity(ws: WebSocketContext<unknown>, token: string): Promise<void> {
+  const settings = runtimeSettings().auth;
+  if (settings === undefined) {
+    ws.send(errorFrame({ code: 'no-auth', message: 'verified identity is not configured here', op: 'auth' }));
+    return;
+  }
+  const { tokenVerifier } = await loadAuth();
+  let user: VerifiedUser;
+  try {
+    user = await tokenVerifier(settings).verify(token);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    ws.send(errorFrame({ code: 'unauthorized', message, op: 'auth' }));
+    return;
+  }
+  if (ws.user !== undefined && ws.user.sub !== user.sub) {
+    ws.send(errorFrame({ code: 'unauthorized', message: 'the token is for another user', op: 'auth' }));
+    return;
+  }
+  recordVerifiedUser(ws, user);
+  ws.send(authenticatedFrame(user.expiresAt));
 }
 
 async function run(
   ws: WebSocketContext<unknown>,
-  command: Exclude<ChannelCommand, { op: 'ping' }>,
+  command: Exclude<ChannelCommand, { op: 'ping' } | { op: 'auth' }>,
   options: ChannelProtocolOptions,
 ): Promise<void> {
   const { op, channel } = command;
@@ -107,7 +142,10 @@ async function run(
         channel,
       );
     }
-    if (options.authorize !== undefined && !(await options.authorize(ws, channel, op))) {
+    if (
+      op !== 'unsubscribe' &&
+      !(await isAllowed({ user: ws.user, channel, action: 'subscribe', op }, options.authorize))
+    ) {
       throw new ProtocolError('forbidden', `this connection may not ${op} channel '${channel}'`, op, channel);
     }
     await answer(ws, command, options);
@@ -127,7 +165,7 @@ async function run(
 
 async function answer(
   ws: WebSocketContext<unknown>,
-  command: Exclude<ChannelCommand, { op: 'ping' }>,
+  command: Exclude<ChannelCommand, { op: 'ping' } | { op: 'auth' }>,
   options: ChannelProtocolOptions,
 ): Promise<void> {
   const log = options.log ?? channelLog();

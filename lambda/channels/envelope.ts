@@ -74,7 +74,12 @@ export type ChannelCommand =
       readonly pageToken?: string;
       readonly id?: string;
     }
-  | { readonly op: 'ping' };
+  | { readonly op: 'ping' }
+  /** A fresh token for the connection (same user), before the one it connected with expires. */
+  | { readonly op: 'auth'; readonly token: string };
+
+/** Longest token an `auth` frame may carry, in characters. */
+export const MAX_AUTH_TOKEN_LENGTH = 16_384;
 
 /** Why a frame was refused: answered to the client as an `error` frame. */
 export class ProtocolError extends Error {
@@ -90,7 +95,7 @@ export class ProtocolError extends Error {
   }
 }
 
-const OPS = new Set(['subscribe', 'fetch', 'unsubscribe', 'history', 'presence', 'ping']);
+const OPS = new Set(['subscribe', 'fetch', 'unsubscribe', 'history', 'presence', 'ping', 'auth']);
 
 /**
  * Reads one received message: a command when it is a protocol frame, `undefined` when it is the application's own
@@ -125,6 +130,16 @@ export function parseChannelCommand(message: string | Uint8Array): ChannelComman
     throw new ProtocolError('unknown-op', `unknown op ${JSON.stringify(f.op)}: use ${[...OPS].join(', ')}`, op);
   }
   if (op === 'ping') return { op };
+  if (op === 'auth') {
+    if (typeof f.token !== 'string' || f.token.length === 0 || f.token.length > MAX_AUTH_TOKEN_LENGTH) {
+      throw new ProtocolError(
+        'invalid-frame',
+        `auth needs a token (a string of 1 to ${MAX_AUTH_TOKEN_LENGTH} characters)`,
+        op,
+      );
+    }
+    return { op, token: f.token };
+  }
   const channel = f.channel;
   if (typeof channel !== 'string' || !isValidChannel(channel)) {
     throw new ProtocolError(
@@ -273,6 +288,11 @@ export function historyFrame(channel: string, page: Pick<LogPage, 'head' | 'mess
 /** An `unsubscribed` or `pong` frame. */
 export function simpleFrame(type: 'unsubscribed' | 'pong', channel?: string): string {
   return JSON.stringify({ fg: PROTOCOL_VERSION, type, ...(channel !== undefined ? { channel } : {}) });
+}
+
+/** The answer to an accepted `auth` frame: the connection's identity now lasts until `expiresAt` (epoch seconds). */
+export function authenticatedFrame(expiresAt: number): string {
+  return JSON.stringify({ fg: PROTOCOL_VERSION, type: 'authenticated', expiresAt });
 }
 
 /** An `error` frame. */

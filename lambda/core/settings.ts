@@ -9,6 +9,7 @@
  */
 import { DEFAULT_METRICS_NAMESPACE, Env } from '../contract';
 import { GripConfigError } from './errors';
+import { type AuthSettings, parseAuthSettings } from './identity';
 
 /** Messages per second one connection may send, and how many at once. */
 export interface MessageRate {
@@ -211,6 +212,48 @@ export class RuntimeSettings {
   /** The native authorizer's shared token, or the ARN of the secret holding it (read instead when set). */
   get authorizerToken(): { readonly value?: string; readonly secretArn?: string } {
     return { value: this.env[Env.AUTHORIZER_TOKEN], secretArn: this.text(Env.AUTHORIZER_TOKEN_SECRET_ARN) };
+  }
+
+  /**
+   * Verified identity (FAAS_GRIP_AUTH_*), when FAAS_GRIP_AUTH_ISSUER is set.
+   * @throws GripConfigError for a value that cannot be used.
+   */
+  get auth(): AuthSettings | undefined {
+    return this.once('auth', () => parseAuthSettings(this.env));
+  }
+
+  /**
+   * FAAS_GRIP_PRIVATE_CHANNELS: channel-name patterns open only to listed users, as JSON
+   * `{"<pattern>": ["<sub or group:name>", ...]}`. Empty when unset.
+   * @throws GripConfigError for a value of another shape.
+   */
+  get privateChannels(): Readonly<Record<string, readonly string[]>> {
+    return this.once('privateChannels', () => {
+      const text = this.text(Env.PRIVATE_CHANNELS);
+      if (text === undefined) return {};
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = undefined;
+      }
+      const ok =
+        typeof value === 'object' &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.values(value).every((v) => Array.isArray(v) && v.every((m) => typeof m === 'string'));
+      if (!ok) {
+        throw new GripConfigError(
+          `${Env.PRIVATE_CHANNELS} must be JSON like {"staff": ["alice", "group:admins"]}, got ${JSON.stringify(text)}`,
+        );
+      }
+      return value as Record<string, string[]>;
+    });
+  }
+
+  /** FAAS_GRIP_USER_CHANNEL_PREFIX (set it empty to turn per-user channels off); default `user:`. */
+  get userChannelPrefix(): string {
+    return this.env[Env.USER_CHANNEL_PREFIX]?.trim() ?? 'user:';
   }
 
   /** A variable's trimmed value; undefined when unset or blank. */

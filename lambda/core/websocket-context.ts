@@ -9,7 +9,8 @@ import { diffMeta, type EncodedMetaChanges } from '../grip/meta';
 import { decodeCloseContent, type WebSocketEvent } from '../grip/websocket-events';
 import { validateClose } from './close-frame';
 import { invocationDeadline } from './deadline';
-import { InvalidValueError, TransportNotSupportedError, WebSocketStateError } from './errors';
+import { InvalidValueError, MetaError, TransportNotSupportedError, WebSocketStateError } from './errors';
+import { decodeUser, encodeUser, USER_META, type VerifiedUser } from './identity';
 import {
   chargedState,
   DEADLINE_CLOSE_CODE,
@@ -104,6 +105,38 @@ const MESSAGE = new Set(['TEXT', 'BINARY']);
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
+/** A connection's verified user, kept beside the context where only this module's functions reach it. */
+interface Identity {
+  readonly user: VerifiedUser | undefined;
+  /** True when the runtime set the user in this request (saved with the meta). */
+  readonly changed: boolean;
+  /** The subprotocol the handshake answers with. */
+  readonly protocol?: string;
+}
+const identities = new WeakMap<object, Identity>();
+
+/**
+ * Sets the verified user of `ws` (saved with the connection when the context finishes) and the subprotocol its
+ * handshake answers with. For the runtime's authentication step only: not exported from the package.
+ */
+export function recordVerifiedUser(ws: WebSocketContext<unknown>, user: VerifiedUser, protocol?: string): void {
+  identities.set(ws, protocol === undefined ? { user, changed: true } : { user, changed: true, protocol });
+}
+
+/** The subprotocol the opening handshake of `ws` answers with, when the runtime chose one. */
+export function handshakeProtocol(ws: WebSocketContext<unknown>): string | undefined {
+  return identities.get(ws)?.protocol;
+}
+
+/** Whether verified identity is on; a configuration that cannot be read counts as on (the pipeline refuses it). */
+function identityOn(): boolean {
+  try {
+    return runtimeSettings().auth !== undefined;
+  } catch {
+    return true;
+  }
+}
+
 /**
  * A WebSocket connection as seen by one handler invocation. `R` is the Lambda result its transport answers with
  * (`HttpResult` on GRIP, `NativeResult` on an API Gateway WebSocket API).
@@ -137,12 +170,15 @@ export class WebSocketContext<R = unknown> {
   constructor(init: WebSocketContextInit<R>) {
     this.id = init.id;
     this.transport = init.transport;
-    // The rate state is the runtime's: user code neither sees nor changes it.
-    const { [RATE_META]: rateState, ...meta } = init.meta;
+    // The rate state and the verified user are the runtime's: user code neither sees nor changes them.
+    const { [RATE_META]: rateState, [USER_META]: userMeta, ...meta } = init.meta;
     this.rateState = rateState;
     this.originalMeta = { ...meta };
     this.meta = { ...meta };
     this.events = [...init.events];
+    // An opening request has no user yet, whatever meta it came with: the handshake's token decides.
+    const user = this.isOpening() || !identityOn() ? undefined : decodeUser(userMeta);
+    identities.set(this, { user, changed: false });
     this.prefix = init.prefix ?? '';
     this.finisher = init.finisher;
     const close = this.events.find((e) => e.type === 'CLOSE');
@@ -305,6 +341,15 @@ export class WebSocketContext<R = unknown> {
     this.ops.push({ kind: 'ping', bytes });
   }
 
+  /**
+   * The connection's verified user (subject and kept claims), when verified identity is on (FAAS_GRIP_AUTH_ISSUER):
+   * checked from the handshake's token before the handler runs, and the same on every later event of the
+   * connection. Undefined when identity is off.
+   */
+  get user(): VerifiedUser | undefined {
+    return identities.get(this)?.user;
+  }
+
   /** True once accept() was called. */
   get accepted(): boolean {
     return this.acceptedFlag;
@@ -369,13 +414,23 @@ export class WebSocketContext<R = unknown> {
    */
   metaChanges(): EncodedMetaChanges {
     const changes = diffMeta(this.meta, this.originalMeta);
-    if (this.rate === undefined) return changes;
-    const state = chargedState(this.rateState, this.rate, this.arrivedAt, this.handedOut);
-    if (state === undefined || state === this.rateState) return changes;
+    for (const name of [RATE_META, USER_META]) {
+      if (name in changes.set || changes.removed.includes(name)) {
+        throw new MetaError(`meta.${name} is the runtime's own: use another name`);
+      }
+    }
+    const runtime: Record<string, string> = {};
+    const identity = identities.get(this);
+    if (identity?.changed && identity.user !== undefined) runtime[USER_META] = encodeUser(identity.user);
+    if (this.rate !== undefined) {
+      const state = chargedState(this.rateState, this.rate, this.arrivedAt, this.handedOut);
+      if (state !== undefined && state !== this.rateState) runtime[RATE_META] = state;
+    }
+    if (Object.keys(runtime).length === 0) return changes;
     return {
-      set: { ...changes.set, [RATE_META]: state },
-      removed: changes.removed.filter((name) => name !== RATE_META),
-      encoded: { ...changes.encoded, [RATE_META]: state },
+      set: { ...changes.set, ...runtime },
+      removed: changes.removed,
+      encoded: { ...changes.encoded, ...runtime },
     };
   }
 

@@ -7,7 +7,12 @@ import { OutputLimitError } from '../core/errors';
 import { CONTENT_BYTES_ACCEPTED } from '../core/inbound-limits';
 import { logger } from '../core/logger';
 import { countMetric } from '../core/metrics';
-import type { OutgoingOperation, WebSocketContext, WebSocketFinisher } from '../core/websocket-context';
+import {
+  handshakeProtocol,
+  type OutgoingOperation,
+  type WebSocketContext,
+  type WebSocketFinisher,
+} from '../core/websocket-context';
 import { encodeControlMessage, subscribeMessage, unsubscribeMessage } from './control-message';
 import { setMetaHeaders } from './meta';
 import {
@@ -72,7 +77,11 @@ export function buildGripResponse(ctx: WebSocketContext): GripResponse {
     );
   }
   const headers: Record<string, string> = { 'Content-Type': WEBSOCKET_EVENTS_CONTENT_TYPE };
-  if (ctx.accepted) headers['Sec-WebSocket-Extensions'] = 'grip';
+  if (ctx.accepted) {
+    headers['Sec-WebSocket-Extensions'] = 'grip';
+    const protocol = handshakeProtocol(ctx);
+    if (protocol !== undefined) headers['Sec-WebSocket-Protocol'] = protocol;
+  }
   if (handBack) headers[CONTENT_BYTES_ACCEPTED] = String(limits.acceptedBytes);
   Object.assign(headers, setMetaHeaders(ctx.metaChanges()));
   reportLimits(ctx);

@@ -3,6 +3,7 @@
  * native transport's and the durable channels' public modules puts them in the bundle (`assets/chat`).
  */
 import '../native-api';
+import '../auth-api';
 import '../channels-api';
 
 export { handler } from '../examples/chat/chat-handler';

@@ -1,6 +1,7 @@
 import { ConnectionTableSchema } from '../contract';
 import { InvalidValueError, OutputLimitError, TransportNotSupportedError, WebSocketStateError } from '../core/errors';
 import {
+  handshakeProtocol,
   type OutgoingOperation,
   Transport,
   WebSocketContext,
@@ -118,7 +119,9 @@ class NativeFinisher implements WebSocketFinisher<NativeResult> {
     const id = ctx.id;
     await storeOf(this.deps).putConnection(id, { meta: set, channels: netSubscriptions(ctx.outgoing).add, pending });
     if (pending.length > 0) await schedulePendingDelivery(id, this.deps);
-    const protocol = selectedSubprotocol(this.event.headers['sec-websocket-protocol'], this.deps.subprotocols);
+    const protocol =
+      handshakeProtocol(ctx) ??
+      selectedSubprotocol(this.event.headers['sec-websocket-protocol'], this.deps.subprotocols);
     return protocol ? { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': protocol } } : { statusCode: 200 };
   }
 

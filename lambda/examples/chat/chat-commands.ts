@@ -79,6 +79,31 @@ export function nickOf(meta: Readonly<Record<string, string>>): string {
   return meta[NICK_META] || ANONYMOUS;
 }
 
+/**
+ * The nickname of a signed-in user: the first of the token's `name`, `preferred_username`, `cognito:username` and
+ * `sub` that is a valid nickname (`sub` always counts, shown as is when nothing else is usable).
+ */
+export function nickOfUser(user: { readonly sub: string; readonly claims: Readonly<Record<string, unknown>> }): string {
+  for (const claim of ['name', 'preferred_username', 'cognito:username']) {
+    const value = user.claims[claim];
+    if (typeof value === 'string' && parseNick(value).kind === 'nick') return value;
+  }
+  return parseNick(user.sub).kind === 'nick'
+    ? user.sub
+    : `user ${[...user.sub]
+        .slice(0, 32)
+        .join('')
+        .replace(/[^\w.@-]/g, '_')}`;
+}
+
+/** The reply to `/nick` from a signed-in user: the name comes from the sign-in. */
+export const SIGNED_IN_NICK_REPLY = 'error: your name comes from your sign-in; sign in as another user to change it';
+
+/** The reply to a `/join` the channel rules refuse. */
+export function forbiddenJoinReply(channel: string): string {
+  return `error: [${channel}] is private; you are not on its list`;
+}
+
 function parseNick(nick: string): ChatCommand {
   const length = [...nick].length;
   if (nick.trim() === '') {

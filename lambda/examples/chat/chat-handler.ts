@@ -3,7 +3,10 @@
  *
  * - a new connection is accepted and joins channel `room`;
  * - `/nick <name>` sets the nickname (kept in meta) and answers `nickname set to [<name>]` to the sender only;
+ *   with verified identity on (FAAS_GRIP_AUTH_ISSUER) the nickname is the signed-in user's name and `/nick` is
+ *   refused;
  * - `/join <channel>` leaves the current channel, joins `<channel>` (kept in meta) and answers `joined [<channel>]`;
+ *   a private channel (FAAS_GRIP_PRIVATE_CHANNELS) admits only its listed users, others get `error: ...` and stay;
  * - `/channels` answers `channels: <name>, <name>, ...`, the channels that have had a message (with a channel
  *   log; `error: ...` without one);
  * - a connection that subscribes through the protocol is a member of the channel's presence under its nick (with a
@@ -29,6 +32,7 @@ import { webSocketHandler } from '../../aws/websocket-handler';
 import { handleChannelCommand } from '../../channels/channel-protocol';
 import { channelLog } from '../../channels/durable';
 import { connectionClosed, type PresenceIdentity, renamePresence, tolerantly } from '../../channels/presence-events';
+import { isAllowed } from '../../core/channel-rules';
 import { publish } from '../../core/publish';
 import { runtimeSettings } from '../../core/settings';
 import type { WebSocketContext } from '../../core/websocket-context';
@@ -38,11 +42,14 @@ import {
   CHANNEL_META,
   channelOf,
   channelsReply,
+  forbiddenJoinReply,
   joinedReply,
   NICK_META,
   nickOf,
+  nickOfUser,
   nickReply,
   parseChatMessage,
+  SIGNED_IN_NICK_REPLY,
 } from './chat-commands';
 
 /** The chat's Lambda handler. */
@@ -52,6 +59,8 @@ export const handler = webSocketHandler(async (ws) => {
     ws.subscribe(channelOf(ws.meta));
   }
   const published: Array<Promise<string | undefined>> = [];
+  // Asked once per request (and again after a /join), so the loop's publishes stay in one turn.
+  let mayPublish = await mayPublishTo(ws, channelOf(ws.meta));
   while (ws.canRecv()) {
     const message = ws.recvRaw();
     if (message === null) {
@@ -66,15 +75,24 @@ export const handler = webSocketHandler(async (ws) => {
     const command = parseChatMessage(message);
     switch (command.kind) {
       case 'nick':
+        if (ws.user !== undefined) {
+          ws.send(SIGNED_IN_NICK_REPLY);
+          break;
+        }
         ws.meta[NICK_META] = command.nick;
         ws.send(nickReply(command.nick));
         await renamed(ws);
         break;
       case 'join':
+        if (!(await isAllowed({ user: ws.user, channel: command.channel, action: 'subscribe', op: 'join' }))) {
+          ws.send(forbiddenJoinReply(command.channel));
+          break;
+        }
         ws.unsubscribe(channelOf(ws.meta));
         ws.subscribe(command.channel);
         ws.meta[CHANNEL_META] = command.channel;
         ws.send(joinedReply(command.channel));
+        mayPublish = await mayPublishTo(ws, command.channel);
         break;
       case 'ping':
         break;
@@ -86,8 +104,12 @@ export const handler = webSocketHandler(async (ws) => {
         break;
       case 'say': {
         const channel = channelOf(ws.meta);
+        if (!mayPublish) {
+          ws.send(`error: you may not publish to [${channel}]`);
+          break;
+        }
         // Not awaited here: the loop's publishes go out together when it ends.
-        const line = new WebSocketMessageFormat(broadcastLine(nickOf(ws.meta), command.text));
+        const line = new WebSocketMessageFormat(broadcastLine(nameOf(ws), command.text));
         published.push(
           publish(channel, line).then(
             () => undefined,
@@ -105,9 +127,22 @@ export const handler = webSocketHandler(async (ws) => {
   if (ws.disconnected || ws.peerClose !== undefined) await tolerantly('leave', () => connectionClosed(ws.id));
 });
 
-/** Who a connection is in presence: its nick (each anonymous connection its own user). */
+function mayPublishTo(ws: WebSocketContext<unknown>, channel: string): Promise<boolean> {
+  return isAllowed({ user: ws.user, channel, action: 'publish', op: 'say' });
+}
+
+/** The connection's name in the chat: the signed-in user's, else its nick. */
+function nameOf(ws: WebSocketContext<unknown>): string {
+  return ws.user !== undefined ? nickOfUser(ws.user) : nickOf(ws.meta);
+}
+
+/**
+ * Who a connection is in presence: the signed-in user (by subject), else its nick (each anonymous connection its
+ * own user).
+ */
 function presenceOf(ws: WebSocketContext<unknown>): PresenceIdentity {
-  const nick = nickOf(ws.meta);
+  const nick = nameOf(ws);
+  if (ws.user !== undefined) return { user: ws.user.sub, info: { nick } };
   return { user: ws.meta[NICK_META] ? nick : `${nick}#${ws.id}`, info: { nick } };
 }
 

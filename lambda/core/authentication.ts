@@ -1,0 +1,74 @@
+/**
+ * The pipeline's identity step, run before the user's function on every WebSocket event when verified identity is
+ * on (FAAS_GRIP_AUTH_ISSUER): an opening handshake must carry a valid token (checked by ../auth, behind its door);
+ * a later event runs only while the connection's token is valid, else the connection is closed with 4401 (with
+ * FAAS_GRIP_AUTH_EXPIRY=close, the default) and the client library gets a fresh token and reconnects. A closing
+ * event always reaches the function, so its clean-up runs.
+ */
+import { loadAuth } from '../auth-loader';
+import { MetricName } from '../contract';
+import { GripConfigError } from './errors';
+import {
+  AUTH_EXPIRED_CLOSE_CODE,
+  AUTH_EXPIRED_CLOSE_REASON,
+  type AuthSettings,
+  type Handshake,
+  isExpired,
+} from './identity';
+import { logger } from './logger';
+import { countMetric } from './metrics';
+import { runtimeSettings } from './settings';
+import type { WebSocketContext } from './websocket-context';
+
+/** Where a request came from, as the identity step needs it. */
+export interface AuthenticationInput {
+  /** The request's headers and query (the handshake's, on an opening request). */
+  readonly handshake: Handshake;
+  /** False for a GRIP request whose `Grip-Sig` was not verified (GRIP_SIG_VERIFY=off). @default true */
+  readonly signed?: boolean;
+}
+
+/**
+ * True when the user's function may run for `ws`; false when the step answered instead (handshake rejected with
+ * 401/503, or connection closed with 4401): the caller then answers with the context as it is. When identity
+ * cannot be checked here (settings that cannot be used, unsigned GRIP requests, a bundle without the auth module)
+ * it fails closed: the handshake is refused with 500 (an open connection closed with 1011) and the cause logged.
+ */
+export async function authenticate(ws: WebSocketContext<unknown>, input: AuthenticationInput): Promise<boolean> {
+  try {
+    return await check(ws, input);
+  } catch (error) {
+    if (!(error instanceof GripConfigError)) throw error;
+    logger.error('verified identity cannot be checked: refusing the connection', { error });
+    if (ws.isOpening()) ws.reject(500, 'server configuration error: see the function logs\n');
+    else if (!ws.disconnected && ws.peerClose === undefined) ws.close(1011, 'server configuration error');
+    return false;
+  }
+}
+
+async function check(ws: WebSocketContext<unknown>, input: AuthenticationInput): Promise<boolean> {
+  const settings = runtimeSettings().auth;
+  if (settings === undefined) return true;
+  if (input.signed === false) {
+    throw new GripConfigError(
+      'verified identity needs Grip-Sig verification on GRIP (with GRIP_SIG_VERIFY=off anyone reaching the ' +
+        'function could pose as the proxy and name any user): configure the verify key',
+    );
+  }
+  if (ws.isOpening()) {
+    const { checkHandshake } = await loadAuth();
+    return checkHandshake(ws, input.handshake, settings);
+  }
+  return stillValid(ws, settings);
+}
+
+function stillValid(ws: WebSocketContext<unknown>, settings: AuthSettings): boolean {
+  // The connection is ending: its clean-up runs whatever the token says.
+  if (ws.disconnected || ws.peerClose !== undefined) return true;
+  const user = ws.user;
+  if (user !== undefined && (settings.expiry === 'keep' || !isExpired(user, settings.clockSkewSeconds))) return true;
+  countMetric(MetricName.AUTH_REJECTED);
+  logger.info('connection closed: its token expired', { connectionId: ws.id, sub: user?.sub });
+  ws.close(AUTH_EXPIRED_CLOSE_CODE, user === undefined ? 'not authenticated' : AUTH_EXPIRED_CLOSE_REASON);
+  return false;
+}
