@@ -13,6 +13,7 @@ export {
   type NotRecovered,
   type PresenceMember,
   type PresencePage,
+  TOKEN_EXPIRED_CLOSE_CODE,
   type WebSocketConstructor,
   type WebSocketLike,
 } from './channel-client';
