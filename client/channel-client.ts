@@ -560,6 +560,8 @@ export class ChannelClient {
   }
 
   private onError(frame: Record<string, unknown>, state: ChannelState | undefined): void {
+    // The server closes this connection because its token expired (the native transport's way of saying 4401).
+    if (frame.code === 'token-expired') this.attempt = 0;
     const error: ChannelClientError = {
       code: String(frame.code),
       message: String(frame.message),

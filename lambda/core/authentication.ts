@@ -14,6 +14,7 @@ import {
   type AuthSettings,
   type Handshake,
   isExpired,
+  tokenExpiredFrame,
 } from './identity';
 import { logger } from './logger';
 import { countMetric } from './metrics';
@@ -69,6 +70,9 @@ function stillValid(ws: WebSocketContext<unknown>, settings: AuthSettings): bool
   if (user !== undefined && (settings.expiry === 'keep' || !isExpired(user, settings.clockSkewSeconds))) return true;
   countMetric(MetricName.AUTH_REJECTED);
   logger.info('connection closed: its token expired', { connectionId: ws.id, sub: user?.sub });
-  ws.close(AUTH_EXPIRED_CLOSE_CODE, user === undefined ? 'not authenticated' : AUTH_EXPIRED_CLOSE_REASON);
+  const reason = user === undefined ? 'not authenticated' : AUTH_EXPIRED_CLOSE_REASON;
+  // API Gateway closes a connection without a code of our choosing (DeleteConnection): the frame says why.
+  if (ws.transport.name === 'native') ws.send(tokenExpiredFrame(reason));
+  ws.close(AUTH_EXPIRED_CLOSE_CODE, reason);
   return false;
 }

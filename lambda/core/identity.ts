@@ -38,6 +38,14 @@ export const TOKEN_PROTOCOL_PREFIX = 'faas-grip.bearer.';
 export const AUTH_EXPIRED_CLOSE_CODE = 4401;
 /** The reason sent with {@link AUTH_EXPIRED_CLOSE_CODE}. */
 export const AUTH_EXPIRED_CLOSE_REASON = 'token expired';
+/**
+ * The channel-protocol frame sent before the close on the native transport, where API Gateway's DeleteConnection
+ * cannot carry a close code: `faas-grip-cdk/client` reads it like the 4401.
+ */
+export function tokenExpiredFrame(reason: string): string {
+  return JSON.stringify({ fg: 1, type: 'error', code: 'token-expired', message: reason });
+}
+
 /** The handshake status of a client without a valid token. */
 export const UNAUTHORIZED_STATUS = 401;
 

@@ -113,19 +113,29 @@ interface Identity {
   /** The subprotocol the handshake answers with. */
   readonly protocol?: string;
 }
-const identities = new WeakMap<object, Identity>();
+/**
+ * Where a context keeps its identity: a registered symbol, so every copy of this module (a bundle's, a test's
+ * isolated registry, the modules behind the doors) reaches the same slot.
+ */
+const IDENTITY: unique symbol = Symbol.for('faas-grip.identity') as never;
+type WithIdentity = { [IDENTITY]?: Identity };
 
 /**
  * Sets the verified user of `ws` (saved with the connection when the context finishes) and the subprotocol its
  * handshake answers with. For the runtime's authentication step only: not exported from the package.
  */
 export function recordVerifiedUser(ws: WebSocketContext<unknown>, user: VerifiedUser, protocol?: string): void {
-  identities.set(ws, protocol === undefined ? { user, changed: true } : { user, changed: true, protocol });
+  (ws as unknown as WithIdentity)[IDENTITY] =
+    protocol === undefined ? { user, changed: true } : { user, changed: true, protocol };
 }
 
 /** The subprotocol the opening handshake of `ws` answers with, when the runtime chose one. */
 export function handshakeProtocol(ws: WebSocketContext<unknown>): string | undefined {
-  return identities.get(ws)?.protocol;
+  return identityOf(ws)?.protocol;
+}
+
+function identityOf(ws: object): Identity | undefined {
+  return (ws as WithIdentity)[IDENTITY];
 }
 
 /** Whether verified identity is on; a configuration that cannot be read counts as on (the pipeline refuses it). */
@@ -178,7 +188,7 @@ export class WebSocketContext<R = unknown> {
     this.events = [...init.events];
     // An opening request has no user yet, whatever meta it came with: the handshake's token decides.
     const user = this.isOpening() || !identityOn() ? undefined : decodeUser(userMeta);
-    identities.set(this, { user, changed: false });
+    Object.defineProperty(this, IDENTITY, { value: { user, changed: false }, writable: true, enumerable: false });
     this.prefix = init.prefix ?? '';
     this.finisher = init.finisher;
     const close = this.events.find((e) => e.type === 'CLOSE');
@@ -347,7 +357,7 @@ export class WebSocketContext<R = unknown> {
    * connection. Undefined when identity is off.
    */
   get user(): VerifiedUser | undefined {
-    return identities.get(this)?.user;
+    return identityOf(this)?.user;
   }
 
   /** True once accept() was called. */
@@ -420,7 +430,7 @@ export class WebSocketContext<R = unknown> {
       }
     }
     const runtime: Record<string, string> = {};
-    const identity = identities.get(this);
+    const identity = identityOf(this);
     if (identity?.changed && identity.user !== undefined) runtime[USER_META] = encodeUser(identity.user);
     if (this.rate !== undefined) {
       const state = chargedState(this.rateState, this.rate, this.arrivedAt, this.handedOut);
