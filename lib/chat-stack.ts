@@ -1,13 +1,17 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { Env } from '../lambda/contract';
 import { ChannelLogTable } from './channel-log-table';
 import { GripApi } from './grip-api';
 import type { GripSettings } from './grip-settings';
 import { HandlerBundle, HandlerFunction } from './handler-function';
 import { NativeWebSocketApi } from './native-websocket-api';
 import { PresenceTable } from './presence-table';
+import { claimEnvironment } from './private/environment';
 import { TransportAlarms } from './transport-alarms';
+import { WebSocketAuth } from './websocket-auth';
 
 /** Which front doors the chat runs behind. */
 export class ChatTransport {
@@ -72,6 +76,43 @@ export interface ChatStackProps extends StackProps {
   readonly durable?: boolean;
 
   /**
+   * Whether users sign in: connections must present an ID token of the chat's Cognito user pool, and the chat
+   * names each user by the token.
+   *
+   * @default true
+   */
+  readonly signIn?: boolean;
+
+  /**
+   * The user pool users sign in with (with `signIn`).
+   *
+   * @default - a new user pool (self sign-up off: add users in the console or with the CLI), deleted with the stack
+   */
+  readonly userPool?: cognito.IUserPool;
+
+  /**
+   * The app clients of an existing `userPool` whose ID tokens the chat accepts (required with `userPool`).
+   *
+   * @default - the client the stack defines for its own pool
+   */
+  readonly userPoolClients?: cognito.IUserPoolClient[];
+
+  /**
+   * Where Cognito's sign-in sends users back to the chat page (the page's URLs), with `signIn` and a new pool.
+   *
+   * @default ['http://localhost:8080/']
+   */
+  readonly callbackUrls?: string[];
+
+  /**
+   * Channels open only to the listed users (user names, the tokens' `sub`, or `group:<name>`), e.g.
+   * `{ staff: ['alice', 'bob'] }`.
+   *
+   * @default - none
+   */
+  readonly privateChannels?: Record<string, string[]>;
+
+  /**
    * Whether to define the alarms of {@link TransportAlarms}.
    *
    * @default false
@@ -99,6 +140,10 @@ export class ChatStack extends Stack {
   public readonly channelLog?: ChannelLogTable;
   /** Who is in each channel (the chat's online list), with the durable channels. */
   public readonly presence?: PresenceTable;
+  /** The user pool users sign in with, unless `signIn` is false. */
+  public readonly userPool?: cognito.IUserPool;
+  /** The chat page's app client of the user pool, when the stack defined the pool. */
+  public readonly userPoolClient?: cognito.IUserPoolClient;
 
   /**
    * The props the CDK context asks for: `-c transport=both|grip|native` (both by default) and
@@ -127,12 +172,21 @@ export class ChatStack extends Stack {
     const bundle = transport.native ? HandlerBundle.CHAT : HandlerBundle.CHAT_GRIP;
     this.handler = new HandlerFunction(this, 'Chat', { bundle });
     const limits = { throttlingRateLimit: THROTTLING.rate, throttlingBurstLimit: THROTTLING.burst };
+    const signIn = props.signIn === false ? undefined : this.defineSignIn(props);
+    this.userPool = signIn?.pool;
+    this.userPoolClient = signIn?.client;
+    const auth = signIn?.auth;
     this.gripApi = transport.grip
-      ? new GripApi(this, 'GripApi', { handler: this.handler, gripSettings: props.gripSettings, ...limits })
+      ? new GripApi(this, 'GripApi', { handler: this.handler, gripSettings: props.gripSettings, auth, ...limits })
       : undefined;
     this.nativeWebSocketApi = transport.native
-      ? new NativeWebSocketApi(this, 'NativeApi', { handler: this.handler, ...limits })
+      ? new NativeWebSocketApi(this, 'NativeApi', { handler: this.handler, auth, ...limits })
       : undefined;
+    if (props.privateChannels !== undefined) {
+      claimEnvironment(this.handler, this.node.path, {
+        [Env.PRIVATE_CHANNELS]: JSON.stringify(props.privateChannels),
+      });
+    }
     this.channelLog =
       props.durable === false
         ? undefined
@@ -143,5 +197,55 @@ export class ChatStack extends Stack {
     this.alarms = props.alarms
       ? new TransportAlarms(this, 'Alarms', { gripApi: this.gripApi, nativeWebSocketApi: this.nativeWebSocketApi })
       : undefined;
+  }
+
+  /** The user pool (given, or a new one with the page's client) and the check of its ID tokens. */
+  private defineSignIn(props: ChatStackProps): {
+    pool: cognito.IUserPool;
+    client?: cognito.IUserPoolClient;
+    auth: WebSocketAuth;
+  } {
+    if (props.userPool !== undefined) {
+      if (!props.userPoolClients?.length) {
+        throw new Error(
+          'ChatStack: with an existing userPool, give userPoolClients (the app clients of the chat page)',
+        );
+      }
+      const auth = WebSocketAuth.cognito({ userPool: props.userPool, userPoolClients: props.userPoolClients });
+      return { pool: props.userPool, auth };
+    }
+    const pool = new cognito.UserPool(this, 'Users', {
+      selfSignUpEnabled: false,
+      signInAliases: { username: true },
+      passwordPolicy: {
+        minLength: 12,
+        requireDigits: true,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireSymbols: true,
+      },
+      mfa: cognito.Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      featurePlan: cognito.FeaturePlan.PLUS,
+      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const client = pool.addClient('ChatPage', {
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      idTokenValidity: Duration.hours(1),
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.PROFILE],
+        callbackUrls: props.callbackUrls ?? ['http://localhost:8080/'],
+      },
+    });
+    Validations.of(pool).acknowledge({
+      id: 'AwsSolutions-COG2',
+      reason: 'MFA is optional so a chat demo can be tried with a password; enable it (Mfa.REQUIRED) for real users',
+    });
+    new CfnOutput(this, 'UserPoolId', { value: pool.userPoolId, description: 'the chat users sign in to' });
+    new CfnOutput(this, 'UserPoolClientId', { value: client.userPoolClientId, description: "the chat page's client" });
+    return { pool, client, auth: WebSocketAuth.cognito({ userPool: pool, userPoolClients: [client] }) };
   }
 }

@@ -14,6 +14,7 @@ import { acknowledgeNoAccessLogs, acknowledgeStageDefaults } from './private/nag
 import { defineOriginOutputs, pushpinRouteOf } from './private/origin-outputs';
 import { TransportApiCore } from './private/transport-api';
 import { checkChannelPrefix } from './private/validate';
+import type { WebSocketAuth } from './websocket-auth';
 
 /** Properties of a {@link GripApi}. */
 export interface GripApiProps {
@@ -38,6 +39,15 @@ export interface GripApiProps {
    * @default true
    */
   readonly verifySignature?: boolean;
+
+  /**
+   * Who may connect, checked before the handler's code runs: `WebSocketAuth.cognito(...)` or
+   * `WebSocketAuth.oidc(...)` (a JWT in the handshake; the user is `ws.user` on every event). Needs
+   * `verifySignature` (the proxy's signature is what vouches for the user on later requests).
+   *
+   * @default - no check: anyone who reaches the proxy can connect
+   */
+  readonly auth?: WebSocketAuth;
 
   /**
    * A prefix added to every channel name on publish and subscribe (GRIP_PREFIX). Like channel names, it cannot
@@ -149,6 +159,22 @@ export class GripApi extends Construct {
     this.addPublisher(this.handler);
     const verify = props.verifySignature ?? true;
     claimEnvironment(this.handler, this.node.path, verify ? {} : { [Env.GRIP_SIG_VERIFY]: 'off' });
+    if (props.auth !== undefined) {
+      const environment = props.auth.bindEnvironment(this);
+      if (environment === undefined) {
+        throw new Error(
+          'GripApi: WebSocketAuth.sharedToken needs an API Gateway WebSocket authorizer (NativeWebSocketApi); ' +
+            'use WebSocketAuth.cognito or WebSocketAuth.oidc with GripApi',
+        );
+      }
+      if (!verify) {
+        throw new Error(
+          'GripApi: auth needs verifySignature: without the proxy signature anyone could pose as the proxy and name ' +
+            'any user',
+        );
+      }
+      claimEnvironment(this.handler, this.node.path, environment);
+    }
     if (!verify) {
       Annotations.of(this).addWarningV2(
         'faas-grip-cdk:signatureVerificationOff',

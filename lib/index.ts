@@ -8,3 +8,4 @@ export * from './handler-function';
 export * from './native-websocket-api';
 export * from './presence-table';
 export * from './transport-alarms';
+export * from './websocket-auth';

@@ -11,6 +11,7 @@ import { Env, MetricName } from '../lambda/contract';
 import { ConnectionTable } from './connection-table';
 import { HandlerBundle, HandlerFunction } from './handler-function';
 import { webSocketAccessLogFormat } from './private/access-logs';
+import { claimEnvironment } from './private/environment';
 import {
   acknowledgeNoAccessLogs,
   acknowledgeStageDefaults,
@@ -19,6 +20,7 @@ import {
 } from './private/nag';
 import { TransportApiCore } from './private/transport-api';
 import { checkNumber } from './private/validate';
+import type { WebSocketAuth } from './websocket-auth';
 
 /** Properties of a {@link NativeWebSocketApi}. */
 export interface NativeWebSocketApiProps {
@@ -59,8 +61,18 @@ export interface NativeWebSocketApiProps {
   readonly throttlingBurstLimit?: number;
 
   /**
+   * Who may connect: `WebSocketAuth.cognito(...)` or `WebSocketAuth.oidc(...)` (a JWT in the handshake, checked by
+   * the function at `$connect` before its code runs; the user is `ws.user` on every event), or
+   * `WebSocketAuth.sharedToken(secret)` (a Lambda authorizer compares the `token` query parameter).
+   *
+   * @default - no check: anyone can connect
+   */
+  readonly auth?: WebSocketAuth;
+
+  /**
    * A secret holding a token clients must pass as the `token` query parameter to connect (browsers cannot set
-   * headers on a WebSocket). A Lambda authorizer on `$connect` compares the two.
+   * headers on a WebSocket). A Lambda authorizer on `$connect` compares the two. Same as
+   * `auth: WebSocketAuth.sharedToken(secret)`.
    *
    * @default - no authorizer: anyone can connect
    */
@@ -116,6 +128,7 @@ export class NativeWebSocketApi extends Construct {
 
   private readonly core: TransportApiCore;
   private readonly concurrency?: number;
+  private readonly verifiesTokens: boolean;
 
   public constructor(scope: Construct, id: string, props: NativeWebSocketApiProps = {}) {
     super(scope, id);
@@ -126,7 +139,14 @@ export class NativeWebSocketApi extends Construct {
     this.metricsNamespace = this.core.metricsNamespace;
     this.handler = this.core.handler;
     this.connectionTable = props.connectionTable ?? new ConnectionTable(this, 'ConnectionTable');
-    this.authorizerFunction = props.authorizerTokenSecret && this.defineAuthorizer(props.authorizerTokenSecret);
+    if (props.auth !== undefined && props.authorizerTokenSecret !== undefined) {
+      throw new Error('NativeWebSocketApi: give auth or authorizerTokenSecret, not both');
+    }
+    const sharedSecret = props.authorizerTokenSecret ?? props.auth?.sharedTokenSecret;
+    this.authorizerFunction = sharedSecret && this.defineAuthorizer(sharedSecret);
+    const tokenEnvironment = props.auth?.bindEnvironment(this);
+    this.verifiesTokens = tokenEnvironment !== undefined;
+    if (tokenEnvironment !== undefined) claimEnvironment(this.handler, this.node.path, tokenEnvironment);
 
     this.webSocketApi = new apigwv2.WebSocketApi(this, 'Resource', {
       apiName: Names.uniqueResourceName(this, {}),
@@ -303,7 +323,14 @@ export class NativeWebSocketApi extends Construct {
           'API Gateway authorizes a WebSocket connection once, at $connect; other routes cannot take an authorizer',
       });
     }
-    if (this.authorizerFunction === undefined) {
+    if (this.verifiesTokens) {
+      Validations.of(connect).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          "the function verifies the connection's JWT (auth) at $connect before the handler's code runs: API " +
+          'Gateway has no JWT authorizer for WebSocket APIs',
+      });
+    } else if (this.authorizerFunction === undefined) {
       Validations.of(connect).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
