@@ -21,6 +21,10 @@ const view = {
   send: $('send'),
   endpoint: $('endpoint'),
   hint: $('hint'),
+  signIn: $('sign-in'),
+  signInName: $('sign-in-name'),
+  user: $('user'),
+  signOut: $('sign-out'),
 };
 
 const state = {
@@ -151,6 +155,10 @@ function onServerText(text) {
   } else if (channels) {
     showChannels(text);
     return;
+  } else if (state.asked.channel !== undefined && text.startsWith(`error: [${state.asked.channel}] is private`)) {
+    // Refused: the page stays in its channel.
+    view.channel.value = state.channel;
+    state.asked.channel = undefined;
   } else if (state.durable && !text.startsWith('error: ')) {
     // A plain broadcast from before the page followed the channel: its message comes through the channel.
     return;
@@ -175,11 +183,109 @@ function send(text) {
   return true;
 }
 
+// Sign-in, when the server asks for it: the authorization-code flow with PKCE at the development identity
+// provider (config.auth), the ID token kept for this tab (sessionStorage) and given to the client, which offers it
+// in the subprotocol list on every connect.
+const TOKEN_KEY = 'faas-grip-chat.token';
+const FLOW_KEY = 'faas-grip-chat.sign-in';
+const base64url = (bytes) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+
+function claimsOf(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(decodeURIComponent(escape(atob(part))));
+  } catch {
+    return {};
+  }
+}
+
+function storedToken() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return token && (claimsOf(token).exp ?? 0) * 1000 > Date.now() + 5000 ? token : undefined;
+}
+
+async function signIn(name) {
+  const auth = state.config.auth;
+  const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
+  const redirect = location.origin + location.pathname;
+  sessionStorage.setItem(FLOW_KEY, JSON.stringify({ verifier, state: nonce, redirect, search: location.search }));
+  const url = new URL(auth.authorizationEndpoint);
+  url.search = new URLSearchParams({
+    client_id: auth.clientId,
+    response_type: 'code',
+    scope: 'openid profile',
+    redirect_uri: redirect,
+    code_challenge: base64url(new Uint8Array(digest)),
+    code_challenge_method: 'S256',
+    login_hint: name,
+    prompt: 'login', // whoever is typed signs in, even where another name signed in before in this browser
+    state: nonce,
+  }).toString();
+  location.assign(url.toString());
+}
+
+// Back from the identity provider with a code: exchange it for the ID token, then restore the page's URL.
+async function finishSignIn() {
+  const params = new URLSearchParams(location.search);
+  if (!params.has('code') && !params.has('error')) return;
+  const flow = JSON.parse(sessionStorage.getItem(FLOW_KEY) ?? 'null');
+  sessionStorage.removeItem(FLOW_KEY);
+  history.replaceState(null, '', location.pathname + (flow?.search ?? ''));
+  if (params.has('error')) throw new Error(params.get('error_description') || params.get('error'));
+  if (!flow || flow.state !== params.get('state')) throw new Error("the sign-in answer is not for this page's request");
+  const auth = state.config.auth;
+  const response = await fetch(auth.tokenEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: params.get('code'),
+      redirect_uri: flow.redirect,
+      client_id: auth.clientId,
+      code_verifier: flow.verifier,
+    }),
+  });
+  const body = await response.json();
+  if (!body.id_token) throw new Error(body.error_description || 'the identity provider gave no ID token');
+  sessionStorage.setItem(TOKEN_KEY, body.id_token);
+}
+
+function showSignedIn(token) {
+  const claims = claimsOf(token);
+  view.user.hidden = false;
+  view.user.textContent = `signed in as ${shown(String(claims.name ?? claims.sub))}`;
+  view.signOut.hidden = false;
+  view.nick.disabled = true;
+  view.nick.placeholder = 'from your sign-in';
+  $('nick-set').disabled = true;
+  const locked = Object.entries(state.config.auth.privateChannels ?? {}).map(
+    ([c, users]) => `${c} (${users.join(', ')})`,
+  );
+  if (locked.length) view.hint.textContent = `private: ${locked.join('; ')}`;
+}
+
 function connect() {
   const url = state.config.transports[state.transport];
   view.endpoint.textContent = url;
   setStatus('connecting', `connecting (${state.transport})`);
-  const client = new ChannelClient(url, { heartbeatMs: state.config.heartbeat.intervalMs });
+  const signedIn = state.config.auth
+    ? {
+        token: () => {
+          const token = storedToken();
+          if (token) return token;
+          sessionStorage.removeItem(TOKEN_KEY);
+          location.reload(); // the sign-in form again
+          throw new Error('signed out: the token expired');
+        },
+      }
+    : {};
+  const client = new ChannelClient(url, { heartbeatMs: state.config.heartbeat.intervalMs, ...signedIn });
   state.client = client;
   state.subscribed = undefined;
   client.on('state', (now) => {
@@ -265,11 +371,30 @@ onSubmit('message-form', () => {
   if (text.trim() && send(text)) view.message.value = '';
 });
 view.transport.addEventListener('change', () => switchTransport(view.transport.value));
+onSubmit('sign-in-form', () => {
+  const name = view.signInName.value.trim();
+  if (name) void signIn(name);
+});
+view.signOut.addEventListener('click', () => {
+  sessionStorage.removeItem(TOKEN_KEY);
+  location.reload();
+});
 
 async function start() {
   const response = await fetch('config', { cache: 'no-store' });
   state.config = await response.json();
   fillTransports();
+  if (state.config.auth) {
+    await finishSignIn();
+    const token = storedToken();
+    if (!token) {
+      view.signIn.hidden = false;
+      setStatus('closed', 'sign in to chat');
+      view.signInName.focus();
+      return;
+    }
+    showSignedIn(token);
+  }
   const wanted = new URLSearchParams(location.search).get('transport');
   const available = Object.keys(state.config.transports).filter((name) => state.config.transports[name]);
   if (wanted && !available.includes(wanted)) {

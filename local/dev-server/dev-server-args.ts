@@ -32,6 +32,8 @@ options:
   --host <addr>     interface to bind (env ${DevServerEnv.HOST}, default ${DEV_SERVER_DEFAULTS.host})
   --handler <path>  module exporting \`handler\` (env ${DevServerEnv.HANDLER}, default: the library's chat)
   --no-grip         serve the native transport only
+  --no-sign-in      no identity provider: anyone connects, the nickname is chosen with /nick
+  --sign-in         sign users in with --handler too (the handler then gets FAAS_GRIP_AUTH_*)
   -h, --help        show this help
 
 A port of 0 picks a free one. GRIP needs Pushpin (apt-get install pushpin). The chat page's heartbeat interval is
@@ -65,6 +67,8 @@ export function parseDevServerArgs(argv: readonly string[], env: NodeJS.ProcessE
         host: { type: 'string' },
         handler: { type: 'string' },
         'no-grip': { type: 'boolean' },
+        'no-sign-in': { type: 'boolean' },
+        'sign-in': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -95,6 +99,8 @@ export function parseDevServerArgs(argv: readonly string[], env: NodeJS.ProcessE
       wsPort: pick('ws-port', DevServerEnv.WS_PORT, DEV_SERVER_DEFAULTS.wsPort),
       gripPort: pick('grip-port', DevServerEnv.GRIP_PORT, DEV_SERVER_DEFAULTS.gripPort),
       grip: values['no-grip'] !== true,
+      // The chat signs users in; a handler of the user's own only when asked (its clients may carry no token).
+      signIn: values['no-sign-in'] !== true && (values['sign-in'] === true || !handler),
       ...(handler ? { handler } : {}),
       ...(heartbeat !== undefined ? { heartbeatMs: Number(heartbeat) } : {}),
     },

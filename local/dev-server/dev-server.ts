@@ -4,15 +4,20 @@
  * Pushpin in front of the REST front door, its publish API behind a JWT gate. The handler's environment holds
  * both transports' settings, so its `publish()` reaches every subscriber. A chat page is served on `/`.
  */
+// Sign-in sets FAAS_GRIP_AUTH_*: the verified-identity module is registered, so the handlers this process runs have
+// it even when this code is bundled (a bundle of bin/, for instance).
+import '../../lambda/auth-api';
+import { Env } from '../../lambda/contract';
 import { PING_COMMAND } from '../../lambda/examples/chat/chat-commands';
 import type { LambdaHandler } from '../apigw-websocket/lambda-context';
 import { type EmulatorCredentials, runCredentials } from '../apigw-websocket/websocket-emulator';
 import { findPushpin } from '../grip/pushpin';
+import { type DevIssuer, startDevIssuer } from '../identity/dev-issuer';
 import { type GripStack, startGripStack } from '../stack/grip-stack';
 import { startNativeStack } from '../stack/native-stack';
 import { StopStack } from '../stack/stop-stack';
 import { loadHandlerModule } from './load-handler';
-import { formatHost, startStaticServer } from './static-server';
+import { type ChatPageConfig, formatHost, startStaticServer } from './static-server';
 
 /** The command the chat page sends as its heartbeat (the chat handler answers it with nothing). */
 export const HEARTBEAT_COMMAND = PING_COMMAND;
@@ -21,6 +26,8 @@ export const HEARTBEAT_COMMAND = PING_COMMAND;
  * liveness signal (with the default 45-second presence timeout, a silent page leaves the online list within 60 s).
  */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** The chat's private channel when sign-in is on: `staff`, for alice and bob. */
+export const DEFAULT_PRIVATE_CHANNELS: Readonly<Record<string, readonly string[]>> = { staff: ['alice', 'bob'] };
 /** What to install to turn the GRIP transport on. */
 export const GRIP_INSTALL_HINT = 'apt-get install pushpin';
 
@@ -62,6 +69,17 @@ export interface DevServerOptions {
    */
   readonly heartbeatMs?: number;
   /**
+   * Sign users in: a development identity provider (an OIDC issuer on loopback) runs beside the servers, the chat
+   * page signs in by name through it, and connections must carry its ID token (FAAS_GRIP_AUTH_*).
+   * @default false (the `faas-grip-local` command turns it on unless `--no-sign-in`)
+   */
+  readonly signIn?: boolean;
+  /**
+   * Channels open only to the listed users (with `signIn`).
+   * @default { staff: ['alice', 'bob'] }
+   */
+  readonly privateChannels?: Readonly<Record<string, readonly string[]>>;
+  /**
    * Receives the errors of handler invocations and of stopping.
    * @default - `console.error`
    */
@@ -76,6 +94,8 @@ export interface DevServerUrls {
   readonly native: string;
   /** The GRIP transport's WebSocket endpoint, absent when GRIP is off. */
   readonly grip?: string;
+  /** The development identity provider, when sign-in is on. */
+  readonly issuer?: string;
 }
 
 /** A running dev server. */
@@ -195,22 +215,42 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       gripUrl = `ws://${shown}:${grip.pushpin.httpPort}/`;
     }
 
+    const nativeUrl = native.wsUrl.replace(`//${host}:`, `//${shown}:`);
+    let config: ChatPageConfig = {
+      transports: { native: nativeUrl, ...(gripUrl ? { grip: gripUrl } : {}) },
+      ...(gripOff ? { hint: gripOff } : {}),
+      heartbeat: { command: HEARTBEAT_COMMAND, intervalMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS },
+    };
+    const page = await startStaticServer({ host, port: options.port ?? 0, config: () => config });
+    stack.push(() => page.stop());
+    const pageUrl = page.url.replace(`//${formatHost(host)}:`, `//${shown}:`);
+
+    let issuer: DevIssuer | undefined;
+    if (options.signIn === true) {
+      const privateChannels = options.privateChannels ?? DEFAULT_PRIVATE_CHANNELS;
+      issuer = await startDevIssuer({ redirectUris: [pageUrl, page.url] });
+      stack.push(() => issuer?.stop() ?? Promise.resolve());
+      Object.assign(env, {
+        [Env.AUTH_ISSUER]: issuer.issuer,
+        [Env.AUTH_AUDIENCE]: issuer.clientId,
+        [Env.PRIVATE_CHANNELS]: JSON.stringify(privateChannels),
+      });
+      config = {
+        ...config,
+        auth: {
+          issuer: issuer.issuer,
+          clientId: issuer.clientId,
+          authorizationEndpoint: `${issuer.issuer}/auth`,
+          tokenEndpoint: `${issuer.issuer}/token`,
+          privateChannels,
+        },
+      };
+    }
+
     restoreEnv = applyEnv(env);
     resolveHandler(await loadHandler(options.handler));
-
-    const nativeUrl = native.wsUrl.replace(`//${host}:`, `//${shown}:`);
-    const page = await startStaticServer({
-      host,
-      port: options.port ?? 0,
-      config: {
-        transports: { native: nativeUrl, ...(gripUrl ? { grip: gripUrl } : {}) },
-        ...(gripOff ? { hint: gripOff } : {}),
-        heartbeat: { command: HEARTBEAT_COMMAND, intervalMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS },
-      },
-    });
-    stack.push(() => page.stop());
     return {
-      urls: { page: page.url.replace(`//${formatHost(host)}:`, `//${shown}:`), native: nativeUrl, grip: gripUrl },
+      urls: { page: pageUrl, native: nativeUrl, grip: gripUrl, ...(issuer ? { issuer: issuer.issuer } : {}) },
       gripOff,
       env,
       pushpinPid: grip?.pushpin.pid,
@@ -225,6 +265,7 @@ export function describeDevServer(server: Pick<DevServer, 'urls' | 'gripOff'>): 
   const lines = [`native websocket: ${server.urls.native}`];
   if (server.urls.grip) lines.push(`grip websocket: ${server.urls.grip}`);
   if (server.gripOff) lines.push(server.gripOff);
+  if (server.urls.issuer) lines.push(`identity provider: ${server.urls.issuer} (sign in with any name)`);
   lines.push(`chat page: ${server.urls.page}`);
   return lines;
 }

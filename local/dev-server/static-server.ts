@@ -14,6 +14,18 @@ export interface ChatPageConfig {
   readonly transports: { readonly native?: string; readonly grip?: string };
   /** One line shown under the chat, such as how to turn GRIP on. */
   readonly hint?: string;
+  /**
+   * The development identity provider the page signs users in with (authorization code with PKCE), when sign-in
+   * is on: connections then carry the user's ID token.
+   */
+  readonly auth?: {
+    readonly issuer: string;
+    readonly clientId: string;
+    readonly authorizationEndpoint: string;
+    readonly tokenEndpoint: string;
+    /** Channels open only to listed users, to show on the page. */
+    readonly privateChannels: Readonly<Record<string, readonly string[]>>;
+  };
   /** The application-level heartbeat the page sends to stay inside API Gateway's 10-minute idle limit. */
   readonly heartbeat: {
     /** The text the page sends; the handler answers it with nothing. */
@@ -25,8 +37,8 @@ export interface ChatPageConfig {
 
 /** Options of {@link startStaticServer}. */
 export interface StaticServerOptions {
-  /** The document served on `GET /config`. */
-  readonly config: ChatPageConfig;
+  /** The document served on `GET /config` (read on every request: it may be completed after the server starts). */
+  readonly config: () => ChatPageConfig;
   /**
    * Port to listen on; 0 picks a free one.
    * @default 0
@@ -49,12 +61,16 @@ export interface StaticServer {
   stop(): Promise<void>;
 }
 
-const SECURITY_HEADERS = {
-  'Content-Security-Policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:",
-  'X-Content-Type-Options': 'nosniff',
-  'Cache-Control': 'no-store',
-};
+/** The page's security headers; `connect` adds origins the page may fetch from (the identity provider's). */
+function securityHeaders(connect: readonly string[]): Record<string, string> {
+  return {
+    'Content-Security-Policy':
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+      `connect-src 'self' ws: wss:${connect.map((origin) => ` ${origin}`).join('')}`,
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'no-store',
+  };
+}
 
 /** Finds a page file: next to this module (source tree, or dist when the build copied it), else in the source tree. */
 function readAsset(name: string): Buffer {
@@ -82,15 +98,18 @@ function readClientModule(): Buffer {
 
 /** Starts the page server. */
 export async function startStaticServer(options: StaticServerOptions): Promise<StaticServer> {
-  const files: Record<string, { type: string; body: Buffer }> = {
-    '/': { type: 'text/html; charset=utf-8', body: readAsset('chat-page.html') },
-    '/chat-page.js': { type: 'text/javascript; charset=utf-8', body: readAsset('chat-page.js') },
-    '/client.mjs': { type: 'text/javascript; charset=utf-8', body: readClientModule() },
-    '/config': { type: 'application/json', body: Buffer.from(JSON.stringify(options.config)) },
+  const files: Record<string, { type: string; body: () => Buffer }> = {
+    '/': { type: 'text/html; charset=utf-8', body: constant(readAsset('chat-page.html')) },
+    '/chat-page.js': { type: 'text/javascript; charset=utf-8', body: constant(readAsset('chat-page.js')) },
+    '/client.mjs': { type: 'text/javascript; charset=utf-8', body: constant(readClientModule()) },
+    '/config': { type: 'application/json', body: () => Buffer.from(JSON.stringify(options.config())) },
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://page').pathname;
-    const file = files[path === '/index.html' ? '/' : path];
+    const found = files[path === '/index.html' ? '/' : path];
+    const file = found && { type: found.type, body: found.body() };
+    const issuer = options.config().auth?.issuer;
+    const SECURITY_HEADERS = securityHeaders(issuer === undefined ? [] : [new URL(issuer).origin]);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed\n');
     } else if (file === undefined) {
@@ -103,6 +122,10 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
   const host = options.host ?? '127.0.0.1';
   const port = await listen(server, options.port ?? 0, host);
   return { url: `http://${formatHost(host)}:${port}/`, port, stop: () => stopServer(server) };
+}
+
+function constant(body: Buffer): () => Buffer {
+  return () => body;
 }
 
 /** Host part of a URL: IPv6 addresses in brackets. */

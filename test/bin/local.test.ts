@@ -1,5 +1,7 @@
+import WebSocket from 'ws';
 import { findPushpin } from '../../local/grip/pushpin';
 import { freePorts } from '../../local/support/free-port';
+import { signInAt } from '../helpers/dev-issuer';
 import { E2eClient, HandshakeRefusedError, terminateAll } from '../helpers/e2e-ws-client';
 import {
   bundleLocalCommand,
@@ -16,7 +18,7 @@ if (pushpinMissing && !inCi) {
 }
 const withGrip = !pushpinMissing || inCi;
 
-const FREE_PORTS = ['--port', '0', '--ws-port', '0', '--grip-port', '0'];
+const FREE_PORTS = ['--port', '0', '--ws-port', '0', '--grip-port', '0', '--no-sign-in'];
 const ENDPOINT_LINE = /^(native|grip) websocket: (ws:\/\/127\.0\.0\.1:\d+\/\S*)$/;
 const PAGE_LINE = /^chat page: (http:\/\/127\.0\.0\.1:\d+\/)$/;
 
@@ -70,6 +72,35 @@ describe('faas-grip-local', () => {
     expect(children.length > 0).toBe(withGrip);
     expect(await command.stop('SIGINT')).toBe(0);
     for (const pid of children) expect(processAlive(pid)).toBe(false);
+  });
+
+  test('signs users in by default: a token of the printed identity provider is needed, its name is the nick', async () => {
+    const command = run(['--port', '0', '--ws-port', '0', '--grip-port', '0'], {
+      PUSHPIN_BIN: withGrip ? undefined : '/nonexistent/pushpin',
+    });
+    const page = (await waitForLine(command, PAGE_LINE)).slice('chat page: '.length);
+    const issuer = command.stdout.find((line) => line.startsWith('identity provider: '))?.split(' ')[2] as string;
+    expect(issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const urls = endpoints(command);
+    const refused = E2eClient.connect('no token', urls.native);
+    await expect(refused).rejects.toMatchObject({ status: 401 });
+
+    const token = await signInAt(issuer, 'faas-grip-chat', 'zoe', page);
+    for (const url of withGrip ? [urls.native, urls.grip] : [urls.native]) {
+      const socket = new WebSocket(url, ['faas-grip', `faas-grip.bearer.${token}`]);
+      const received: string[] = [];
+      socket.on('message', (data) => received.push(String(data)));
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      expect(socket.protocol).toBe('faas-grip');
+      socket.send(`signed in on ${url}`);
+      const deadline = Date.now() + 10_000;
+      while (!received.includes(`zoe: signed in on ${url}`)) {
+        if (Date.now() > deadline) throw new Error(`no broadcast; got ${JSON.stringify(received)}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      socket.terminate();
+    }
+    expect(await command.stop()).toBe(0);
   });
 
   test('without Pushpin it serves native and says in one line how to enable GRIP', async () => {

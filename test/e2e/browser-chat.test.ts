@@ -114,6 +114,7 @@ describe.each([
       '--port=0',
       '--ws-port=0',
       '--grip-port=0',
+      '--no-sign-in',
     ]);
     pageUrl = `${(await waitForLine(command, /^chat page: /)).slice('chat page: '.length)}?transport=${transport}`;
     browser = await launchBrowser();

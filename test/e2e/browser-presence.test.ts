@@ -58,7 +58,7 @@ describe.each([
     if (missing && !inCi) return;
     command = startLocalCommand(
       bundleLocalCommand(`browser-presence-${transport}`),
-      ['--port=0', '--ws-port=0', '--grip-port=0'],
+      ['--port=0', '--ws-port=0', '--grip-port=0', '--no-sign-in'],
       { FAAS_GRIP_HEARTBEAT_MS: '1000', FAAS_GRIP_PRESENCE_TIMEOUT: '3' },
     );
     pageUrl = `${(await waitForLine(command, /^chat page: /)).slice('chat page: '.length)}?transport=${transport}`;

@@ -102,7 +102,7 @@ export async function startDevIssuerProcess(
       const res = await fetch(`${issuer}/dev/jwks-count`);
       return ((await res.json()) as { count: number }).count;
     },
-    signIn: (name) => signIn(issuer, clientId, name),
+    signIn: (name) => signInAt(issuer, clientId, name, REDIRECT),
     craft,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -113,8 +113,12 @@ export async function startDevIssuerProcess(
   };
 }
 
-/** The authorization-code flow with PKCE, as a browser would run it, following redirects by hand with cookies. */
-async function signIn(issuer: string, clientId: string, name: string): Promise<string> {
+/**
+ * The authorization-code flow with PKCE at `issuer`, as a browser would run it (following redirects by hand with
+ * cookies): the ID token of `name`. `redirect` must be one of the client's redirect URIs.
+ */
+export async function signInAt(issuer: string, clientId: string, name: string, redirect: string): Promise<string> {
+  const REDIRECT = redirect;
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const params = new URLSearchParams({

@@ -5,7 +5,7 @@ describe('parseDevServerArgs', () => {
   test('uses the documented defaults', () => {
     expect(parseDevServerArgs([], {})).toEqual({
       help: false,
-      options: { host: '127.0.0.1', port: 8080, wsPort: 8081, gripPort: 7999, grip: true },
+      options: { host: '127.0.0.1', port: 8080, wsPort: 8081, gripPort: 7999, grip: true, signIn: true },
     });
     expect(DEV_SERVER_DEFAULTS).toEqual({ host: '127.0.0.1', port: 8080, wsPort: 8081, gripPort: 7999 });
   });
@@ -20,7 +20,15 @@ describe('parseDevServerArgs', () => {
     };
     expect(parseDevServerArgs([], env)).toEqual({
       help: false,
-      options: { host: '0.0.0.0', port: 9000, wsPort: 9001, gripPort: 9002, grip: true, handler: 'dist/handler.js' },
+      options: {
+        host: '0.0.0.0',
+        port: 9000,
+        wsPort: 9001,
+        gripPort: 9002,
+        grip: true,
+        signIn: false,
+        handler: 'dist/handler.js',
+      },
     });
   });
 
@@ -29,14 +37,31 @@ describe('parseDevServerArgs', () => {
     const args = ['--port', '0', '--ws-port=1234', '--grip-port', '4321', '--handler', 'mine.ts', '--no-grip'];
     expect(parseDevServerArgs(args, env)).toEqual({
       help: false,
-      options: { host: '127.0.0.1', port: 0, wsPort: 1234, gripPort: 4321, grip: false, handler: 'mine.ts' },
+      options: {
+        host: '127.0.0.1',
+        port: 0,
+        wsPort: 1234,
+        gripPort: 4321,
+        grip: false,
+        signIn: false,
+        handler: 'mine.ts',
+      },
     });
+  });
+
+  test('signs users in for the chat, not for a handler of your own unless --sign-in; --no-sign-in turns it off', () => {
+    const signIn = (args: string[]) =>
+      (parseDevServerArgs(args, {}) as { options: { signIn?: boolean } }).options.signIn;
+    expect(signIn([])).toBe(true);
+    expect(signIn(['--no-sign-in'])).toBe(false);
+    expect(signIn(['--handler', 'h.js'])).toBe(false);
+    expect(signIn(['--handler', 'h.js', '--sign-in'])).toBe(true);
   });
 
   test('asks for help with --help or -h', () => {
     expect(parseDevServerArgs(['--help'], {})).toEqual({ help: true });
     expect(parseDevServerArgs(['-h'], {})).toEqual({ help: true });
-    for (const name of ['--port', '--ws-port', '--grip-port', '--host', '--handler', '--no-grip']) {
+    for (const name of ['--port', '--ws-port', '--grip-port', '--host', '--handler', '--no-grip', '--no-sign-in']) {
       expect(USAGE).toContain(name);
     }
   });
