@@ -41,6 +41,8 @@ export interface ChannelMessage {
   readonly epoch: string;
   /** Text, or bytes. */
   readonly data: string | Uint8Array;
+  /** Who published it, when the publisher said (e.g. the user id of a signed-in sender). */
+  readonly from?: string;
 }
 
 /** A channel whose messages since the client's position could not all be recovered. */
@@ -64,7 +66,13 @@ export interface ChannelClientError {
 export interface HistoryPage {
   readonly channel: string;
   readonly epoch: string;
-  readonly messages: ReadonlyArray<{ readonly offset: number; readonly data: string | Uint8Array; readonly publishedAt: number }>;
+  readonly messages: ReadonlyArray<{
+    readonly offset: number;
+    readonly data: string | Uint8Array;
+    readonly publishedAt: number;
+    /** Who published it, when the publisher said. */
+    readonly from?: string;
+  }>;
   readonly next: number | null;
 }
 
@@ -277,6 +285,7 @@ export class ChannelClient {
       offset: m.offset as number,
       data: typeof m.data64 === 'string' ? fromBase64(m.data64) : String(m.data ?? ''),
       publishedAt: m.publishedAt as number,
+      ...(typeof m.from === 'string' ? { from: m.from } : {}),
     }));
     return { channel, epoch: frame.epoch as string, messages, next: frame.next as number | null };
   }
@@ -481,7 +490,8 @@ export class ChannelClient {
     const offset = frame.offset as number;
     const epoch = frame.epoch as string;
     const data = typeof frame.data64 === 'string' ? fromBase64(frame.data64) : String(frame.data ?? '');
-    const message: ChannelMessage = { channel, offset, epoch, data };
+    const message: ChannelMessage =
+      typeof frame.from === 'string' ? { channel, offset, epoch, data, from: frame.from } : { channel, offset, epoch, data };
     if (state.last === undefined || state.epoch === '') {
       // The starting point is not known yet (before `subscribed`, or the channel was empty and its log has begun
       // since): held until a `subscribed` or `fetched` answer says where the log starts.

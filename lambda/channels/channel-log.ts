@@ -38,7 +38,19 @@ export interface LoggedMessage {
   readonly data: string | Uint8Array;
   /** When it was appended (epoch ms). */
   readonly publishedAt: number;
+  /** Who published it, as the publisher chose (for example `ws.user.sub`), when it said. */
+  readonly from?: string;
 }
+
+/** A message to append, with who published it. */
+export interface LogEntry {
+  readonly data: string | Uint8Array;
+  /** Who published it (at most {@link MAX_FROM_LENGTH} characters). @default - not recorded */
+  readonly from?: string;
+}
+
+/** Longest `from` a logged message keeps, in characters. */
+export const MAX_FROM_LENGTH = 256;
 
 /** Options of a {@link ChannelLog}. */
 export interface ChannelLogOptions {
@@ -129,8 +141,8 @@ export class ChannelLog {
    * @throws ChannelBusyError (retryable, nothing appended) after `maxAttempts` lost races; ChannelLogError when the
    *   table fails; InvalidValueError for a message larger than {@link MAX_BLOCK_BYTES}.
    */
-  async append(channel: string, data: string | Uint8Array): Promise<LoggedMessage> {
-    return (await this.appendAll(channel, [data]))[0];
+  async append(channel: string, data: string | Uint8Array, from?: string): Promise<LoggedMessage> {
+    return (await this.appendAll(channel, [from === undefined ? data : { data, from }]))[0];
   }
 
   /**
@@ -139,7 +151,7 @@ export class ChannelLog {
    * @throws as {@link append}; when a later block fails, the earlier ones stay appended (their messages are in the
    *   error's `appended`).
    */
-  async appendAll(channel: string, data: readonly (string | Uint8Array)[]): Promise<LoggedMessage[]> {
+  async appendAll(channel: string, data: readonly (string | Uint8Array | LogEntry)[]): Promise<LoggedMessage[]> {
     if (channel.startsWith('~')) {
       throw new InvalidValueError(`channel '${channel}' cannot be durable: names starting with '~' are the log's own`);
     }
@@ -155,7 +167,7 @@ export class ChannelLog {
     return appended;
   }
 
-  private async appendBlock(channel: string, block: readonly (string | Uint8Array)[]): Promise<LoggedMessage[]> {
+  private async appendBlock(channel: string, block: readonly LogEntry[]): Promise<LoggedMessage[]> {
     const key = `${this.tableName}\u0000${channel}`;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       // An empty epoch: no message, or the newest has expired. Offsets go on past the expired ones (their items
@@ -169,7 +181,10 @@ export class ChannelLog {
         [ChannelLogSchema.sortKey]: first,
         count: block.length,
         epoch,
-        messages: block.map((data) => (typeof data === 'string' ? { t: data } : { b: data })),
+        messages: block.map(({ data, from }) => ({
+          ...(typeof data === 'string' ? { t: data } : { b: data }),
+          ...(from === undefined ? {} : { f: from }),
+        })),
         publishedAt,
         [ChannelLogSchema.ttlAttribute]: Math.ceil(publishedAt / 1000) + this.maxAgeSeconds,
       };
@@ -188,7 +203,14 @@ export class ChannelLog {
         // A log that begins (or begins again): the channel joins the registry the channel list reads.
         if (known.epoch === '' && !registered.get().has(key)) await this.register(channel, key);
         heads.get().set(key, { offset: first + block.length - 1, epoch });
-        return block.map((data, i) => ({ channel, offset: first + i, epoch, data, publishedAt }));
+        return block.map(({ data, from }, i) => ({
+          channel,
+          offset: first + i,
+          epoch,
+          data,
+          publishedAt,
+          ...(from === undefined ? {} : { from }),
+        }));
       }
       heads.get().delete(key);
     }
@@ -372,13 +394,14 @@ function messagesOf(channel: string, item: Record<string, unknown>): LoggedMessa
   const first = Number(item[ChannelLogSchema.sortKey]);
   const epoch = String(item.epoch);
   const publishedAt = Number(item.publishedAt);
-  const stored = (item.messages ?? []) as Array<{ t?: string; b?: Uint8Array }>;
+  const stored = (item.messages ?? []) as Array<{ t?: string; b?: Uint8Array; f?: string }>;
   return stored.map((m, i) => ({
     channel,
     offset: first + i,
     epoch,
     data: typeof m.t === 'string' ? m.t : new Uint8Array(m.b as Uint8Array),
     publishedAt,
+    ...(typeof m.f === 'string' ? { from: m.f } : {}),
   }));
 }
 
@@ -388,12 +411,18 @@ function countOf(item: Record<string, unknown>): number {
 }
 
 /** Splits messages into blocks of at most MAX_BLOCK_MESSAGES and MAX_BLOCK_BYTES, in order. */
-function blocksOf(channel: string, data: readonly (string | Uint8Array)[]): Array<Array<string | Uint8Array>> {
-  const blocks: Array<Array<string | Uint8Array>> = [];
-  let block: Array<string | Uint8Array> = [];
+function blocksOf(channel: string, data: readonly (string | Uint8Array | LogEntry)[]): LogEntry[][] {
+  const blocks: LogEntry[][] = [];
+  let block: LogEntry[] = [];
   let bytes = 0;
-  for (const message of data) {
-    const size = typeof message === 'string' ? Buffer.byteLength(message, 'utf8') : message.byteLength;
+  for (const input of data) {
+    const message: LogEntry = typeof input === 'string' || input instanceof Uint8Array ? { data: input } : input;
+    if (message.from !== undefined && (typeof message.from !== 'string' || message.from.length > MAX_FROM_LENGTH)) {
+      throw new InvalidValueError(`from must be a string of at most ${MAX_FROM_LENGTH} characters`);
+    }
+    const size =
+      (typeof message.data === 'string' ? Buffer.byteLength(message.data, 'utf8') : message.data.byteLength) +
+      (message.from === undefined ? 0 : Buffer.byteLength(message.from, 'utf8'));
     if (size > MAX_BLOCK_BYTES) {
       throw new InvalidValueError(
         `a message of ${size} bytes is too large for durable channel '${channel}': the log keeps messages of at ` +

@@ -47,7 +47,7 @@ export async function appendTurn(turn: readonly DurableQueued[], enqueue: Delive
       const appending = previous.then(() =>
         log.appendAll(
           channel,
-          queued.map((q) => q.data),
+          queued.map((q) => (q.options.from === undefined ? q.data : { data: q.data, from: q.options.from })),
         ),
       );
       const settled = appending.catch(() => undefined);

@@ -251,7 +251,7 @@ function dataOf(data: string | Uint8Array): { data: string } | { data64: string 
 }
 
 /** A `message` frame: one message of a durable channel with its position. */
-export function messageFrame(message: Pick<LoggedMessage, 'channel' | 'offset' | 'epoch' | 'data'>): string {
+export function messageFrame(message: Pick<LoggedMessage, 'channel' | 'offset' | 'epoch' | 'data' | 'from'>): string {
   return JSON.stringify({
     fg: PROTOCOL_VERSION,
     type: 'message',
@@ -259,6 +259,7 @@ export function messageFrame(message: Pick<LoggedMessage, 'channel' | 'offset' |
     offset: message.offset,
     epoch: message.epoch,
     ...dataOf(message.data),
+    ...(message.from === undefined ? {} : { from: message.from }),
   });
 }
 
@@ -280,7 +281,12 @@ export function historyFrame(channel: string, page: Pick<LogPage, 'head' | 'mess
     ...(id !== undefined ? { id } : {}),
     channel,
     epoch: page.head.epoch,
-    messages: page.messages.map((m) => ({ offset: m.offset, ...dataOf(m.data), publishedAt: m.publishedAt })),
+    messages: page.messages.map((m) => ({
+      offset: m.offset,
+      ...dataOf(m.data),
+      publishedAt: m.publishedAt,
+      ...(m.from === undefined ? {} : { from: m.from }),
+    })),
     next: page.next,
   });
 }

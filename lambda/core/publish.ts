@@ -46,6 +46,13 @@ export interface PublishOptions {
    *   FAAS_GRIP_CHANNEL_LOG_TABLE is set and the patterns are not)
    */
   readonly durable?: boolean;
+  /**
+   * Who publishes, kept with a durable message and delivered with it (`from` in the channel protocol's message
+   * frames and `faas-grip-cdk/client`'s messages), e.g. `ws.user?.sub`: the publisher chooses what identity travels.
+   * At most 256 characters.
+   * @default - not recorded
+   */
+  readonly from?: string;
 }
 
 export type { PublishResult };

@@ -190,3 +190,48 @@ test('a missing WebSocket implementation is a clear TypeError', () => {
     if (saved !== undefined) global.WebSocket = saved;
   }
 });
+
+describe('signing in with a token', () => {
+  const jwt = (exp: number, sub = 'alice') => `h.${Buffer.from(JSON.stringify({ sub, exp })).toString('base64url')}.s`;
+
+  it('offers the token in the subprotocol list on every connect, asking for a fresh one each time', async () => {
+    const offered: string[] = [];
+    scripted.server.on('connection', (_socket, req) => offered.push(String(req.headers['sec-websocket-protocol'])));
+    let calls = 0;
+    start({ token: () => jwt(Math.floor(Date.now() / 1000) + 3600, `u${++calls}`) });
+    await until('connected', () => scripted.sockets.length === 1 && client?.state === 'open');
+    scripted.sockets[0].terminate();
+    await until('reconnected', () => scripted.sockets.length === 2 && client?.state === 'open');
+    expect(offered.map((p) => p.split(/,\s*/)[0])).toEqual(['faas-grip', 'faas-grip']);
+    expect(offered.map((p) => JSON.parse(Buffer.from(p.split('.')[3], 'base64url').toString()).sub)).toEqual([
+      'u1',
+      'u2',
+    ]);
+  });
+
+  it('sends a fresh token over the connection before the current one expires', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    let calls = 0;
+    start({ token: () => jwt(now + (++calls === 1 ? 2 : 3600)), tokenRefreshMs: 1000 });
+    await until('an auth frame', () => scripted.received[0]?.some((f) => f.op === 'auth') === true, 5000);
+    const auth = scripted.received[0].find((f) => f.op === 'auth') as { token: string };
+    expect(JSON.parse(Buffer.from(auth.token.split('.')[1], 'base64url').toString()).exp).toBe(now + 3600);
+    expect(scripted.sockets).toHaveLength(1);
+  });
+
+  it('reconnects at once with a fresh token after a 4401 close, and after a token-expired frame', async () => {
+    let calls = 0;
+    const errors: string[] = [];
+    start({ token: () => jwt(Math.floor(Date.now() / 1000) + 3600, `u${++calls}`), minReconnectDelayMs: 60_000 });
+    client?.on('error', (e) => errors.push(e.code));
+    await until('connected', () => client?.state === 'open');
+    scripted.sockets[0].close(4401, 'token expired');
+    await until('reconnected at once despite a long backoff', () => scripted.sockets.length === 2, 3000);
+    await until('open', () => client?.state === 'open');
+    scripted.sockets[1].send(frame({ type: 'error', code: 'token-expired', message: 'token expired' }));
+    scripted.sockets[1].terminate();
+    await until('reconnected again', () => scripted.sockets.length === 3, 3000);
+    expect(errors).toEqual(['token-expired', 'token-expired']);
+    expect(calls).toBe(3);
+  });
+});

@@ -224,7 +224,13 @@ describeWithPushpin('verified identity on both transports', () => {
       open.push(bob.socket);
       bob.socket.send(JSON.stringify({ fg: 1, op: 'history', channel, limit: 10, id: 'h' }));
       await until('bob history', () => frames(bob.received).some((f) => f.type === 'history'));
-      expect(JSON.stringify(frames(bob.received).find((f) => f.type === 'history'))).toContain(`secret-${name}`);
+      const history = frames(bob.received).find((f) => f.type === 'history') as {
+        messages: Array<Record<string, unknown>>;
+      };
+      // The chat publishes with the sender's user id: it travels with the message.
+      expect(history.messages).toContainEqual(
+        expect.objectContaining({ data: `alice: secret-${name}`, from: 'alice' }),
+      );
       for (const s of [alice, carol, bob]) s.socket.close();
     },
   );

@@ -111,7 +111,7 @@ export const handler = webSocketHandler(async (ws) => {
         // Not awaited here: the loop's publishes go out together when it ends.
         const line = new WebSocketMessageFormat(broadcastLine(nameOf(ws), command.text));
         published.push(
-          publish(channel, line).then(
+          publish(channel, line, ws.user ? { from: ws.user.sub } : {}).then(
             () => undefined,
             () => `error: your message could not be delivered to [${channel}]; please send it again`,
           ),

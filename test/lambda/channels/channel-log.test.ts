@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ChannelLog, MAX_BLOCK_BYTES, MAX_BLOCK_MESSAGES } from '../../../lambda/channels/channel-log';
+import { ChannelLog, MAX_BLOCK_BYTES, MAX_BLOCK_MESSAGES, MAX_FROM_LENGTH } from '../../../lambda/channels/channel-log';
+import { messageFrame } from '../../../lambda/channels/envelope';
 import { ChannelLogSchema } from '../../../lambda/contract';
 import { resetContainer } from '../../../lambda/core/container';
 import { ChannelBusyError, GripConfigError, InvalidValueError } from '../../../lambda/core/errors';
@@ -55,6 +56,19 @@ test('appends get offsets 1, 2, 3... in one epoch, and the head follows', async 
   const page = await log.read(channel, { limit: 10 });
   expect(page.messages.map((m) => m.data)).toEqual(['a', 'b', 'c', new Uint8Array([0, 255])]);
   expect(bytes.offset).toBe(4);
+});
+
+test('keeps who published a message when the publisher says, and refuses an over-long one', async () => {
+  const log = logOf();
+  const channel = freshChannel();
+  const signed = await log.append(channel, 'hello', 'alice');
+  await log.appendAll(channel, ['plain', { data: new Uint8Array([1]), from: 'bob' }]);
+  expect(signed.from).toBe('alice');
+  const page = await log.read(channel, { limit: 10 });
+  expect(page.messages.map((m) => m.from)).toEqual(['alice', undefined, 'bob']);
+  expect(messageFrame(page.messages[0])).toContain('"from":"alice"');
+  expect(messageFrame(page.messages[1])).not.toContain('"from"');
+  await expect(log.append(channel, 'x', 'a'.repeat(MAX_FROM_LENGTH + 1))).rejects.toThrow(InvalidValueError);
 });
 
 test('racing publishers in one process get unique, contiguous offsets', async () => {
