@@ -30,3 +30,8 @@ export function registerAuth(auth: AuthModule): void {
 export function loadAuth(): Promise<AuthModule> {
   return door.load();
 }
+
+/** The verified-identity module when already at hand (no promise), else undefined: then {@link loadAuth}. */
+export function peekAuth(): AuthModule | undefined {
+  return door.peek();
+}

@@ -11,6 +11,8 @@ export interface ModuleDoor<M> {
   register(module: M): void;
   /** The registered module, else the package's own file loaded on first call; `missing()` when neither exists. */
   load(): Promise<M>;
+  /** The module when it is already at hand (registered, or loaded before): no promise on the hot path. */
+  peek(): M | undefined;
 }
 
 /**
@@ -18,11 +20,13 @@ export interface ModuleDoor<M> {
  */
 export function moduleDoor<M>(file: string, missing: () => Error): ModuleDoor<M> {
   let registered: M | undefined;
+  let loaded: M | undefined;
   let loading: Promise<M> | undefined;
   const fromPackage = async (): Promise<M> => {
     try {
       // Not a literal, so bundlers leave it out: it resolves only where the package's CommonJS files are on disk.
-      return require(join(__dirname, file)) as M;
+      loaded = require(join(__dirname, file)) as M;
+      return loaded;
     } catch {
       loading = undefined;
       throw missing();
@@ -36,6 +40,9 @@ export function moduleDoor<M>(file: string, missing: () => Error): ModuleDoor<M>
       if (registered !== undefined) return Promise.resolve(registered);
       loading ??= fromPackage();
       return loading;
+    },
+    peek() {
+      return registered ?? loaded;
     },
   };
 }

@@ -13,6 +13,7 @@
 
 import {
   FetchError,
+  JwksNotAvailableInCacheError,
   JwksValidationError,
   JwtBaseError,
   JwtExpiredError,
@@ -44,6 +45,11 @@ export class IdentityProviderError extends FaasGripError {
 export interface TokenVerifier {
   /** The verified user of `token`. @throws TokenRejectedError, IdentityProviderError */
   verify(token: string): Promise<VerifiedUser>;
+  /**
+   * The verified user of `token` when its key is cached (no I/O, no promise); undefined when the JWKS must be
+   * fetched first (then {@link verify}). @throws TokenRejectedError
+   */
+  verifyCached(token: string): VerifiedUser | undefined;
 }
 
 /** Longest token accepted, in characters (Cognito's are 1-2 KB; a bigger one is refused before parsing). */
@@ -71,34 +77,48 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
     },
     { jwksCache: new SimpleJwksCache({ fetcher: jwksFetcher() }) },
   );
+  const userOf = (payload: Record<string, unknown>): VerifiedUser => {
+    const claims: Record<string, unknown> = {};
+    for (const name of settings.claims) if (payload[name] !== undefined) claims[name] = payload[name];
+    return { sub: payload.sub as string, issuer: payload.iss as string, expiresAt: payload.exp as number, claims };
+  };
+  const cached = (token: string): VerifiedUser | undefined => {
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+      throw new TokenRejectedError('the token is empty or too long');
+    }
+    try {
+      // With the key cached (every check but a container's first and a rotation's), synchronously.
+      return userOf(verifier.verifySync(token) as Record<string, unknown>);
+    } catch (error) {
+      if (error instanceof JwksNotAvailableInCacheError || error instanceof KidNotFoundInJwksError) return undefined;
+      throw rejection(error);
+    }
+  };
   return {
+    verifyCached: cached,
     async verify(token) {
-      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
-        throw new TokenRejectedError('the token is empty or too long');
-      }
-      let payload: Record<string, unknown>;
+      const user = cached(token);
+      if (user !== undefined) return user;
       try {
-        payload = (await verifier.verify(token)) as Record<string, unknown>;
+        return userOf((await verifier.verify(token)) as Record<string, unknown>);
       } catch (error) {
         throw rejection(error);
       }
-      const claims: Record<string, unknown> = {};
-      for (const name of settings.claims) if (payload[name] !== undefined) claims[name] = payload[name];
-      return {
-        sub: payload.sub as string,
-        issuer: payload.iss as string,
-        expiresAt: payload.exp as number,
-        claims,
-      };
     },
   };
 }
 
-let current: { readonly settings: AuthSettings; readonly verifier: TokenVerifier } | undefined;
+let current: { readonly settings: AuthSettings; readonly key: string; readonly verifier: TokenVerifier } | undefined;
 
-/** The container's verifier for `settings` (one JWKS cache per container; a new one when the settings change). */
+/**
+ * The container's verifier for `settings`: one JWKS cache per container, kept while the settings say the same (a
+ * new one, with a new cache, only when they change).
+ */
 export function tokenVerifier(settings: AuthSettings): TokenVerifier {
-  if (current?.settings !== settings) current = { settings, verifier: createTokenVerifier(settings) };
+  if (current?.settings === settings) return current.verifier;
+  const key = JSON.stringify(settings);
+  if (current?.key !== key) current = { settings, key, verifier: createTokenVerifier(settings) };
+  else current = { ...current, settings };
   return current.verifier;
 }
 

@@ -10,6 +10,7 @@ import type { Handshake } from '../core/identity';
 import { logger } from '../core/logger';
 import { countMetric, flushMetrics } from '../core/metrics';
 import { withPublishTracking } from '../core/publish';
+import { withSettingsScope } from '../core/settings';
 import type { WebSocketContext } from '../core/websocket-context';
 import { GripRefusalText, openGripWebSocket, readGripRequest } from '../grip/io/read-grip-request';
 import {
@@ -84,26 +85,28 @@ export function webSocketHandler<E = unknown>(
 ): (event: E, context?: unknown) => Promise<WebSocketHandlerResult> {
   // Every outbound call made for this event ends by the invocation's deadline (./deadline.ts).
   return (event: E, context?: unknown) =>
-    withInvocationDeadline(context, async () => {
-      try {
-        const deps = options.native ?? {};
-        switch (eventKind(event)) {
-          case 'grip-http':
-            return await handleGrip(fn, event, deps);
-          case 'native':
-            return await handleNative(fn, event, deps);
-          case 'pending-delivery': {
-            const { deliverPending } = await loadNative();
-            return await deliverPending(event as PendingDeliveryEvent, deps);
+    withInvocationDeadline(context, () =>
+      withSettingsScope(async () => {
+        try {
+          const deps = options.native ?? {};
+          switch (eventKind(event)) {
+            case 'grip-http':
+              return await handleGrip(fn, event, deps);
+            case 'native':
+              return await handleNative(fn, event, deps);
+            case 'pending-delivery': {
+              const { deliverPending } = await loadNative();
+              return await deliverPending(event as PendingDeliveryEvent, deps);
+            }
+            default:
+              logger.warn('event is neither an HTTP nor an API Gateway WebSocket event');
+              return plainTextResult(EventVersion.REST_V1, 400, GripRefusalText.NOT_WEBSOCKET_OVER_HTTP);
           }
-          default:
-            logger.warn('event is neither an HTTP nor an API Gateway WebSocket event');
-            return plainTextResult(EventVersion.REST_V1, 400, GripRefusalText.NOT_WEBSOCKET_OVER_HTTP);
+        } finally {
+          flushMetrics();
         }
-      } finally {
-        flushMetrics();
-      }
-    });
+      }),
+    );
 }
 
 async function handleGrip<E>(fn: WebSocketHandlerFunction<E>, event: E, deps: NativeDeps): Promise<HttpResult> {

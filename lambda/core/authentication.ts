@@ -5,7 +5,7 @@
  * FAAS_GRIP_AUTH_EXPIRY=close, the default) and the client library gets a fresh token and reconnects. A closing
  * event always reaches the function, so its clean-up runs.
  */
-import { loadAuth } from '../auth-loader';
+import { loadAuth, peekAuth } from '../auth-loader';
 import { MetricName } from '../contract';
 import { GripConfigError } from './errors';
 import {
@@ -57,7 +57,7 @@ async function check(ws: WebSocketContext<unknown>, input: AuthenticationInput):
     );
   }
   if (ws.isOpening()) {
-    const { checkHandshake } = await loadAuth();
+    const { checkHandshake } = peekAuth() ?? (await loadAuth());
     return checkHandshake(ws, input.handshake, settings);
   }
   return stillValid(ws, settings);

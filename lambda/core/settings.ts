@@ -7,6 +7,7 @@
  * GRIP configuration (GRIP_URL, GRIP_PROXIES, a secret) has its own reader with key loading and caching
  * (grip/io/grip-config.ts); here is only whether one is set.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DEFAULT_METRICS_NAMESPACE, Env } from '../contract';
 import { GripConfigError } from './errors';
 import { type AuthSettings, parseAuthSettings } from './identity';
@@ -293,11 +294,31 @@ export function parseConcurrency(raw: string | number | undefined): number {
 
 let current: { readonly key: string; readonly settings: RuntimeSettings } | undefined;
 
+/** The settings of the running invocation, read once in it ({@link withSettingsScope}). */
+const scope = new AsyncLocalStorage<{ settings?: RuntimeSettings }>();
+
+/**
+ * Runs `fn` (one invocation) with the settings read at most once: the environment does not change while an
+ * invocation runs, and reading it (every variable, to notice a change) is the costly part of
+ * {@link runtimeSettings}.
+ */
+export function withSettingsScope<T>(fn: () => T): T {
+  return scope.run({}, fn);
+}
+
 /**
  * The container's settings, read from `process.env`: the same object while the variables keep their values (in
- * Lambda, for the container's life), a fresh one when one changed (as tests do).
+ * Lambda, for the container's life), a fresh one when one changed (as tests do); read once per invocation run
+ * through {@link withSettingsScope}.
  */
 export function runtimeSettings(): RuntimeSettings {
+  const store = scope.getStore();
+  if (store === undefined) return readSettings();
+  store.settings ??= readSettings();
+  return store.settings;
+}
+
+function readSettings(): RuntimeSettings {
   const env = process.env;
   const key = NAMES.map((name) => env[name] ?? '\u0000').join('\u0001');
   if (current?.key !== key) {
