@@ -36,7 +36,22 @@ export {
   webSocketHandler,
 } from './aws/websocket-handler';
 export { DEFAULT_METRICS_NAMESPACE, Env, MetricName, WEBSOCKET_EVENTS_CONTENT_TYPE } from './contract';
+export {
+  type AuthorizeFunction,
+  type AuthorizeRequest,
+  type ChannelAction,
+  type ChannelRulesOptions,
+  channelRules,
+  isAllowed,
+} from './core/channel-rules';
 export * from './core/errors';
+export {
+  AUTH_EXPIRED_CLOSE_CODE,
+  AUTH_PROTOCOL,
+  TOKEN_PROTOCOL_PREFIX,
+  type TokenSource,
+  type VerifiedUser,
+} from './core/identity';
 export { NATIVE_TARGET, type PublishOptions, type PublishResult, publish } from './core/publish';
 export {
   type OutgoingOperation,
