@@ -27,6 +27,7 @@ import {
 } from 'aws-jwt-verify/error';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
+import { containerScoped } from '../core/container';
 import { FaasGripError, TimeoutError } from '../core/errors';
 import type { AuthSettings, VerifiedUser } from '../core/identity';
 import { jwksFetcher } from './jwks-fetcher';
@@ -108,18 +109,22 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
   };
 }
 
-let current: { readonly settings: AuthSettings; readonly key: string; readonly verifier: TokenVerifier } | undefined;
+/** The container's verifier (and so its JWKS cache), with the settings it was made for. */
+const current = containerScoped<{
+  held?: { readonly settings: AuthSettings; readonly key: string; readonly verifier: TokenVerifier };
+}>(() => ({}));
 
 /**
  * The container's verifier for `settings`: one JWKS cache per container, kept while the settings say the same (a
  * new one, with a new cache, only when they change).
  */
 export function tokenVerifier(settings: AuthSettings): TokenVerifier {
-  if (current?.settings === settings) return current.verifier;
+  const slot = current.get();
+  if (slot.held?.settings === settings) return slot.held.verifier;
   const key = JSON.stringify(settings);
-  if (current?.key !== key) current = { settings, key, verifier: createTokenVerifier(settings) };
-  else current = { ...current, settings };
-  return current.verifier;
+  if (slot.held?.key !== key) slot.held = { settings, key, verifier: createTokenVerifier(settings) };
+  else slot.held = { ...slot.held, settings };
+  return slot.held.verifier;
 }
 
 /** The algorithm a JWK is for: its `alg`, else the one its key type (and curve) implies. */

@@ -266,7 +266,8 @@ describeWithPushpin('verified identity on both transports', () => {
   );
 
   it('native: the JWKS is fetched once for 1,000 connects', async () => {
-    env.slot.current = recordingHandler([]) as never; // a fresh module registry: a cold verifier
+    env.slot.current = recordingHandler([]) as never;
+    resetContainer(); // a new container: its verifier has no JWKS yet
     const before = await idp.jwksCount();
     const token = idp.craft({ sub: 'many' });
     const url = env.native?.wsUrl as string;
