@@ -78,6 +78,12 @@ export const Env = {
   AUTH_EXPIRY: 'FAAS_GRIP_AUTH_EXPIRY',
   /** Channels private to listed users, as JSON: `{"<channel pattern>": ["<sub>", ...]}`. */
   PRIVATE_CHANNELS: 'FAAS_GRIP_PRIVATE_CHANNELS',
+  /** Members above which a native fan-out is sharded across asynchronous invocations; default 10,000. */
+  FANOUT_THRESHOLD: 'FAAS_GRIP_FANOUT_THRESHOLD',
+  /** Shards of a sharded fan-out in flight at once (each one invocation at a time); default 3. */
+  FANOUT_SHARDS: 'FAAS_GRIP_FANOUT_SHARDS',
+  /** Members one shard invocation posts before it hands the rest of its range to the next; default 5,000. */
+  FANOUT_SHARD_SIZE: 'FAAS_GRIP_FANOUT_SHARD_SIZE',
   /** Channel-name prefix of per-user channels (`<prefix><sub>` only for that user); default `user:`. */
   USER_CHANNEL_PREFIX: 'FAAS_GRIP_USER_CHANNEL_PREFIX',
 } as const;
@@ -164,6 +170,12 @@ export const MetricName = {
   MESSAGES_DEFERRED: 'MessagesDeferred',
   /** Connections refused at the handshake for a missing or invalid token, or closed (4401) for an expired one. */
   AUTH_REJECTED: 'AuthRejected',
+  /** Shard invocations of sharded fan-outs that completed their part. */
+  FANOUT_SHARDS_COMPLETED: 'FanOutShardsCompleted',
+  /** Shard invocations that failed (retried by Lambda, then sent to the on-failure destination). */
+  FANOUT_SHARD_FAILURES: 'FanOutShardFailures',
+  /** Time from a sharded publish to the end of a shard's posts, ms (its Maximum: the time to the last delivery). */
+  FANOUT_LAST_DELIVERY_MS: 'FanOutLastDeliveryMs',
   /** Subscribes, publishes and history reads refused by the channel rules. */
   CHANNEL_FORBIDDEN: 'ChannelForbidden',
 } as const;

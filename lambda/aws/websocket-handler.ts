@@ -19,10 +19,10 @@ import {
   encodeWebSocketEvents,
   type WebSocketEventInput,
 } from '../grip/websocket-events';
-import type { NativeContext, NativeResult, PendingDeliveryResult } from '../native';
+import type { NativeContext, NativeResult, PendingDeliveryResult, ShardResult } from '../native';
 import type { NativeDeps } from '../native/native-deps';
 import { loadNative } from '../native-loader';
-import { eventKind, type PendingDeliveryEvent } from './event-kind';
+import { eventKind, type FanOutShardEvent, type PendingDeliveryEvent } from './event-kind';
 import {
   EventVersion,
   getGripWebSocketContext,
@@ -46,7 +46,7 @@ export interface WebSocketHandlerOptions {
 }
 
 /** What the returned Lambda handler resolves to: the proxy result, the WebSocket route result, or a delivery report. */
-export type WebSocketHandlerResult = HttpResult | NativeResult | PendingDeliveryResult;
+export type WebSocketHandlerResult = HttpResult | NativeResult | PendingDeliveryResult | ShardResult;
 
 /** The close code sent when the user function throws: 1011, "the server met an unexpected condition". */
 export const HANDLER_ERROR_CLOSE_CODE = 1011;
@@ -97,6 +97,11 @@ export function webSocketHandler<E = unknown>(
             case 'pending-delivery': {
               const { deliverPending } = await loadNative();
               return await deliverPending(event as PendingDeliveryEvent, deps);
+            }
+            case 'fan-out-shard': {
+              // A failure rejects: Lambda retries the shard, then sends it to the on-failure destination.
+              const { runShard } = await loadNative();
+              return await runShard(event as FanOutShardEvent, deps);
             }
             default:
               logger.warn('event is neither an HTTP nor an API Gateway WebSocket event');

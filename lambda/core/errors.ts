@@ -91,6 +91,12 @@ export interface PublishResult {
     readonly opening: number;
     /** False when not every subscriber was listed (the listing failed, or the deadline came first). */
     readonly complete: boolean;
+    /**
+     * Shard invocations the channel's members past the fan-out threshold were handed to (0 when none): the counts
+     * above are this invocation's part, the shards report theirs as metrics (FanOutDelivered, FanOutGone,
+     * FanOutFailed, FanOutLastDeliveryMs).
+     */
+    readonly shards: number;
   };
 }
 

@@ -19,15 +19,17 @@ import { runtimeSettings } from './settings';
 export type RuntimeMetricName = (typeof MetricName)[keyof typeof MetricName];
 
 const pending = new Map<RuntimeMetricName, number>();
+/** Metrics of this invocation that are durations (the largest value recorded is kept), not counts. */
+const durations = new Set<RuntimeMetricName>();
 
-/** The EMF line of `counts`: every metric a Count under the namespace, with the one `service` dimension. */
+/** The EMF line of `counts`: every metric a Count (or Milliseconds) under the namespace, with `service`. */
 function emfLine(counts: ReadonlyArray<readonly [RuntimeMetricName, number]>): string {
   const settings = runtimeSettings();
   const service = settings.metricsService;
   const directive = {
     Namespace: settings.metricsNamespace,
     Dimensions: [['service']],
-    Metrics: counts.map(([name]) => ({ Name: name, Unit: 'Count' })),
+    Metrics: counts.map(([name]) => ({ Name: name, Unit: durations.has(name) ? 'Milliseconds' : 'Count' })),
   };
   return JSON.stringify({
     _aws: { Timestamp: Date.now(), CloudWatchMetrics: [directive] },
@@ -46,6 +48,12 @@ export function countMetric(name: RuntimeMetricName, value = 1): void {
   if (value > 0) {
     pending.set(name, (pending.get(name) ?? 0) + value);
   }
+}
+
+/** Records a duration of this invocation, in milliseconds (the largest one recorded is written). */
+export function timeMetric(name: RuntimeMetricName, milliseconds: number): void {
+  durations.add(name);
+  pending.set(name, Math.max(pending.get(name) ?? 0, Math.max(0, Math.round(milliseconds))));
 }
 
 /**

@@ -291,6 +291,7 @@ function nativeCounts(r: FanOutResult): NonNullable<PublishResult['native']> {
     unknown: r.unknown,
     opening: r.opening,
     complete: r.complete,
+    shards: r.shards,
   };
 }
 

@@ -29,6 +29,12 @@ export const DEFAULT_MESSAGE_BURST = 500;
 export const DEFAULT_FANOUT_CONCURRENCY = 50;
 /** Default time a durable channel keeps a message: 24 hours. */
 export const DEFAULT_HISTORY_MAX_AGE_SECONDS = 24 * 60 * 60;
+/** Default members above which a native fan-out is sharded. */
+export const DEFAULT_FANOUT_THRESHOLD = 10_000;
+/** Default shards of a sharded fan-out in flight at once. */
+export const DEFAULT_FANOUT_SHARDS = 3;
+/** Default members one shard invocation posts before handing on. */
+export const DEFAULT_FANOUT_SHARD_SIZE = 5000;
 /** Default number of latest messages a durable channel keeps. */
 export const DEFAULT_HISTORY_MAX_COUNT = 1000;
 /** Default seconds without a liveness signal before a presence member is stale: 45. */
@@ -116,6 +122,23 @@ export class RuntimeSettings {
    */
   get fanOutConcurrency(): number {
     return this.once('fanOutConcurrency', () => parseConcurrency(this.text(Env.FANOUT_CONCURRENCY)));
+  }
+
+  /**
+   * How big fan-outs are sharded: above `threshold` members (FAAS_GRIP_FANOUT_THRESHOLD), `shards` invocations at
+   * once (FAAS_GRIP_FANOUT_SHARDS), each posting up to `shardSize` members (FAAS_GRIP_FANOUT_SHARD_SIZE).
+   * @throws GripConfigError for a value that is not a whole number >= 1 (shards at most 100).
+   */
+  get fanOutSharding(): { readonly threshold: number; readonly shards: number; readonly shardSize: number } {
+    return this.once('fanOutSharding', () => {
+      const shards = positiveInteger(this.text(Env.FANOUT_SHARDS), DEFAULT_FANOUT_SHARDS, Env.FANOUT_SHARDS);
+      if (shards > 100) throw new GripConfigError(`${Env.FANOUT_SHARDS} is ${shards}: at most 100`);
+      return {
+        threshold: positiveInteger(this.text(Env.FANOUT_THRESHOLD), DEFAULT_FANOUT_THRESHOLD, Env.FANOUT_THRESHOLD),
+        shards,
+        shardSize: positiveInteger(this.text(Env.FANOUT_SHARD_SIZE), DEFAULT_FANOUT_SHARD_SIZE, Env.FANOUT_SHARD_SIZE),
+      };
+    });
   }
 
   /** FAAS_GRIP_CHANNEL_LOG_TABLE, when set: the durable channels' log. */

@@ -63,6 +63,15 @@ export interface ConnectionStoreOptions {
 }
 
 const S = ConnectionTableSchema;
+
+/** A sort key above every membership key (`CONN$` follows `CONN#<any id>`). */
+const CONNECTIONS_END = nextKey(ConnectionTableSchema.connectionPrefix);
+
+/** The smallest string above every string starting with `prefix`, for a prefix ending below U+FFFF. */
+function nextKey(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
 const PARALLEL_LOOKUPS = 8;
 
 /**
@@ -180,6 +189,11 @@ export class ConnectionStore {
     );
   }
 
+  /** How many members one page of a listing reads (the store's `pageSize`, default 1,000). */
+  get pageSize(): number {
+    return this.options.pageSize ?? 1000;
+  }
+
   /** The live members of a channel, one Query page at a time (paginated, consistent, expired ones left out). */
   async *members(channel: string): AsyncGenerator<ChannelMember[]> {
     const pages = this.table.queryPages({
@@ -188,7 +202,7 @@ export class ConnectionStore {
       ExpressionAttributeValues: { ':pk': S.channelPrefix + channel, ':conn': S.connectionPrefix },
       ProjectionExpression: '#sk, #exp',
       ConsistentRead: true,
-      Limit: this.options.pageSize ?? 1000,
+      Limit: this.pageSize,
     });
     for await (const items of pages) {
       const page = items
@@ -199,6 +213,84 @@ export class ConnectionStore {
         }));
       if (page.length > 0) yield page;
     }
+  }
+
+  /**
+   * One page of a channel's live members whose connection ids sort from `from` (inclusive) to `to` (exclusive;
+   * the end of the channel when undefined), after the connection id `start` (exclusive) when given: at most
+   * `limit` members, and `next`, the id to continue after, while the range has more.
+   */
+  async membersPage(
+    channel: string,
+    range: { readonly from?: string; readonly to?: string; readonly start?: string; readonly limit: number },
+  ): Promise<{ readonly members: ChannelMember[]; readonly next?: string }> {
+    const pk = S.channelPrefix + channel;
+    const upper = range.to === undefined ? CONNECTIONS_END : S.connectionPrefix + range.to;
+    const out = await this.table.call('Query', (c, lib, options) =>
+      c.send(
+        new lib.QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+          ExpressionAttributeNames: { '#pk': S.partitionKey, '#sk': S.sortKey, '#exp': S.ttlAttribute },
+          ExpressionAttributeValues: { ':pk': pk, ':lo': S.connectionPrefix + (range.from ?? ''), ':hi': upper },
+          ProjectionExpression: '#sk, #exp',
+          ConsistentRead: true,
+          Limit: range.limit,
+          ExclusiveStartKey:
+            range.start === undefined
+              ? undefined
+              : { [S.partitionKey]: pk, [S.sortKey]: S.connectionPrefix + range.start },
+        }),
+        options,
+      ),
+    );
+    const items = (out.Items ?? []).filter((item) => String(item[S.sortKey]) < upper);
+    const members = items
+      .filter((item) => this.isLive(item[S.ttlAttribute]))
+      .map((item) => ({
+        connectionId: String(item[S.sortKey]).slice(S.connectionPrefix.length),
+        expiresAt: Number(item[S.ttlAttribute]),
+      }));
+    const last = out.LastEvaluatedKey?.[S.sortKey];
+    return last === undefined ? { members } : { members, next: String(last).slice(S.connectionPrefix.length) };
+  }
+
+  /**
+   * The connection id of the `n`-th membership (1-based) of `channel` after the connection id `start`
+   * (exclusive), expired ones counted; undefined when there are fewer. Reads keys only, in as few pages as the
+   * 1 MB page limit allows.
+   */
+  async nthMemberAfter(channel: string, start: string, n: number): Promise<string | undefined> {
+    const pk = S.channelPrefix + channel;
+    let exclusive: Record<string, unknown> | undefined = {
+      [S.partitionKey]: pk,
+      [S.sortKey]: S.connectionPrefix + start,
+    };
+    let left = n;
+    while (exclusive !== undefined) {
+      const from: Record<string, unknown> = exclusive;
+      const out: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> } =
+        await this.table.call('Query', (c, lib, options) =>
+          c.send(
+            new lib.QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :conn)',
+              ExpressionAttributeNames: { '#pk': S.partitionKey, '#sk': S.sortKey },
+              ExpressionAttributeValues: { ':pk': pk, ':conn': S.connectionPrefix },
+              ProjectionExpression: '#sk',
+              ConsistentRead: true,
+              Limit: left,
+              ExclusiveStartKey: from,
+            }),
+            options,
+          ),
+        );
+      const items = out.Items ?? [];
+      if (items.length >= left) return String(items[left - 1][S.sortKey]).slice(S.connectionPrefix.length);
+      left -= items.length;
+      exclusive = out.LastEvaluatedKey;
+    }
+    return undefined;
   }
 
   /** Every channel the connection has a membership item in (reverse index, paginated, eventually consistent). */

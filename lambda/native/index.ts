@@ -7,6 +7,7 @@ import type { NativeDeps } from './native-deps';
 import { storeOf } from './native-deps';
 
 export { type FanOutResult, fanOut } from './fan-out';
+export { runShard, type ShardResult } from './fan-out-shards';
 export { createNativeContext, type NativeContext, type NativeResult } from './native-context';
 export { deliverPending, type PendingDeliveryResult } from './pending';
 

@@ -17,13 +17,10 @@
  * speak. A post sent but not answered in time is not sent again (it may have been delivered).
  */
 
-import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { PendingDeliveryEvent } from '../aws/event-kind';
 import { backoffDelay, sleep } from '../core/backoff';
-import { containerScoped } from '../core/container';
-import { callTimeout, invocationDeadline } from '../core/deadline';
+import { invocationDeadline } from '../core/deadline';
 import { PublishError } from '../core/errors';
-import { runtimeSettings } from '../core/settings';
 import { type PendingMessage, payloadOf } from './connection-items';
 import {
   classifyManagementError,
@@ -33,6 +30,7 @@ import {
   postWithRetry,
 } from './management';
 import { loggerOf, managementOf, type NativeDeps, storeOf } from './native-deps';
+import { invokeSelf, SELF_INVOKE_ATTEMPTS, selfFunctionName } from './self-invoke';
 
 /** What a pending delivery did. */
 export interface PendingDeliveryResult {
@@ -50,16 +48,8 @@ export interface PendingDeliveryResult {
 export const DEFAULT_PENDING_DEADLINE_MS = 5000;
 
 /** Attempts of the self-invocation (Lambda Invoke, InvocationType Event) before the `$connect` fails. */
-export const PENDING_INVOKE_ATTEMPTS = 3;
-/** Timeout of one Invoke attempt. */
-export const INVOKE_TIMEOUT_MS = 3000;
-
-/** The container's Lambda client for the self-invocation (created on first use). */
-const sharedLambda = containerScoped(() =>
-  import('@aws-sdk/client-lambda').then(
-    (sdk) => new sdk.LambdaClient({ requestHandler: { connectionTimeout: 1000, requestTimeout: INVOKE_TIMEOUT_MS } }),
-  ),
-);
+export const PENDING_INVOKE_ATTEMPTS = SELF_INVOKE_ATTEMPTS;
+export { INVOKE_TIMEOUT_MS } from './self-invoke';
 
 /**
  * Invokes this function asynchronously (InvocationType `Event`, same version) to deliver the connection's
@@ -68,37 +58,20 @@ const sharedLambda = containerScoped(() =>
  * them. Rejects with {@link PublishError} when every attempt failed.
  */
 export async function schedulePendingDelivery(connectionId: string, deps: NativeDeps = {}): Promise<boolean> {
-  const lambdaFunction = runtimeSettings().lambdaFunction;
-  const functionName = deps.functionName ?? lambdaFunction.name;
+  const functionName = selfFunctionName(deps);
   const log = loggerOf(deps);
   if (!functionName) {
     log.info('no function name to invoke: pending messages go with the first message', { connectionId });
     return false;
   }
-  const version = lambdaFunction.version;
   const payload: PendingDeliveryEvent = { faasGripDeliverPending: { connectionId } };
-  const [client, { InvokeCommand }] = await Promise.all([lambdaOf(deps), import('@aws-sdk/client-lambda')]);
-  const command = new InvokeCommand({
-    FunctionName: functionName,
-    Qualifier: version && version !== '$LATEST' ? version : undefined,
-    InvocationType: 'Event',
-    Payload: Buffer.from(JSON.stringify(payload)),
-  });
   // At most half the invocation's remaining time: the rest answers, or undoes the $connect when this fails.
-  const known = invocationDeadline();
-  const deadline = known === undefined ? undefined : Date.now() + (known - Date.now()) / 2;
   let error: unknown;
-  for (let attempt = 1; attempt <= PENDING_INVOKE_ATTEMPTS; attempt++) {
-    try {
-      const abortSignal = AbortSignal.timeout(callTimeout(deadline, INVOKE_TIMEOUT_MS));
-      await client.send(command, { abortSignal });
-      return true;
-    } catch (err) {
-      error = err;
-      const delay = backoffDelay(attempt, 100, 1000);
-      if (attempt === PENDING_INVOKE_ATTEMPTS || (deadline !== undefined && Date.now() + delay >= deadline)) break;
-      await sleep(delay);
-    }
+  try {
+    await invokeSelf(payload, deps, 0.5);
+    return true;
+  } catch (err) {
+    error = err;
   }
   log.error('invoking the function for pending messages failed: the $connect fails', {
     connectionId,
@@ -226,9 +199,4 @@ function perform(api: ManagementApi, id: string, message: PendingMessage, deadli
   return message.kind === 'close'
     ? api.delete(id, { deadline })
     : api.post(id, messageBytes(payloadOf(message)), { deadline });
-}
-
-function lambdaOf(deps: NativeDeps): Promise<LambdaClient> {
-  if (deps.lambdaClient) return Promise.resolve(deps.lambdaClient);
-  return sharedLambda.get();
 }

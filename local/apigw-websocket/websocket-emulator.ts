@@ -6,6 +6,7 @@
  * Handlers run concurrently, as on AWS: nothing orders the invocations of one connection. Both APIs require
  * SigV4 signatures made with the emulator's credentials and refuse requests from web pages, as AWS's do.
  */
+
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -14,6 +15,7 @@ import { refuseBrowserRequest } from '../support/browser-guard';
 import { headerPairs, listen, sendJson, sourceIp, stopServer } from '../support/http-io';
 import { apiGatewayId, apiId as newApiId } from '../support/ids';
 import { InFlight } from '../support/in-flight';
+import { type AsyncInvocationOptions, asyncInvoker, type FailedInvocation } from './async-invocations';
 import { invokeHandler, type LambdaHandler, type LocalFunctionInfo } from './lambda-context';
 import { handleLambdaInvoke } from './lambda-invoke-api';
 import { handleManagementRequest } from './management-api';
@@ -61,6 +63,11 @@ export interface WebSocketEmulatorOptions extends LocalFunctionInfo {
    */
   readonly credentials?: EmulatorCredentials;
   /** Called with handler and authorizer errors; default `console.error`. */
+  /**
+   * How `Event` invocations through the Lambda Invoke API are retried, and where the ones that still fail go.
+   * @default - Lambda's two retries (after short delays), failures kept in the emulator's `failedInvocations`
+   */
+  readonly asyncInvocations?: AsyncInvocationOptions;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -90,6 +97,10 @@ export interface WebSocketEmulator {
   readonly credentials: EmulatorCredentials;
   /** Ids of the open connections. */
   connectionIds(): string[];
+  /** The on-failure destination: asynchronous invocations that failed every attempt, oldest first. */
+  readonly failedInvocations: readonly FailedInvocation[];
+  /** Resolves once no asynchronous invocation is running or waiting for a retry. */
+  asyncIdle(): Promise<void>;
   /** Closes every connection (1001, without `$disconnect`), stops listening and waits for running handlers. */
   stop(): Promise<void>;
 }
@@ -111,6 +122,15 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
   const protocols = new WeakMap<IncomingMessage, string>();
   let stopping = false;
   const invoke = (handler: LambdaHandler, event: unknown) => inFlight.track(invokeHandler(handler, event, options));
+  const asyncInvocations = asyncInvoker((event) => invoke(options.handler, event), {
+    onError,
+    onFailure: (failed) =>
+      console.error(
+        `websocket emulator: an asynchronous invocation failed ${failed.attempts} times and went to the on-failure destination:`,
+        failed.error.message,
+      ),
+    ...options.asyncInvocations,
+  });
 
   const host: ConnectionHost = {
     idleTimeoutMs: options.idleTimeout ?? 10 * 60_000,
@@ -196,7 +216,7 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
         functionName: options.functionName,
         credentials,
         invoke: (event: unknown) => invoke(options.handler, event),
-        invokeAsync: (event: unknown) => void invoke(options.handler, event).catch(onError),
+        invokeAsync: (event: unknown) => asyncInvocations.invokeAsync(event),
       };
       if (await handleLambdaInvoke(req, res, target)) return;
       req.resume();
@@ -226,6 +246,8 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
     apiId: api.apiId,
     credentials,
     connectionIds: () => [...connections.values()].filter((c) => c.open).map((c) => c.connectionId),
+    failedInvocations: asyncInvocations.failed,
+    asyncIdle: () => asyncInvocations.idle(),
     stop: async () => {
       stopping = true;
       await stopServer(server, async () => {
@@ -233,6 +255,7 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
         connections.clear();
         wss.close();
       });
+      await asyncInvocations.idle();
       await inFlight.drain();
     },
   };

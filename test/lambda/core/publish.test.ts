@@ -188,7 +188,7 @@ describe('one room across transports', () => {
 
     expect(result).toEqual({
       proxies: 1,
-      native: { delivered: 2, gone: 0, failed: 0, unknown: 0, opening: 0, complete: true },
+      native: { delivered: 2, gone: 0, failed: 0, unknown: 0, opening: 0, complete: true, shards: 0 },
     });
     expect(good.wsMessages('room')).toEqual(['both']);
     expect(api.texts('n1')).toEqual(['both']);
@@ -207,7 +207,7 @@ describe('one room across transports', () => {
       // THEN the native members have it and the publish succeeds with no proxy
       expect(result).toEqual({
         proxies: 0,
-        native: { delivered: 2, gone: 0, failed: 0, unknown: 0, opening: 0, complete: true },
+        native: { delivered: 2, gone: 0, failed: 0, unknown: 0, opening: 0, complete: true, shards: 0 },
       });
       expect(api.texts('n1')).toContain('native only');
       expect(secrets.calls.length).toBeGreaterThan(0);
@@ -272,7 +272,7 @@ describe('one room across transports', () => {
     const sent = await withPublishTracking(() => publish('room', new WebSocketMessageFormat(bytes)), deps);
     expect(sent).toEqual({
       proxies: 1,
-      native: { delivered: 2, gone: 0, failed: 0, unknown: 0, opening: 0, complete: true },
+      native: { delivered: 2, gone: 0, failed: 0, unknown: 0, opening: 0, complete: true, shards: 0 },
     });
     expect([...(api.payloads('n1').at(-1) ?? [])]).toEqual([0, 1, 254, 255]);
 

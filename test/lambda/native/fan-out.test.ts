@@ -137,6 +137,7 @@ describe('fanOut', () => {
       unknown: 0,
       opening: 0,
       removalFailed: 0,
+      shards: 0,
       complete: true,
       errors: [],
     });
@@ -254,6 +255,7 @@ describe('fanOut', () => {
       unknown: 0,
       opening: 0,
       removalFailed: 0,
+      shards: 0,
       complete: true,
       errors: [],
     });
