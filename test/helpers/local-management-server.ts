@@ -73,7 +73,10 @@ export class LocalManagementServer {
    * Starts a server on a free loopback port. Every request must carry a valid SigV4 signature made with
    * `credentials` (the tests' local ones by default), as API Gateway requires.
    */
-  static async start(stage = 'test', credentials = LOCAL_AWS.credentials): Promise<LocalManagementServer> {
+  static async start(
+    stage = 'test',
+    credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } = LOCAL_AWS.credentials,
+  ): Promise<LocalManagementServer> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const api = new LocalManagementServer(server, stage, credentials);
