@@ -5,7 +5,9 @@ import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integra
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Env, MetricName } from '../lambda/contract';
 import { ConnectionTable } from './connection-table';
@@ -87,6 +89,30 @@ export interface NativeWebSocketApiProps {
   readonly fanOutConcurrency?: number;
 
   /**
+   * Members above which a publish hands the rest of a channel to shard invocations (asynchronous invocations of
+   * the handler, each posting a bounded part of a key range). A whole number >= 1.
+   *
+   * @default 10000
+   */
+  readonly fanOutThreshold?: number;
+
+  /**
+   * Shard invocations of one big publish running at once: with `fanOutConcurrency` posts in flight each, a big
+   * room takes at most `fanOutShards` x `fanOutConcurrency` of the account's API Gateway request rate (10,000 per
+   * second, shared by every API of the account and region). A whole number from 1 to 100.
+   *
+   * @default 3 (150 posts in flight: about 5,000 posts/s at 30 ms each, half the default account rate)
+   */
+  readonly fanOutShards?: number;
+
+  /**
+   * Members one shard invocation posts before it queues the next for the rest of its range. A whole number >= 1.
+   *
+   * @default 5000 (under 5 s at 30 ms per post and 50 in flight)
+   */
+  readonly fanOutShardSize?: number;
+
+  /**
    * The CloudWatch namespace of the runtime's metrics: 1 to 255 letters, digits, spaces and `. - _ / # :`, not
    * beginning with `:` or `AWS/`.
    *
@@ -125,17 +151,32 @@ export class NativeWebSocketApi extends Construct {
   public readonly callbackUrl: string;
   /** The CloudWatch namespace of the runtime's metrics. */
   public readonly metricsNamespace: string;
+  /**
+   * The on-failure destination of the handler's asynchronous invocations: fan-out shards (and deliveries of
+   * messages sent during `$connect`) that failed Lambda's two retries, each with its event (channel, message and
+   * key range: enough to replay it).
+   */
+  public readonly deadLetterQueue: sqs.Queue;
 
   private readonly core: TransportApiCore;
   private readonly concurrency?: number;
+  private readonly sharding: Record<string, string>;
   private readonly verifiesTokens: boolean;
 
   public constructor(scope: Construct, id: string, props: NativeWebSocketApiProps = {}) {
     super(scope, id);
     const { throttlingRateLimit: rateLimit, throttlingBurstLimit: burstLimit } = props;
     checkNumber('fanOutConcurrency', props.fanOutConcurrency, { min: 1, max: 1000, whole: true });
+    checkNumber('fanOutThreshold', props.fanOutThreshold, { min: 1, whole: true });
+    checkNumber('fanOutShards', props.fanOutShards, { min: 1, max: 100, whole: true });
+    checkNumber('fanOutShardSize', props.fanOutShardSize, { min: 1, whole: true });
     this.core = new TransportApiCore(this, props, { defaultBundle: HandlerBundle.CHAT, unit: 'messages' });
     this.concurrency = props.fanOutConcurrency;
+    this.sharding = {
+      ...(props.fanOutThreshold === undefined ? {} : { [Env.FANOUT_THRESHOLD]: String(props.fanOutThreshold) }),
+      ...(props.fanOutShards === undefined ? {} : { [Env.FANOUT_SHARDS]: String(props.fanOutShards) }),
+      ...(props.fanOutShardSize === undefined ? {} : { [Env.FANOUT_SHARD_SIZE]: String(props.fanOutShardSize) }),
+    };
     this.metricsNamespace = this.core.metricsNamespace;
     this.handler = this.core.handler;
     this.connectionTable = props.connectionTable ?? new ConnectionTable(this, 'ConnectionTable');
@@ -178,6 +219,7 @@ export class NativeWebSocketApi extends Construct {
 
     this.addPublisher(this.handler);
     this.grantSelfInvoke();
+    this.deadLetterQueue = this.defineDeadLetters();
     new CfnOutput(this, 'Url', { value: this.url, description: 'WebSocket URL clients connect to' });
     this.acknowledgeFindings(
       connect,
@@ -216,6 +258,7 @@ export class NativeWebSocketApi extends Construct {
       [Env.MANAGEMENT_ENDPOINT]: this.stage.callbackUrl,
       [Env.METRICS_NAMESPACE]: this.metricsNamespace,
       ...(this.concurrency === undefined ? {} : { [Env.FANOUT_CONCURRENCY]: String(this.concurrency) }),
+      ...this.sharding,
     };
     return this.core.addPublisher(fn, this.node.path, environment, (f) => this.grantPublish(f));
   }
@@ -251,6 +294,35 @@ export class NativeWebSocketApi extends Construct {
   /** Errors thrown by the handler's code. */
   public metricHandlerErrors(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.HANDLER_ERRORS, options);
+  }
+
+  /**
+   * Fan-out shards that Lambda's retries did not get through go to a queue (kept 14 days, encrypted, TLS only),
+   * where an alarm of `TransportAlarms` sees them and they can be replayed: each message is the shard's event.
+   */
+  private defineDeadLetters(): sqs.Queue {
+    const queue = new sqs.Queue(this, 'DeadLetters', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.handler.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(queue),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+    });
+    for (const id of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
+      Validations.of(queue).acknowledge({
+        id,
+        reason: 'this queue is itself the dead-letter destination of the handler asynchronous invocations',
+      });
+    }
+    return queue;
+  }
+
+  /** Shard invocations that failed Lambda's retries and went to {@link deadLetterQueue}: messages waiting there. */
+  public metricDeadLetters(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(options);
   }
 
   private defineAuthorizer(secret: secretsmanager.ISecret): lambda.Function {

@@ -69,6 +69,13 @@ export class TransportAlarms extends Construct {
       this.alarm(group, 'ExecutionErrors', executionErrors, 1, 'WebSocket API could not call its integration');
       this.throttles(group, native.handler);
       this.alarm(group, 'FanOutFailed', native.metricFanOutFailed(), 1, 'fan-out deliveries failed after retries');
+      this.alarm(
+        group,
+        'DeadLetters',
+        native.metricDeadLetters({ statistic: cloudwatch.Stats.MAXIMUM }),
+        1,
+        'fan-out shards (or pending deliveries) that failed every retry wait in the dead-letter queue',
+      );
       this.watchPublishers(group, native, MetricName.FANOUT_FAILED, 'fan-out deliveries failed after retries');
     }
   }

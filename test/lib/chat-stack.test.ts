@@ -164,8 +164,8 @@ describe('ChatStack', () => {
     const quiet = new ChatStack(app, 'Quiet', { transport: ChatTransport.BOTH });
     const watched = new ChatStack(app, 'Watched', { transport: ChatTransport.BOTH, alarms: true });
     Template.fromStack(quiet).resourceCountIs('AWS::CloudWatch::Alarm', 0);
-    Template.fromStack(watched).resourceCountIs('AWS::CloudWatch::Alarm', 6);
-    expect(watched.alarms?.alarms).toHaveLength(6);
+    Template.fromStack(watched).resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    expect(watched.alarms?.alarms).toHaveLength(7);
   });
 
   test('the GRIP key appears nowhere in the template, with a new or an existing secret', () => {

@@ -430,4 +430,47 @@ describe('NativeWebSocketApi', () => {
       /Test\/Second cannot set FAAS_GRIP_CONNECTION_TABLE on function Test\/Own/,
     );
   });
+
+  test('sharded fan-out: settings in the environment, failed shards to a dead-letter queue with two retries', () => {
+    // GIVEN
+    const stack = stackOf();
+    const handler = ownFunction(stack);
+
+    // WHEN
+    const api = new NativeWebSocketApi(stack, 'Ws', {
+      handler,
+      fanOutThreshold: 20_000,
+      fanOutShards: 5,
+      fanOutShardSize: 2000,
+    });
+
+    // THEN
+    expect(publisherVariables(stack, handler)).toMatchObject({
+      [Env.FANOUT_THRESHOLD]: '20000',
+      [Env.FANOUT_SHARDS]: '5',
+      [Env.FANOUT_SHARD_SIZE]: '2000',
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack, api.deadLetterQueue), 'Arn'] } },
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: 14 * 24 * 3600,
+      SqsManagedSseEnabled: true,
+    });
+    expect(stack.resolve(api.metricDeadLetters().namespace)).toBe('AWS/SQS');
+  });
+
+  test.each([
+    [{ fanOutShards: 0 }, /fanOutShards/],
+    [{ fanOutShards: 101 }, /fanOutShards/],
+    [{ fanOutThreshold: 1.5 }, /fanOutThreshold/],
+    [{ fanOutShardSize: 0 }, /fanOutShardSize/],
+  ])('refuses sharding settings out of range: %j', (props, message) => {
+    const stack = stackOf();
+    expect(() => new NativeWebSocketApi(stack, 'Ws', props)).toThrow(message);
+  });
 });

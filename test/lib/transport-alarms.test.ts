@@ -52,7 +52,10 @@ describe('TransportAlarms', () => {
     new TransportAlarms(stack, 'Alarms', { nativeWebSocketApi });
 
     const byMetric = alarmsByMetric(Template.fromStack(stack));
-    expect(Object.keys(byMetric).sort()).toEqual(['ExecutionError', MetricName.FANOUT_FAILED, 'Throttles'].sort());
+    expect(Object.keys(byMetric).sort()).toEqual(
+      ['ApproximateNumberOfMessagesVisible', 'ExecutionError', MetricName.FANOUT_FAILED, 'Throttles'].sort(),
+    );
+    expect(byMetric.ApproximateNumberOfMessagesVisible).toMatchObject({ Namespace: 'AWS/SQS' });
     expect(byMetric.ExecutionError).toMatchObject({ Namespace: 'AWS/ApiGateway' });
   });
 
@@ -67,7 +70,7 @@ describe('TransportAlarms', () => {
     const alarms = new TransportAlarms(stack, 'Alarms', { gripApi, nativeWebSocketApi });
 
     // THEN
-    expect(alarms.alarms).toHaveLength(6);
+    expect(alarms.alarms).toHaveLength(7);
     Template.fromStack(stack).resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'Throttles' }, 1);
   });
 
@@ -85,8 +88,8 @@ describe('TransportAlarms', () => {
     // WHEN
     const alarms = new TransportAlarms(stack, 'Alarms', { gripApi, nativeWebSocketApi });
 
-    // THEN: 4 + 3 of the APIs' handlers, then PublishErrors x2, FanOutFailed x1 and Throttles x2 of the publishers
-    expect(alarms.alarms).toHaveLength(12);
+    // THEN: 4 + 4 of the APIs' handlers, then PublishErrors x2, FanOutFailed x1 and Throttles x2 of the publishers
+    expect(alarms.alarms).toHaveLength(13);
     // the runtime's metrics carry the function in `service`, Lambda's own in `FunctionName`
     const watched = (fn: lambda.Function) => {
       const ref = { Ref: stack.getLogicalId(fn.node.defaultChild as CfnElement) };
