@@ -17,7 +17,18 @@ const path = require('node:path');
 const { writeReport, machine, table } = require('./lib/report');
 const { nowMs } = require('./lib/stats');
 
-const NAMES = ['codec', 'bundles', 'user-bundle', 'fan-out', 'durable', 'presence', 'identity', 'e2e', 'synth'];
+const NAMES = [
+  'codec',
+  'bundles',
+  'user-bundle',
+  'fan-out',
+  'fan-out-shards',
+  'durable',
+  'presence',
+  'identity',
+  'e2e',
+  'synth',
+];
 const load = (name) => require(`./${name}`);
 const REPORT = path.join(__dirname, '..', 'BENCHMARKS.md');
 

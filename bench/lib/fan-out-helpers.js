@@ -8,7 +8,7 @@ const { nowMs } = require('./stats');
 const dist = (...p) => require(path.join(__dirname, '..', '..', 'dist', ...p));
 
 /** Writes `count` memberships of `channel` with BatchWriteItem (25 per call, 8 calls in flight). */
-async function seedMembers(doc, tableName, channel, count) {
+async function seedMembers(doc, tableName, channel, count, idOf = (j) => `bench${String(j).padStart(7, '0')}=`) {
   const { BatchWriteCommand } = require('@aws-sdk/lib-dynamodb');
   const { ConnectionTableSchema: S, CONNECTION_TTL_SECONDS } = dist('lambda', 'contract.js');
   // connected an hour ago: well past the opening grace of a 410
@@ -17,7 +17,7 @@ async function seedMembers(doc, tableName, channel, count) {
   for (let i = 0; i < count; i += 25) {
     const items = [];
     for (let j = i; j < Math.min(count, i + 25); j++) {
-      const id = `bench${String(j).padStart(7, '0')}=`;
+      const id = idOf(j);
       items.push({ PutRequest: { Item: { pk: S.channelPrefix + channel, sk: S.connectionPrefix + id, expiresAt } } });
     }
     chunks.push(items);
