@@ -80,16 +80,26 @@ async function run(ctx) {
     if (posted < members) throw new Error(`only ${posted} posts for ${members} members`);
     if (emulator.failedInvocations.length > 0) throw new Error(`${emulator.failedInvocations.length} shards failed`);
     const ideal = (members * latencyMs) / (shards * concurrency);
-    ctx.log(`  publisher ${fmt(inline)} ms (${result.delivered} posts, ${result.shards} shards); last delivery ${fmt(total)} ms`);
+    ctx.log(
+      `  publisher ${fmt(inline)} ms (${result.delivered} posts, ${result.shards} shards); last delivery ${fmt(total)} ms`,
+    );
     return {
       tables: [
         {
           title: `One publish to ${members.toLocaleString('en-US')} members, sharded (${latencyMs} ms per post)`,
           headers: ['what', 'ms', 'vs ideal'],
           rows: [
-            [`time to the last delivery (${shards} shards x ${concurrency} posts in flight)`, fmt(total), ratio(total / ideal)],
+            [
+              `time to the last delivery (${shards} shards x ${concurrency} posts in flight)`,
+              fmt(total),
+              ratio(total / ideal),
+            ],
             [`ideal: N x ${latencyMs} ms / (${shards} x ${concurrency})`, fmt(ideal), '1.00x'],
-            [`the publishing invocation (its ${result.delivered} members, then the shards queued)`, fmt(inline), ratio(inline / ideal)],
+            [
+              `the publishing invocation (its ${result.delivered} members, then the shards queued)`,
+              fmt(inline),
+              ratio(inline / ideal),
+            ],
           ],
         },
       ],

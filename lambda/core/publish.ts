@@ -26,7 +26,7 @@ import {
   SecretNotSetError,
 } from './errors';
 import { logger } from './logger';
-import { countMetric, flushMetrics } from './metrics';
+import { countMetric, flushMetrics, timeMetric } from './metrics';
 import { runtimeSettings } from './settings';
 
 /** Item options of a publish. */
@@ -375,7 +375,10 @@ async function publishNative(channel: string, formats: readonly Format[], deps: 
     return undefined;
   }
   const { fanOut } = await loadNative();
+  const started = Date.now();
   const result = await fanOut(channel, data, deps);
+  // Sharded, the last delivery is a shard's, which records it; else it was this invocation's last post.
+  if (result.shards === 0) timeMetric(MetricName.FANOUT_LAST_DELIVERY_MS, Date.now() - started);
   countMetric(MetricName.FANOUT_DELIVERED, result.delivered);
   countMetric(MetricName.FANOUT_GONE, result.gone);
   countMetric(MetricName.FANOUT_FAILED, result.failed);
