@@ -35,7 +35,7 @@ export interface RequestSigner {
 }
 
 /** SHA-256 in the SDK's checksum shape (an HMAC when given a secret), over node:crypto. */
-class Sha256 {
+export class Sha256 {
   private readonly hash: Hash | Hmac;
 
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {

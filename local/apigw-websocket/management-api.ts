@@ -49,7 +49,8 @@ export async function handleManagementRequest(
   target: ManagementApiTarget,
 ): Promise<boolean> {
   const path = (req.url ?? '/').split('?')[0];
-  const match = /^\/([^/]+)\/@connections\/([^/]+)$/.exec(path);
+  // `@` as sent by the SDK v3 client, or percent-encoded (`%40`) as other clients and the v2 SDK may send it.
+  const match = /^\/([^/]+)\/(?:@|%40)connections\/([^/]+)$/i.exec(path);
   if (!match) return false;
   if (decodeURIComponent(match[1]) !== target.stage) {
     req.resume();

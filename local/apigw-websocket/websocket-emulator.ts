@@ -42,6 +42,12 @@ export interface WebSocketEmulatorOptions extends LocalFunctionInfo {
   readonly routes?: readonly string[];
   /** Route selection expression; default `$request.body.action`. */
   readonly routeSelectionExpression?: string;
+  /**
+   * Two-way routes: the route keys (`*` for all) whose integration result's `body` is sent back to the client, as
+   * API Gateway does for a route with a route response (RouteResponseSelectionExpression `$default`).
+   * @default - none: every route is one-way
+   */
+  readonly routeResponses?: readonly string[];
   /** Port to listen on; default 0 (a free port). */
   readonly port?: number;
   /** Address to listen on; default `127.0.0.1`. */
@@ -115,6 +121,8 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
     accountId: options.accountId ?? '123456789012',
   };
   const routes = new Set(options.routes ?? []);
+  const routeResponses = new Set(options.routeResponses ?? []);
+  const twoWay = (routeKey: string) => routeResponses.has(routeKey) || routeResponses.has('*');
   const credentials = options.credentials ?? runCredentials();
   const onError = options.onError ?? ((error: unknown) => console.error('websocket emulator: handler failed:', error));
   const connections = new Map<string, EmulatedConnection>();
@@ -138,15 +146,22 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
     onMessage(connection, text) {
       const routeKey = selectRoute(text, routes, options.routeSelectionExpression);
       const event = messageEvent(connection, api, routeKey, text);
-      invoke(options.handler, event).catch((error: unknown) => {
-        onError(error);
-        const reply = {
-          message: 'Internal server error',
-          connectionId: connection.connectionId,
-          requestId: event.requestContext.requestId,
-        };
-        if (connection.open) connection.send(Buffer.from(JSON.stringify(reply)));
-      });
+      invoke(options.handler, event).then(
+        (result) => {
+          // A two-way route answers the client with the integration's body (API Gateway's route response).
+          const body = field(result, 'body');
+          if (connection.open && typeof body === 'string' && twoWay(routeKey)) connection.send(Buffer.from(body));
+        },
+        (error: unknown) => {
+          onError(error);
+          const reply = {
+            message: 'Internal server error',
+            connectionId: connection.connectionId,
+            requestId: event.requestContext.requestId,
+          };
+          if (connection.open) connection.send(Buffer.from(JSON.stringify(reply)));
+        },
+      );
     },
     onClosed(connection, status) {
       connections.delete(connection.connectionId);
@@ -180,7 +195,7 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
       connections.delete(connection.connectionId);
       refuse(socket, status, body);
     };
-    const auth = await authorize(options, connection, api, handshake, invoke);
+    const auth = await authorize({ ...options, onError }, connection, api, handshake, invoke);
     if (!auth.allowed) return fail(auth.status, JSON.stringify({ message: auth.message }));
     if (options.authorizer) connection.authorizer = auth.context;
     let result: unknown;

@@ -41,6 +41,8 @@ export function headerOf(result: unknown, name: string): string | undefined {
 export interface AuthorizerSettings {
   readonly authorizer?: LambdaHandler;
   readonly identitySource?: readonly string[];
+  /** Receives the error of an authorizer that threw. */
+  readonly onError?: (error: unknown) => void;
 }
 
 /**
@@ -62,6 +64,9 @@ export async function authorize(
   try {
     return evaluateAuthorizerResult(await invoke(settings.authorizer, event), event.methodArn);
   } catch (error) {
-    return authorizerFailure(error);
+    const outcome = authorizerFailure(error);
+    // A throwing authorizer is reported like a throwing handler (its `Unauthorized` is an answer, not a failure).
+    if (!outcome.allowed && outcome.status === 500) settings.onError?.(error);
+    return outcome;
   }
 }

@@ -255,3 +255,77 @@ describe('startWebSocketEmulator connection limits', () => {
     }
   });
 });
+
+describe('parity with API Gateway', () => {
+  it('accepts the percent-encoded /%40connections/ path, signed as a client signs it', async () => {
+    const emulator = await startWebSocketEmulator({
+      handler: async () => ({ statusCode: 200 }),
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const client = await connect(emulator.url);
+      const [id] = emulator.connectionIds();
+      const { SignatureV4 } = await import('@smithy/signature-v4');
+      const { Sha256 } = await import('../../../lambda/native/sigv4'); // node:crypto behind smithy's interface
+      const url = new URL(`${emulator.managementEndpoint}/%40connections/${encodeURIComponent(id)}`);
+      const signer = new SignatureV4({
+        service: 'execute-api',
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        sha256: Sha256,
+      });
+      const signed = await signer.sign({
+        method: 'POST',
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: url.pathname,
+        headers: { host: url.host, 'content-type': 'text/plain' },
+        body: 'encoded path',
+      });
+      const answer = await fetch(url, { method: 'POST', headers: signed.headers, body: 'encoded path' });
+      expect(answer.status).toBe(200);
+      expect(await client.nextMessage()).toBe('encoded path');
+      await client.close();
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('reports a throwing authorizer like a throwing handler, and refuses the handshake with 500', async () => {
+    const errors: unknown[] = [];
+    const emulator = await startWebSocketEmulator({
+      handler: async () => ({ statusCode: 200 }),
+      authorizer: async () => {
+        throw new Error('authorizer exploded');
+      },
+      onError: (error) => errors.push(error),
+    });
+    try {
+      expect(await connectRefused(`${emulator.url}?token=x`)).toMatchObject({ status: 500 });
+      expect(errors.map((e) => (e as Error).message)).toEqual(['authorizer exploded']);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('answers the client with the body of a two-way route, and only of one', async () => {
+    const emulator = await startWebSocketEmulator({
+      handler: async (event: WebSocketApiEvent) =>
+        event.requestContext.routeKey === '$connect'
+          ? { statusCode: 200 }
+          : { statusCode: 200, body: `re: ${event.body}` },
+      routes: ['ask'],
+      routeResponses: ['ask'],
+    });
+    try {
+      const client = await connect(emulator.url);
+      client.ws.send('no answer');
+      client.ws.send('{"action":"ask"}');
+      expect(await client.nextMessage()).toBe('re: {"action":"ask"}');
+      await client.close();
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
