@@ -32,6 +32,14 @@ options:
   --host <addr>     interface to bind (env ${DevServerEnv.HOST}, default ${DEV_SERVER_DEFAULTS.host})
   --handler <path>  module exporting \`handler\` (env ${DevServerEnv.HANDLER}, default: the library's chat)
   --no-grip         serve the native transport only
+  --stage <name>    the native API's stage (default local)
+  --routes <keys>   custom route keys, comma-separated (beside $connect, $disconnect, $default)
+  --route-selection <expr>   route selection expression (default $request.body.action)
+  --two-way <keys>  routes whose integration body answers the client (route responses), comma-separated or *
+  --authorizer <path>        module exporting the $connect authorizer as \`handler\` (REQUEST authorizer)
+  --identity-source <list>   the authorizer's identity sources (default route.request.querystring.token)
+  --idle-timeout <s>         seconds without a client message before API Gateway closes (default 600)
+  --max-age <s>              longest a connection lives, seconds (default 7200)
   --no-sign-in      no identity provider: anyone connects, the nickname is chosen with /nick
   --sign-in         sign users in with --handler too (the handler then gets FAAS_GRIP_AUTH_*)
   -h, --help        show this help
@@ -67,6 +75,14 @@ export function parseDevServerArgs(argv: readonly string[], env: NodeJS.ProcessE
         host: { type: 'string' },
         handler: { type: 'string' },
         'no-grip': { type: 'boolean' },
+        stage: { type: 'string' },
+        routes: { type: 'string' },
+        'route-selection': { type: 'string' },
+        'two-way': { type: 'string' },
+        authorizer: { type: 'string' },
+        'identity-source': { type: 'string' },
+        'idle-timeout': { type: 'string' },
+        'max-age': { type: 'string' },
         'no-sign-in': { type: 'boolean' },
         'sign-in': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -91,9 +107,41 @@ export function parseDevServerArgs(argv: readonly string[], env: NodeJS.ProcessE
       `${DevServerEnv.HEARTBEAT_MS} must be a whole number of milliseconds >= 100, got ${JSON.stringify(heartbeat)}`,
     );
   }
+  const list = (flag: string) =>
+    typeof values[flag] === 'string'
+      ? (values[flag] as string)
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean)
+      : undefined;
+  const seconds = (flag: string) => {
+    const text = values[flag];
+    if (typeof text !== 'string') return undefined;
+    if (!/^\d+$/.test(text) || Number(text) < 1) {
+      throw new FaasGripError(`--${flag} must be a whole number of seconds >= 1, got ${JSON.stringify(text)}`);
+    }
+    return Number(text) * 1000;
+  };
+  const stage = values.stage as string | undefined;
+  if (stage !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(stage)) {
+    throw new FaasGripError(`--stage must be 1 to 128 letters, digits, - and _, got ${JSON.stringify(stage)}`);
+  }
+  const api = Object.fromEntries(
+    Object.entries({
+      routes: list('routes'),
+      routeSelectionExpression: values['route-selection'] as string | undefined,
+      routeResponses: list('two-way'),
+      authorizer: values.authorizer as string | undefined,
+      identitySource: list('identity-source'),
+      idleTimeout: seconds('idle-timeout'),
+      maxConnectionAge: seconds('max-age'),
+    }).filter(([, v]) => v !== undefined),
+  );
   return {
     help: false,
     options: {
+      ...(stage === undefined ? {} : { stage }),
+      ...(Object.keys(api).length > 0 ? { api } : {}),
       host: (values.host as string | undefined) ?? (env[DevServerEnv.HOST] || DEV_SERVER_DEFAULTS.host),
       port: pick('port', DevServerEnv.PORT, DEV_SERVER_DEFAULTS.port),
       wsPort: pick('ws-port', DevServerEnv.WS_PORT, DEV_SERVER_DEFAULTS.wsPort),

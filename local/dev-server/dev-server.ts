@@ -80,10 +80,32 @@ export interface DevServerOptions {
    */
   readonly privateChannels?: Readonly<Record<string, readonly string[]>>;
   /**
+   * The native API's stage (its URL path).
+   * @default 'local'
+   */
+  readonly stage?: string;
+  /**
+   * The native API's shape: routes, route selection expression, two-way routes, a `$connect` authorizer (a
+   * handler, or the path of a module exporting `handler`) with its identity sources, idle and age limits (ms).
+   * @default - `$connect`, `$disconnect` and `$default`, no authorizer, API Gateway's limits (10 min idle, 2 h)
+   */
+  readonly api?: DevServerApi;
+  /**
    * Receives the errors of handler invocations and of stopping.
    * @default - `console.error`
    */
   readonly onError?: (error: unknown) => void;
+}
+
+/** The native API's shape (see {@link DevServerOptions.api}). */
+export interface DevServerApi {
+  readonly routes?: readonly string[];
+  readonly routeSelectionExpression?: string;
+  readonly routeResponses?: readonly string[];
+  readonly authorizer?: LambdaHandler | string;
+  readonly identitySource?: readonly string[];
+  readonly idleTimeout?: number;
+  readonly maxConnectionAge?: number;
 }
 
 /** Where the dev server is reachable. */
@@ -190,13 +212,19 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
   return stack.build(async () => {
     const sdkEnv = sdkDefaults();
+    const { authorizer, ...shape } = options.api ?? {};
     const native = await startNativeStack({
       handler,
       host,
       port: options.wsPort ?? 0,
+      stage: options.stage,
       functionName,
       onError,
       credentials: signingCredentials(sdkEnv),
+      api: {
+        ...shape,
+        ...(authorizer === undefined ? {} : { authorizer: await loadHandler(authorizer) }),
+      },
     });
     stack.push(() => native.stop());
     const env: Record<string, string> = { ...sdkEnv, ...native.env };

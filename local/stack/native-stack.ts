@@ -15,6 +15,7 @@ import {
   type EmulatorCredentials,
   startWebSocketEmulator,
   type WebSocketEmulator,
+  type WebSocketEmulatorOptions,
 } from '../apigw-websocket/websocket-emulator';
 import {
   createChannelLogTable,
@@ -59,6 +60,21 @@ export interface NativeStackOptions {
    * @default - `console.error`
    */
   readonly onError?: (error: unknown) => void;
+  /**
+   * The API's shape, as on API Gateway: routes, route selection, two-way routes, the `$connect` authorizer and its
+   * identity sources, idle and age limits (see the emulator's options).
+   * @default - `$connect`, `$disconnect` and `$default` only, no authorizer, AWS's limits
+   */
+  readonly api?: Pick<
+    WebSocketEmulatorOptions,
+    | 'routes'
+    | 'routeSelectionExpression'
+    | 'routeResponses'
+    | 'authorizer'
+    | 'identitySource'
+    | 'idleTimeout'
+    | 'maxConnectionAge'
+  >;
 }
 
 /** A running native stack. */
@@ -87,6 +103,7 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
     const channelLogTable = await createChannelLogTable(dynamo.endpoint, `faas-grip-local-log-${suffix}`);
     const presenceTable = await createPresenceTable(dynamo.endpoint, `faas-grip-local-presence-${suffix}`);
     const emulator = await startWebSocketEmulator({
+      ...options.api,
       handler: options.handler,
       host: options.host,
       port: options.port ?? 0,

@@ -150,6 +150,33 @@ describe('faas-grip-local', () => {
     expect(await command.stop()).toBe(0);
   });
 
+  test('the API shape from flags: stage, two-way routes, a $connect authorizer', async () => {
+    const command = run([
+      '--no-grip',
+      ...FREE_PORTS,
+      '--handler',
+      'test/fixtures/dev-server/plain-handler.js',
+      '--stage',
+      'prod',
+      '--routes',
+      'ask',
+      '--two-way',
+      'ask',
+      '--authorizer',
+      'test/fixtures/dev-server/token-authorizer.js',
+    ]);
+    await waitForLine(command, PAGE_LINE);
+    const url = endpoints(command).native;
+    expect(url).toMatch(/\/prod$/);
+    await expect(E2eClient.connect('no token', url)).rejects.toMatchObject({ status: 401 });
+    await expect(E2eClient.connect('bad token', `${url}?token=nope`)).rejects.toMatchObject({ status: 401 });
+    const client = await E2eClient.connect('allowed', `${url}?token=letmein`);
+    clients.push(client);
+    client.send('{"action":"ask"}');
+    await client.expect('{"route":"ask"}');
+    expect(await command.stop()).toBe(0);
+  });
+
   test('--handler serves a user ES module', async () => {
     const command = run(['--no-grip', ...FREE_PORTS, '--handler', 'test/fixtures/dev-server/refuse-handler.mjs']);
     await waitForLine(command, PAGE_LINE);

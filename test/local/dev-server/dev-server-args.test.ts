@@ -58,6 +58,33 @@ describe('parseDevServerArgs', () => {
     expect(signIn(['--handler', 'h.js', '--sign-in'])).toBe(true);
   });
 
+  test('reads the API shape: stage, routes, selection, two-way routes, authorizer, identity sources, limits', () => {
+    const args = [
+      '--stage=prod',
+      '--routes=ask, tell',
+      '--route-selection=$request.body.type',
+      '--two-way=*',
+      '--authorizer=auth.js',
+      '--identity-source=route.request.header.Auth',
+      '--idle-timeout=30',
+      '--max-age=60',
+    ];
+    expect((parseDevServerArgs(args, {}) as { options: object }).options).toMatchObject({
+      stage: 'prod',
+      api: {
+        routes: ['ask', 'tell'],
+        routeSelectionExpression: '$request.body.type',
+        routeResponses: ['*'],
+        authorizer: 'auth.js',
+        identitySource: ['route.request.header.Auth'],
+        idleTimeout: 30_000,
+        maxConnectionAge: 60_000,
+      },
+    });
+    expect(() => parseDevServerArgs(['--idle-timeout=soon'], {})).toThrow(/--idle-timeout must be a whole number/);
+    expect(() => parseDevServerArgs(['--stage=a/b'], {})).toThrow(/--stage must be/);
+  });
+
   test('asks for help with --help or -h', () => {
     expect(parseDevServerArgs(['--help'], {})).toEqual({ help: true });
     expect(parseDevServerArgs(['-h'], {})).toEqual({ help: true });
