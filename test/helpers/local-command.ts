@@ -39,10 +39,15 @@ export interface LocalCommand {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** Starts the bundled command with `args`; `env` is added to the current environment. */
-export function startLocalCommand(file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): LocalCommand {
+/** Starts the bundled command with `args` in `cwd`; `env` is added to the current environment. */
+export function startLocalCommand(
+  file: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd: string = ROOT,
+): LocalCommand {
   const child = spawn(process.execPath, [file, ...args], {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

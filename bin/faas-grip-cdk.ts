@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+/**
+ * `npx faas-grip-cdk dev`: runs a user's CDK app locally. Synthesizes it (its cdk.json `app`, or `--app`), or reads
+ * an existing assembly (`--assembly cdk.out`), and serves every WebSocket API it finds with the functions behind
+ * its routes, their tables in a local DynamoDB; prints one line per API; on a change in the project, synthesizes
+ * again and reloads on the same URLs. Ctrl-C stops everything.
+ */
+import { existsSync, readFileSync, watch } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readCloudAssembly } from '../local/dev/cloud-assembly';
+import { type DevApp, startDevApp } from '../local/dev/dev-app';
+import { appCommand, synthesize } from '../local/dev/synthesize';
+
+const USAGE = `usage: faas-grip-cdk dev [options]
+
+Runs the WebSocket APIs of the CDK app in the current directory locally, at parity with API Gateway.
+
+options:
+  --app <command>     the app command (default: "app" of cdk.json)
+  --assembly <dir>    serve an existing cloud assembly (cdk.out) instead of synthesizing; no reload
+  --port <n>          port of the first API, the next ones follow (default 0: free ports)
+  --host <addr>       interface to bind (default 127.0.0.1)
+  --values <file>     JSON object of environment values the template cannot give locally (secrets...)
+  --no-watch          do not synthesize again on changes
+  -h, --help          show this help`;
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command !== 'dev') {
+    console.log(USAGE);
+    process.exitCode = command === undefined || command === '-h' || command === '--help' ? 0 : 1;
+    return;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      app: { type: 'string' },
+      assembly: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      values: { type: 'string' },
+      'no-watch': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const project = process.cwd();
+  const given = values.values
+    ? (JSON.parse(readFileSync(resolve(values.values), 'utf8')) as Record<string, string>)
+    : {};
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be a port number, got ${values.port}`);
+  const assemblyOf = async (): Promise<string> => {
+    if (values.assembly) return resolve(values.assembly);
+    return synthesize(project, values.app ?? appCommand(project), 'cdk.out.faas-grip-dev');
+  };
+  let app: DevApp | undefined;
+  const start = async (ports?: number[]) => {
+    const assembly = await assemblyOf();
+    const model = readCloudAssembly(assembly);
+    if (model.apis.length === 0) console.error('faas-grip-cdk dev: warning: the app has no WebSocket API');
+    app = await startDevApp(model, { host: values.host, port, ports, values: given });
+    for (const warning of app.unresolved) console.error(`faas-grip-cdk dev: warning: unresolved ${warning}`);
+    for (const api of app.apis) console.log(`websocket ${api.id}: ${api.url}`);
+    console.log(`dynamodb: ${app.dynamoEndpoint}`);
+  };
+  await start();
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    void (app?.stop() ?? Promise.resolve()).then(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  if (values.assembly || values['no-watch'] || !existsSync(project)) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let reloading = Promise.resolve();
+  watch(project, { recursive: true }, (_event, file) => {
+    const name = String(file ?? '');
+    if (/(^|\/)(node_modules|cdk\.out[^/]*|\.git)(\/|$)/.test(name)) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      reloading = reloading.then(async () => {
+        const ports = app?.apis.map((a) => a.emulator.port);
+        try {
+          await app?.stop();
+          await start(ports);
+          console.log('reloaded');
+        } catch (error) {
+          console.error(`faas-grip-cdk dev: reload failed: ${(error as Error).message}`);
+        }
+      });
+    }, 300);
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(`faas-grip-cdk dev: ${(error as Error).message}`);
+  process.exit(1);
+});

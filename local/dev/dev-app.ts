@@ -1,0 +1,232 @@
+/**
+ * `faas-grip-cdk dev`'s servers for a synthesized app: one local DynamoDB with the app's tables (created from their
+ * template definitions), and one API Gateway WebSocket emulator per WebSocket API of the app, each serving its
+ * routes with the functions behind them (their code from the assembly's asset directories, their environment
+ * resolved to local values). Functions run in this process, with the union of their environments.
+ */
+
+import Module from 'node:module';
+import { dirname, join } from 'node:path';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import type { LambdaHandler } from '../apigw-websocket/lambda-context';
+import { runCredentials, startWebSocketEmulator, type WebSocketEmulator } from '../apigw-websocket/websocket-emulator';
+import { localDynamoClient, startLocalDynamo } from '../stack/local-dynamo';
+import { StopStack } from '../stack/stop-stack';
+import type { AppFunction, AppModel } from './cloud-assembly';
+import { type LocalFacts, resolveEnvironment } from './resolve-env';
+
+/** Options of {@link startDevApp}. */
+export interface DevAppOptions {
+  /** Interface to bind. @default '127.0.0.1' */
+  readonly host?: string;
+  /** Port of the first API; the next ones take the following ports. 0: free ones. @default 0 */
+  readonly port?: number;
+  /** The port of each API, in the order of the model (a reload keeps its URLs). @default - from `port` */
+  readonly ports?: readonly number[];
+  /** Values for environment variables the template cannot give locally (secrets, other services), by name. */
+  readonly values?: Readonly<Record<string, string>>;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** Receives handler errors. @default - console.error */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A served WebSocket API. */
+export interface ServedApi {
+  readonly id: string;
+  readonly name: string;
+  readonly url: string;
+  readonly managementEndpoint: string;
+  readonly emulator: WebSocketEmulator;
+}
+
+/** The running servers. */
+export interface DevApp {
+  readonly apis: readonly ServedApi[];
+  /** Local table name by table id. */
+  readonly tables: ReadonlyMap<string, string>;
+  readonly dynamoEndpoint: string;
+  /** `function path: VARIABLE: why`, for each variable left out of a function's environment. */
+  readonly unresolved: readonly string[];
+  /** The environment the functions run with (set on process.env until stop). */
+  readonly env: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+/** Starts the servers of `model` (read from the assembly in `assemblyDir`). */
+export async function startDevApp(model: AppModel, options: DevAppOptions = {}): Promise<DevApp> {
+  const onError = options.onError ?? ((error: unknown) => console.error('faas-grip-cdk dev: handler failed:', error));
+  const host = options.host ?? '127.0.0.1';
+  const region = options.region ?? 'us-east-1';
+  const stack = new StopStack(onError);
+  const previous = { ...process.env };
+  stack.push(async () => {
+    for (const key of Object.keys(process.env)) if (!(key in previous)) delete process.env[key];
+    Object.assign(process.env, previous);
+  });
+  return stack.build(async () => {
+    const dynamo = await startLocalDynamo({ host });
+    stack.push(() => dynamo.stop());
+    const tableNames = new Map<string, string>();
+    const client = localDynamoClient(dynamo.endpoint);
+    for (const table of model.tables.values()) {
+      const name = String(table.definition.TableName ?? table.logicalId);
+      await client.send(new CreateTableCommand(tableInput(name, table.definition)));
+      tableNames.set(table.id, name);
+    }
+    client.destroy();
+
+    const credentials = runCredentials();
+    const handlers = new Map<string, LambdaHandler>();
+    const byFunction = (id: string | undefined): LambdaHandler | undefined => (id ? handlers.get(id) : undefined);
+    const apis: ServedApi[] = [];
+    let port = options.port ?? 0;
+    for (const [index, api] of model.apis.entries()) {
+      const custom = api.routes.map((r) => r.routeKey).filter((k) => !k.startsWith('$'));
+      const authorizerRoute = api.routes.find((r) => r.authorizerFunctionId !== undefined);
+      const dispatch: LambdaHandler = async (event: unknown, context: unknown) => {
+        const routeKey = (event as { requestContext?: { routeKey?: string } }).requestContext?.routeKey ?? '$default';
+        const route =
+          api.routes.find((r) => r.routeKey === routeKey) ?? api.routes.find((r) => r.routeKey === '$default');
+        const handler = byFunction(route?.functionId);
+        // A route without an integration answers as API Gateway would without one: nothing to run.
+        return handler ? handler(event as never, context as never) : { statusCode: 200 };
+      };
+      const emulator = await startWebSocketEmulator({
+        handler: dispatch,
+        host,
+        port: options.ports?.[index] ?? port,
+        stage: api.stageName,
+        functionName: api.logicalId,
+        routes: custom,
+        routeSelectionExpression: api.routeSelectionExpression,
+        routeResponses: api.routes.filter((r) => r.twoWay).map((r) => r.routeKey),
+        ...(authorizerRoute
+          ? {
+              authorizer: (async (event: unknown, context: unknown) => {
+                const handler = byFunction(authorizerRoute.authorizerFunctionId);
+                if (!handler) throw new Error('the authorizer function could not be loaded');
+                return handler(event as never, context as never);
+              }) as LambdaHandler,
+              identitySource: authorizerRoute.identitySource,
+            }
+          : {}),
+        credentials,
+        onError,
+      });
+      stack.push(() => emulator.stop());
+      if (port !== 0) port = emulator.port + 1;
+      apis.push({
+        id: api.id,
+        name: api.name,
+        url: emulator.url,
+        managementEndpoint: emulator.managementEndpoint,
+        emulator,
+      });
+    }
+
+    const facts: LocalFacts = {
+      region,
+      accountId: '123456789012',
+      tableNames,
+      apiEndpoints: new Map(apis.map((a) => [a.id, { management: a.managementEndpoint, url: a.url }])),
+    };
+    const env: Record<string, string> = {
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      ...(apis[0] ? { AWS_ENDPOINT_URL_LAMBDA: apis[0].emulator.lambdaEndpoint } : {}),
+    };
+    const unresolved: string[] = [];
+    const served = new Set(model.apis.flatMap((a) => a.routes.flatMap((r) => [r.functionId, r.authorizerFunctionId])));
+    const functions = [...model.functions.values()].filter((f) => served.has(f.id));
+    for (const fn of functions) {
+      const resolved = resolveEnvironment(fn.stack, fn.environment, model, facts, options.values);
+      for (const [name, value] of Object.entries(resolved.values)) {
+        if (env[name] !== undefined && env[name] !== value && !name.startsWith('AWS_')) {
+          unresolved.push(`${fn.path}: ${name}: another function has another value; this one's is not used`);
+          continue;
+        }
+        env[name] = value;
+      }
+      unresolved.push(...resolved.unresolved.map((u) => `${fn.path}: ${u}`));
+    }
+    Object.assign(process.env, env);
+    provideAwsSdk();
+    for (const fn of functions) handlers.set(fn.id, loadFunction(fn));
+    return {
+      apis,
+      tables: tableNames,
+      dynamoEndpoint: dynamo.endpoint,
+      unresolved,
+      env,
+      stop: () => stack.stop(),
+    };
+  });
+}
+
+/**
+ * Lambda's Node.js runtimes give handler code the AWS SDK for JavaScript v3 even when its bundle leaves it out
+ * (NodejsFunction's default): the SDK this package depends on is made resolvable from any asset directory.
+ */
+function provideAwsSdk(): void {
+  const sdk = dirname(dirname(dirname(require.resolve('@aws-sdk/client-dynamodb/package.json'))));
+  const paths = (Module as unknown as { globalPaths: string[] }).globalPaths;
+  if (!paths.includes(sdk)) paths.push(sdk);
+}
+
+/** The function's handler from its asset directory (`file.export`, the file `.js`, `.mjs` or `.cjs`). */
+function loadFunction(fn: AppFunction): LambdaHandler {
+  const at = fn.handler.lastIndexOf('.');
+  const file = join(fn.codeDir, fn.handler.slice(0, at));
+  const exportName = fn.handler.slice(at + 1);
+  let loaded: Promise<LambdaHandler> | undefined;
+  const load = async (): Promise<LambdaHandler> => {
+    let exports: Record<string, unknown>;
+    try {
+      exports = require(require.resolve(file)) as Record<string, unknown>;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw error;
+      const importModule = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
+      exports = (await importModule(`${file}.mjs`)) as Record<string, unknown>;
+    }
+    const handler = exports[exportName];
+    if (typeof handler !== 'function') {
+      throw new Error(`${fn.path}: ${fn.handler} is not a function in its code (${fn.codeDir})`);
+    }
+    return handler as LambdaHandler;
+  };
+  return (async (event: never, context: never) => {
+    loaded ??= load();
+    return (await loaded)(event, context);
+  }) as LambdaHandler;
+}
+
+/** A CreateTable request from a template's table definition. */
+function tableInput(
+  name: string,
+  definition: Readonly<Record<string, unknown>>,
+): ConstructorParameters<typeof CreateTableCommand>[0] {
+  const strip = (indexes: unknown) =>
+    Array.isArray(indexes)
+      ? indexes.map((index: Record<string, unknown>) => ({
+          IndexName: index.IndexName,
+          KeySchema: index.KeySchema,
+          Projection: index.Projection,
+        }))
+      : undefined;
+  return {
+    TableName: name,
+    KeySchema: definition.KeySchema as never,
+    AttributeDefinitions: definition.AttributeDefinitions as never,
+    BillingMode: 'PAY_PER_REQUEST',
+    ...(definition.GlobalSecondaryIndexes
+      ? { GlobalSecondaryIndexes: strip(definition.GlobalSecondaryIndexes) as never }
+      : {}),
+    ...(definition.LocalSecondaryIndexes
+      ? { LocalSecondaryIndexes: strip(definition.LocalSecondaryIndexes) as never }
+      : {}),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * `npx faas-grip-cdk dev` on a user's own CDK app (test/fixtures/dev-app: a plain aws-cdk-lib WebSocketApi, functions
+ * from a code asset, a REQUEST authorizer on $connect, a two-way route, a DynamoDB table), run as a user runs it, in
+ * the project's directory (a copy): the app is synthesized from its cdk.json, the API served on its stage, the
+ * authorizer refuses a client without a name, the functions read and write their table in the local DynamoDB and
+ * broadcast through the callback URL their environment names (the AWS SDK v3 provided, as Lambda's runtime does:
+ * the functions' code does not carry it), the two-way route answers; an edit of a handler's source changes the
+ * behaviour, on the same URL, without restarting the command.
+ */
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { localDynamoClient } from '../../../local/stack/local-dynamo';
+import { E2eClient, terminateAll } from '../../helpers/e2e-ws-client';
+import { type LocalCommand, startLocalCommand, waitForLine } from '../../helpers/local-command';
+
+jest.setTimeout(90_000);
+
+const ROOT = join(__dirname, '..', '..', '..');
+const FIXTURE = join(ROOT, 'test', 'fixtures', 'dev-app');
+const BIN = join(ROOT, 'dist', 'bin', 'faas-grip-cdk.js');
+// Inside the repository, so the app resolves aws-cdk-lib from its node_modules as a user's project would.
+const PROJECT = join(ROOT, '.test-output', `dev-app-${process.pid}`);
+
+let command: LocalCommand;
+const clients: E2eClient[] = [];
+
+beforeAll(async () => {
+  mkdirSync(PROJECT, { recursive: true });
+  cpSync(FIXTURE, PROJECT, { recursive: true });
+  command = startLocalCommand(BIN, ['dev'], {}, PROJECT);
+  await waitForLine(command, /^dynamodb: /, 60_000);
+}, 90_000);
+
+afterAll(async () => {
+  terminateAll(clients);
+  await command?.stop();
+  rmSync(PROJECT, { recursive: true, force: true });
+});
+
+const urlOf = () =>
+  ([...command.stdout].reverse().find((l) => l.startsWith('websocket UserChat/')) ?? '').split(': ')[1];
+const dynamoOf = () =>
+  ([...command.stdout].reverse().find((l) => l.startsWith('dynamodb: ')) ?? '').slice('dynamodb: '.length);
+
+it('serves the WebSocket API on its stage with nothing unresolved', () => {
+  expect(urlOf()).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/dev$/);
+  expect(command.stderr()).not.toMatch(/unresolved/);
+});
+
+it('runs the authorizer, the functions with their table and callback URL, and a two-way route', async () => {
+  const url = urlOf();
+  await expect(E2eClient.connect('nameless', url)).rejects.toMatchObject({ status: 401 });
+  const alice = await E2eClient.connect('alice', `${url}?name=alice`);
+  const bob = await E2eClient.connect('bob', `${url}?name=bob`);
+  clients.push(alice, bob);
+  const scan = await localDynamoClient(dynamoOf()).send(new ScanCommand({ TableName: await tableName() }));
+  expect(scan.Items?.map((i) => i.name.S).sort()).toEqual(['alice', 'bob']);
+  alice.send('hi all');
+  await alice.expect('hello from alice: hi all');
+  await bob.expect('hello from alice: hi all');
+  bob.send('{"action":"whoami"}');
+  await bob.expect('you are bob');
+  terminateAll(clients.splice(0));
+});
+
+it('reloads an edited handler on the same URL, without a restart', async () => {
+  const url = urlOf();
+  const file = join(PROJECT, 'handler', 'message.js');
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace('${process.env.GREETING} from', '${process.env.GREETING} again from'),
+  );
+  await waitForLine(command, /^reloaded$/, 60_000);
+  expect(urlOf()).toBe(url);
+  const carol = await E2eClient.connect('carol', `${url}?name=carol`);
+  clients.push(carol);
+  carol.send('edited');
+  await carol.expect('hello again from carol: edited');
+});
+
+async function tableName(): Promise<string> {
+  const tables = await localDynamoClient(dynamoOf()).send(
+    new (await import('@aws-sdk/client-dynamodb')).ListTablesCommand({}),
+  );
+  return tables.TableNames?.[0] as string;
+}
