@@ -64,10 +64,13 @@ async function main(): Promise<void> {
   const start = async (ports?: number[]) => {
     const assembly = await assemblyOf();
     const model = readCloudAssembly(assembly);
-    if (model.apis.length === 0) console.error('faas-grip-cdk dev: warning: the app has no WebSocket API');
+    if (model.apis.length + model.gripOrigins.length === 0) {
+      console.error('faas-grip-cdk dev: warning: the app has no WebSocket API and no GRIP origin');
+    }
     app = await startDevApp(model, { host: values.host, port, ports, values: given });
     for (const warning of app.unresolved) console.error(`faas-grip-cdk dev: warning: unresolved ${warning}`);
     for (const api of app.apis) console.log(`websocket ${api.id}: ${api.url}`);
+    for (const origin of app.gripOrigins) console.log(`grip ${origin.id}: ${origin.url}`);
     console.log(`dynamodb: ${app.dynamoEndpoint}`);
   };
   await start();

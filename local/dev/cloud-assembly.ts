@@ -61,9 +61,20 @@ export interface AppTable {
   readonly definition: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * A GRIP origin: a REST API whose function publishes and verifies through a GRIP proxy (its environment names
+ * GRIP_SECRET_ARN, GRIP_URL or GRIP_PROXIES, as GripApi sets); locally, Pushpin stands in front of it.
+ */
+export interface AppGripOrigin {
+  readonly id: string;
+  readonly name: string;
+  readonly functionId: string;
+}
+
 /** Everything `dev` serves. */
 export interface AppModel {
   readonly apis: readonly AppWebSocketApi[];
+  readonly gripOrigins: readonly AppGripOrigin[];
   readonly functions: ReadonlyMap<string, AppFunction>;
   readonly tables: ReadonlyMap<string, AppTable>;
   /** Every stack's template, by stack name (for resolving references). */
@@ -118,7 +129,7 @@ export function readCloudAssembly(dir: string): AppModel {
           environment: ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
             {}) as Record<string, TemplateValue>,
         });
-      } else if (resource.Type === 'AWS::DynamoDB::Table') {
+      } else if (resource.Type === 'AWS::DynamoDB::Table' || resource.Type === 'AWS::DynamoDB::GlobalTable') {
         tables.set(id, { id, stack, logicalId, definition: props });
       }
     }
@@ -127,8 +138,31 @@ export function readCloudAssembly(dir: string): AppModel {
       apis.push(webSocketApi(stack, logicalId, resources));
     }
   }
-  return { apis, functions, tables, templates };
+  const gripOrigins: AppGripOrigin[] = [];
+  for (const [stack, template] of templates) {
+    const resources = template.Resources ?? {};
+    for (const [logicalId, resource] of Object.entries(resources)) {
+      if (resource.Type !== 'AWS::ApiGateway::RestApi') continue;
+      const methods = Object.values(resources).filter(
+        (r) => r.Type === 'AWS::ApiGateway::Method' && refOf(r.Properties?.RestApiId) === logicalId,
+      );
+      const fnLogicalId = methods
+        .map((m) => functionOfUri((m.Properties?.Integration as { Uri?: unknown } | undefined)?.Uri))
+        .find((f) => f !== undefined);
+      const fn = fnLogicalId === undefined ? undefined : functions.get(`${stack}/${fnLogicalId}`);
+      if (fn === undefined || !GRIP_VARIABLES.some((v) => v in fn.environment)) continue;
+      gripOrigins.push({
+        id: `${stack}/${logicalId}`,
+        name: String(resource.Properties?.Name ?? logicalId),
+        functionId: fn.id,
+      });
+    }
+  }
+  return { apis, gripOrigins, functions, tables, templates };
 }
+
+/** The variables that make a function a GRIP origin's. */
+const GRIP_VARIABLES = ['GRIP_SECRET_ARN', 'GRIP_URL', 'GRIP_PROXIES'];
 
 type Resources = NonNullable<Template['Resources']>;
 

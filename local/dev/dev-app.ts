@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { LambdaHandler } from '../apigw-websocket/lambda-context';
 import { runCredentials, startWebSocketEmulator, type WebSocketEmulator } from '../apigw-websocket/websocket-emulator';
+import { findPushpin } from '../grip/pushpin';
+import { startGripStack } from '../stack/grip-stack';
 import { localDynamoClient, startLocalDynamo } from '../stack/local-dynamo';
 import { StopStack } from '../stack/stop-stack';
 import type { AppFunction, AppModel } from './cloud-assembly';
@@ -40,9 +42,18 @@ export interface ServedApi {
   readonly emulator: WebSocketEmulator;
 }
 
+/** A served GRIP origin: Pushpin in front of its function. */
+export interface ServedGripOrigin {
+  readonly id: string;
+  readonly name: string;
+  /** Pushpin's `ws://` client URL. */
+  readonly url: string;
+}
+
 /** The running servers. */
 export interface DevApp {
   readonly apis: readonly ServedApi[];
+  readonly gripOrigins: readonly ServedGripOrigin[];
   /** Local table name by table id. */
   readonly tables: ReadonlyMap<string, string>;
   readonly dynamoEndpoint: string;
@@ -137,13 +148,45 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      // Lambda writes metrics to its logs; locally they would only fill the terminal.
+      POWERTOOLS_METRICS_DISABLED: 'true',
       ...(apis[0] ? { AWS_ENDPOINT_URL_LAMBDA: apis[0].emulator.lambdaEndpoint } : {}),
     };
     const unresolved: string[] = [];
-    const served = new Set(model.apis.flatMap((a) => a.routes.flatMap((r) => [r.functionId, r.authorizerFunctionId])));
+    // GRIP origins: Pushpin in front of each one's function; their GRIP settings are the local Pushpin's.
+    const gripOrigins: ServedGripOrigin[] = [];
+    const gripEnv = new Map<string, Readonly<Record<string, string>>>();
+    for (const origin of model.gripOrigins) {
+      if (findPushpin() === undefined) {
+        unresolved.push(
+          `${origin.name}: a GRIP origin, not served: Pushpin is not installed (apt-get install pushpin)`,
+        );
+        continue;
+      }
+      const grip = await startGripStack({
+        handler: (async (event: never, context: never) => {
+          const handler = byFunction(origin.functionId);
+          if (!handler) throw new Error('the GRIP origin function could not be loaded');
+          return handler(event, context);
+        }) as LambdaHandler,
+        functionName: origin.name,
+        onError,
+      });
+      stack.push(() => grip.stop());
+      gripEnv.set(origin.functionId, grip.env);
+      gripOrigins.push({ id: origin.id, name: origin.name, url: grip.wsUrl });
+    }
+    const served = new Set([
+      ...model.apis.flatMap((a) => a.routes.flatMap((r) => [r.functionId, r.authorizerFunctionId])),
+      ...model.gripOrigins.map((o) => o.functionId),
+    ]);
     const functions = [...model.functions.values()].filter((f) => served.has(f.id));
     for (const fn of functions) {
-      const resolved = resolveEnvironment(fn.stack, fn.environment, model, facts, options.values);
+      const grip = gripEnv.get(fn.id);
+      const environment = grip
+        ? { ...Object.fromEntries(Object.entries(fn.environment).filter(([k]) => k !== 'GRIP_SECRET_ARN')), ...grip }
+        : fn.environment;
+      const resolved = resolveEnvironment(fn.stack, environment, model, facts, options.values);
       for (const [name, value] of Object.entries(resolved.values)) {
         if (env[name] !== undefined && env[name] !== value && !name.startsWith('AWS_')) {
           unresolved.push(`${fn.path}: ${name}: another function has another value; this one's is not used`);
@@ -158,6 +201,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
     for (const fn of functions) handlers.set(fn.id, loadFunction(fn));
     return {
       apis,
+      gripOrigins,
       tables: tableNames,
       dynamoEndpoint: dynamo.endpoint,
       unresolved,

@@ -10,6 +10,7 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { findPushpin } from '../../../local/grip/pushpin';
 import { localDynamoClient } from '../../../local/stack/local-dynamo';
 import { E2eClient, terminateAll } from '../../helpers/e2e-ws-client';
 import { type LocalCommand, startLocalCommand, waitForLine } from '../../helpers/local-command';
@@ -39,7 +40,7 @@ afterAll(async () => {
 });
 
 const urlOf = () =>
-  ([...command.stdout].reverse().find((l) => l.startsWith('websocket UserChat/')) ?? '').split(': ')[1];
+  ([...command.stdout].reverse().find((l) => l.startsWith('websocket UserChat/ChatApi')) ?? '').split(': ')[1];
 const dynamoOf = () =>
   ([...command.stdout].reverse().find((l) => l.startsWith('dynamodb: ')) ?? '').slice('dynamodb: '.length);
 
@@ -54,7 +55,7 @@ it('runs the authorizer, the functions with their table and callback URL, and a 
   const alice = await E2eClient.connect('alice', `${url}?name=alice`);
   const bob = await E2eClient.connect('bob', `${url}?name=bob`);
   clients.push(alice, bob);
-  const scan = await localDynamoClient(dynamoOf()).send(new ScanCommand({ TableName: await tableName() }));
+  const scan = await localDynamoClient(dynamoOf()).send(new ScanCommand({ TableName: await userTable() }));
   expect(scan.Items?.map((i) => i.name.S).sort()).toEqual(['alice', 'bob']);
   alice.send('hi all');
   await alice.expect('hello from alice: hi all');
@@ -63,6 +64,36 @@ it('runs the authorizer, the functions with their table and callback URL, and a 
   await bob.expect('you are bob');
   terminateAll(clients.splice(0));
 });
+
+const withPushpin = findPushpin() !== undefined || process.env.CI === 'true';
+if (!withPushpin) console.warn('pushpin is not installed: skipping the GRIP origin of the dev app test');
+
+(withPushpin ? it : it.skip)(
+  'serves GripApi and NativeWebSocketApi around the user function: one room on both',
+  async () => {
+    const grip = [...command.stdout]
+      .reverse()
+      .find((l) => l.startsWith('grip UserChat/'))
+      ?.split(': ')[1];
+    const native = [...command.stdout]
+      .reverse()
+      .find((l) => l.startsWith('websocket UserChat/Native'))
+      ?.split(': ')[1];
+    expect(grip).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/?$/);
+    expect(native).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/prod$/);
+    const viaGrip = await E2eClient.connect('grip', grip as string);
+    const viaNative = await E2eClient.connect('native', native as string);
+    clients.push(viaGrip, viaNative);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // Pushpin applies the subscription
+    viaNative.send('from native');
+    await viaGrip.expect('lobby (native): from native');
+    await viaNative.expect('lobby (native): from native');
+    viaGrip.send('from grip');
+    await viaNative.expect('lobby (grip): from grip');
+    await viaGrip.expect('lobby (grip): from grip');
+    terminateAll(clients.splice(0));
+  },
+);
 
 it('reloads an edited handler on the same URL, without a restart', async () => {
   const url = urlOf();
@@ -79,9 +110,10 @@ it('reloads an edited handler on the same URL, without a restart', async () => {
   await carol.expect('hello again from carol: edited');
 });
 
-async function tableName(): Promise<string> {
+/** The user's table (the other one is NativeWebSocketApi's connection table). */
+async function userTable(): Promise<string> {
   const tables = await localDynamoClient(dynamoOf()).send(
     new (await import('@aws-sdk/client-dynamodb')).ListTablesCommand({}),
   );
-  return tables.TableNames?.[0] as string;
+  return tables.TableNames?.find((name) => name.startsWith('Connections')) as string;
 }
