@@ -7,6 +7,9 @@ import type { ManagedConnection } from './management-api';
 import type { ConnectionInfo } from './websocket-api-events';
 
 /** How a connection's socket was closed, as `$disconnect` reports it. */
+/** API Gateway's WebSocket frame size: larger messages travel in frames of this size. */
+const FRAME_BYTES = 32 * 1024;
+
 export interface CloseStatus {
   readonly code: number;
   readonly reason: string;
@@ -76,10 +79,23 @@ export class EmulatedConnection implements ManagedConnection, ConnectionInfo {
     );
   }
 
-  /** Sends one text message (PostToConnection). */
+  /**
+   * Sends one text message (PostToConnection), in frames of at most 32 KB as API Gateway splits a larger post. A
+   * message to the client counts as activity for the idle timeout, as it does on API Gateway (a connection kept
+   * alive only by server messages stays open until its maximum age).
+   */
   send(data: Buffer): void {
     this.lastActiveAt = Date.now();
-    this.socket?.send(data, { binary: false });
+    this.resetIdle();
+    const socket = this.socket;
+    if (!socket) return;
+    if (data.length <= FRAME_BYTES) {
+      socket.send(data, { binary: false });
+      return;
+    }
+    for (let at = 0; at < data.length; at += FRAME_BYTES) {
+      socket.send(data.subarray(at, at + FRAME_BYTES), { binary: false, fin: at + FRAME_BYTES >= data.length });
+    }
   }
 
   /** Closes from the server side (DeleteConnection). */
@@ -127,6 +143,7 @@ export class EmulatedConnection implements ManagedConnection, ConnectionInfo {
   }
 
   private resetIdle(): void {
+    if (this.closed || this.socket === undefined) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => this.close(1001, 'Going away'), this.host.idleTimeoutMs);
   }

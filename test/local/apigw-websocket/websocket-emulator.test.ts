@@ -328,4 +328,47 @@ describe('parity with API Gateway', () => {
       await emulator.stop();
     }
   });
+
+  it('keeps a connection open while the server sends to it (idle timeout), and closes it once both are quiet', async () => {
+    const emulator = await startWebSocketEmulator({
+      handler: async () => ({ statusCode: 200 }),
+      idleTimeout: 400,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const api = managementClient(emulator);
+    try {
+      const client = await connect(emulator.url);
+      const [id] = emulator.connectionIds();
+      for (let i = 0; i < 6; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await api.send(new PostToConnectionCommand({ ConnectionId: id, Data: `keep ${i}` }));
+      }
+      expect(emulator.connectionIds()).toEqual([id]); // 900 ms old, never idle for 400 ms
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(emulator.connectionIds()).toEqual([]);
+      await client.close().catch(() => undefined);
+    } finally {
+      api.destroy();
+      await emulator.stop();
+    }
+  });
+
+  it('delivers a 100 KB post (sent in 32 KB frames, as API Gateway does) whole', async () => {
+    const emulator = await startWebSocketEmulator({
+      handler: async () => ({ statusCode: 200 }),
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const api = managementClient(emulator);
+    try {
+      const client = await connect(emulator.url);
+      const [id] = emulator.connectionIds();
+      const big = 'x'.repeat(100 * 1024);
+      await api.send(new PostToConnectionCommand({ ConnectionId: id, Data: big }));
+      expect(await client.nextMessage()).toBe(big);
+      await client.close();
+    } finally {
+      api.destroy();
+      await emulator.stop();
+    }
+  });
 });
