@@ -2,11 +2,10 @@
  * `faas-grip-cdk dev`'s servers for a synthesized app: one local DynamoDB with the app's tables (created from their
  * template definitions), and one API Gateway WebSocket emulator per WebSocket API of the app, each serving its
  * routes with the functions behind them (their code from the assembly's asset directories, their environment
- * resolved to local values). Functions run in this process, with the union of their environments.
+ * resolved to local values). Each function runs in a process of its own (./function-process.ts).
  */
 
-import Module from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { LambdaHandler } from '../apigw-websocket/lambda-context';
 import { runCredentials, startWebSocketEmulator, type WebSocketEmulator } from '../apigw-websocket/websocket-emulator';
@@ -14,7 +13,8 @@ import { findPushpin } from '../grip/pushpin';
 import { startGripStack } from '../stack/grip-stack';
 import { localDynamoClient, startLocalDynamo } from '../stack/local-dynamo';
 import { StopStack } from '../stack/stop-stack';
-import type { AppFunction, AppModel } from './cloud-assembly';
+import type { AppModel } from './cloud-assembly';
+import { FunctionProcess } from './function-process';
 import { type LocalFacts, resolveEnvironment } from './resolve-env';
 
 /** Options of {@link startDevApp}. */
@@ -59,8 +59,8 @@ export interface DevApp {
   readonly dynamoEndpoint: string;
   /** `function path: VARIABLE: why`, for each variable left out of a function's environment. */
   readonly unresolved: readonly string[];
-  /** The environment the functions run with (set on process.env until stop). */
-  readonly env: Readonly<Record<string, string>>;
+  /** The environment each function's process runs with, by function id. */
+  readonly environments: ReadonlyMap<string, Readonly<Record<string, string>>>;
   stop(): Promise<void>;
 }
 
@@ -70,11 +70,6 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
   const host = options.host ?? '127.0.0.1';
   const region = options.region ?? 'us-east-1';
   const stack = new StopStack(onError);
-  const previous = { ...process.env };
-  stack.push(async () => {
-    for (const key of Object.keys(process.env)) if (!(key in previous)) delete process.env[key];
-    Object.assign(process.env, previous);
-  });
   return stack.build(async () => {
     const dynamo = await startLocalDynamo({ host });
     stack.push(() => dynamo.stop());
@@ -153,6 +148,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
       ...(apis[0] ? { AWS_ENDPOINT_URL_LAMBDA: apis[0].emulator.lambdaEndpoint } : {}),
     };
     const unresolved: string[] = [];
+    const environments = new Map<string, Readonly<Record<string, string>>>();
     // GRIP origins: Pushpin in front of each one's function; their GRIP settings are the local Pushpin's.
     const gripOrigins: ServedGripOrigin[] = [];
     const gripEnv = new Map<string, Readonly<Record<string, string>>>();
@@ -181,71 +177,36 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
       ...model.gripOrigins.map((o) => o.functionId),
     ]);
     const functions = [...model.functions.values()].filter((f) => served.has(f.id));
+    // Each function in its own process, with its own environment (the common local settings, then its own).
     for (const fn of functions) {
       const grip = gripEnv.get(fn.id);
       const environment = grip
         ? { ...Object.fromEntries(Object.entries(fn.environment).filter(([k]) => k !== 'GRIP_SECRET_ARN')), ...grip }
         : fn.environment;
       const resolved = resolveEnvironment(fn.stack, environment, model, facts, options.values);
-      for (const [name, value] of Object.entries(resolved.values)) {
-        if (env[name] !== undefined && env[name] !== value && !name.startsWith('AWS_')) {
-          unresolved.push(`${fn.path}: ${name}: another function has another value; this one's is not used`);
-          continue;
-        }
-        env[name] = value;
-      }
       unresolved.push(...resolved.unresolved.map((u) => `${fn.path}: ${u}`));
+      const at = fn.handler.lastIndexOf('.');
+      const process = new FunctionProcess({
+        file: join(fn.codeDir, fn.handler.slice(0, at)),
+        exportName: fn.handler.slice(at + 1),
+        functionName: fn.logicalId,
+        timeoutSeconds: fn.timeout,
+        env: { ...env, ...resolved.values },
+      });
+      stack.push(() => process.stop());
+      handlers.set(fn.id, ((event: unknown) => process.invoke(event)) as LambdaHandler);
+      environments.set(fn.id, { ...env, ...resolved.values });
     }
-    Object.assign(process.env, env);
-    provideAwsSdk();
-    for (const fn of functions) handlers.set(fn.id, loadFunction(fn));
     return {
       apis,
       gripOrigins,
       tables: tableNames,
       dynamoEndpoint: dynamo.endpoint,
       unresolved,
-      env,
+      environments,
       stop: () => stack.stop(),
     };
   });
-}
-
-/**
- * Lambda's Node.js runtimes give handler code the AWS SDK for JavaScript v3 even when its bundle leaves it out
- * (NodejsFunction's default): the SDK this package depends on is made resolvable from any asset directory.
- */
-function provideAwsSdk(): void {
-  const sdk = dirname(dirname(dirname(require.resolve('@aws-sdk/client-dynamodb/package.json'))));
-  const paths = (Module as unknown as { globalPaths: string[] }).globalPaths;
-  if (!paths.includes(sdk)) paths.push(sdk);
-}
-
-/** The function's handler from its asset directory (`file.export`, the file `.js`, `.mjs` or `.cjs`). */
-function loadFunction(fn: AppFunction): LambdaHandler {
-  const at = fn.handler.lastIndexOf('.');
-  const file = join(fn.codeDir, fn.handler.slice(0, at));
-  const exportName = fn.handler.slice(at + 1);
-  let loaded: Promise<LambdaHandler> | undefined;
-  const load = async (): Promise<LambdaHandler> => {
-    let exports: Record<string, unknown>;
-    try {
-      exports = require(require.resolve(file)) as Record<string, unknown>;
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw error;
-      const importModule = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
-      exports = (await importModule(`${file}.mjs`)) as Record<string, unknown>;
-    }
-    const handler = exports[exportName];
-    if (typeof handler !== 'function') {
-      throw new Error(`${fn.path}: ${fn.handler} is not a function in its code (${fn.codeDir})`);
-    }
-    return handler as LambdaHandler;
-  };
-  return (async (event: never, context: never) => {
-    loaded ??= load();
-    return (await loaded)(event, context);
-  }) as LambdaHandler;
 }
 
 /** A CreateTable request from a template's table definition. */

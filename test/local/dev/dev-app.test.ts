@@ -95,6 +95,19 @@ if (!withPushpin) console.warn('pushpin is not installed: skipping the GRIP orig
   },
 );
 
+it("enforces a function's timeout in its own process, as Lambda does", async () => {
+  const client = await E2eClient.connect('timed', `${urlOf()}?name=timed`);
+  clients.push(client);
+  const started = Date.now();
+  client.send('{"action":"slow"}');
+  const deadline = Date.now() + 5000;
+  while (client.pending().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  expect(JSON.parse(client.pending()[0])).toMatchObject({ message: 'Internal server error' });
+  expect(Date.now() - started).toBeLessThan(2500);
+  expect(command.stderr()).toMatch(/Task timed out after 1\.00 seconds/);
+  terminateAll(clients.splice(0));
+});
+
 it('reloads an edited handler on the same URL, without a restart', async () => {
   const url = urlOf();
   const file = join(PROJECT, 'handler', 'message.js');
