@@ -17,7 +17,7 @@ const dist = (...p) => require(path.join(__dirname, '..', 'dist', ...p));
 const TARGET_RATIO = 1.3;
 
 /** Ids shaped like API Gateway's: random base64, so key ranges spread evenly. */
-const idOf = (j) => crypto.createHash('sha256').update(`member-${j}`).digest('base64').slice(0, 15) + '=';
+const idOf = (j) => `${crypto.createHash('sha256').update(`member-${j}`).digest('base64').slice(0, 15)}=`;
 
 async function run(ctx) {
   const members = ctx.args.members ?? (ctx.quick ? 20_000 : 100_000);
