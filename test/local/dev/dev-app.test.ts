@@ -111,10 +111,7 @@ it("enforces a function's timeout in its own process, as Lambda does", async () 
 it('reloads an edited handler on the same URL, without a restart', async () => {
   const url = urlOf();
   const file = join(PROJECT, 'handler', 'message.js');
-  writeFileSync(
-    file,
-    readFileSync(file, 'utf8').replace('GREETING} from', 'GREETING} again from'),
-  );
+  writeFileSync(file, readFileSync(file, 'utf8').replace('GREETING} from', 'GREETING} again from'));
   await waitForLine(command, /^reloaded$/, 60_000);
   expect(urlOf()).toBe(url);
   const carol = await E2eClient.connect('carol', `${url}?name=carol`);
