@@ -9,6 +9,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { refuseBrowserRequest } from '../support/browser-guard';
@@ -74,6 +76,12 @@ export interface WebSocketEmulatorOptions extends LocalFunctionInfo {
    * @default - Lambda's two retries (after short delays), failures kept in the emulator's `failedInvocations`
    */
   readonly asyncInvocations?: AsyncInvocationOptions;
+  /**
+   * A certificate to also speak TLS on the same port (`https://` management API, `wss://`), for apps that build
+   * the callback URL from the event (`https://{domainName}/{stage}`). Its processes must trust the certificate.
+   * @default - plain HTTP and WebSocket only
+   */
+  readonly tls?: { readonly key: string; readonly cert: string };
   readonly onError?: (error: unknown) => void;
 }
 
@@ -109,6 +117,16 @@ export interface WebSocketEmulator {
   asyncIdle(): Promise<void>;
   /** Closes every connection (1001, without `$disconnect`), stops listening and waits for running handlers. */
   stop(): Promise<void>;
+}
+
+/** The first byte of a TLS connection (a handshake record). */
+const TLS_HANDSHAKE = 0x16;
+
+function listenNet(server: NetServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+  });
 }
 
 /** Starts an emulator; resolves once it listens. */
@@ -250,7 +268,28 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
   });
 
   const bindHost = options.host ?? '127.0.0.1';
-  const port = await listen(server, options.port ?? 0, bindHost);
+  // With TLS, one port speaks both: a connection starting with a TLS handshake goes to an HTTPS server with the
+  // same handlers, so `https://{domainName}/{stage}` (the callback URL AWS's docs build from the event) and `wss://`
+  // work beside `http://` and `ws://`.
+  const secure = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }) : undefined;
+  let front: NetServer | undefined;
+  if (secure) {
+    for (const listener of server.listeners('request')) secure.on('request', listener as never);
+    for (const listener of server.listeners('upgrade')) secure.on('upgrade', listener as never);
+    const sniffing = createNetServer((socket) => {
+      socket.once('data', (first: Buffer) => {
+        socket.pause();
+        socket.unshift(first);
+        (first[0] === TLS_HANDSHAKE ? secure : server).emit('connection', socket);
+        process.nextTick(() => socket.resume());
+      });
+      socket.on('error', () => socket.destroy());
+    });
+    front = sniffing;
+  }
+  const port = front
+    ? await listenNet(front, options.port ?? 0, bindHost)
+    : await listen(server, options.port ?? 0, bindHost);
   const base = `${bindHost}:${port}`;
   return {
     url: `ws://${base}/${stage}`,
@@ -265,11 +304,14 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
     asyncIdle: () => asyncInvocations.idle(),
     stop: async () => {
       stopping = true;
+      const closingFront = front ? new Promise<void>((resolve) => front?.close(() => resolve())) : Promise.resolve();
       await stopServer(server, async () => {
         await Promise.all([...connections.values()].map((c) => c.shutdown(1_000)));
         connections.clear();
         wss.close();
       });
+      secure?.closeAllConnections();
+      await closingFront;
       await asyncInvocations.idle();
       await inFlight.drain();
     },

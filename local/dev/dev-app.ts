@@ -5,8 +5,11 @@
  * resolved to local values). Each function runs in a process of its own (./function-process.ts).
  */
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { generate } from 'selfsigned';
 import type { LambdaHandler } from '../apigw-websocket/lambda-context';
 import { runCredentials, startWebSocketEmulator, type WebSocketEmulator } from '../apigw-websocket/websocket-emulator';
 import { findPushpin } from '../grip/pushpin';
@@ -83,6 +86,13 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
     client.destroy();
 
     const credentials = runCredentials();
+    // A certificate for 127.0.0.1 and localhost, trusted by the functions' processes: the callback URL apps build
+    // from the event (`https://{domainName}/{stage}`) reaches the local management API unchanged.
+    const certificate = await localCertificate();
+    const certDir = mkdtempSync(join(tmpdir(), 'faas-grip-dev-tls-'));
+    stack.push(async () => rmSync(certDir, { recursive: true, force: true }));
+    const caFile = join(certDir, 'local-ca.pem');
+    writeFileSync(caFile, certificate.cert);
     const handlers = new Map<string, LambdaHandler>();
     const byFunction = (id: string | undefined): LambdaHandler | undefined => (id ? handlers.get(id) : undefined);
     const apis: ServedApi[] = [];
@@ -118,6 +128,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
             }
           : {}),
         credentials,
+        tls: certificate,
         onError,
       });
       stack.push(() => emulator.stop());
@@ -143,6 +154,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      NODE_EXTRA_CA_CERTS: caFile,
       // Lambda writes metrics to its logs; locally they would only fill the terminal.
       POWERTOOLS_METRICS_DISABLED: 'true',
       ...(apis[0] ? { AWS_ENDPOINT_URL_LAMBDA: apis[0].emulator.lambdaEndpoint } : {}),
@@ -207,6 +219,25 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
       stop: () => stack.stop(),
     };
   });
+}
+
+/** A new self-signed certificate for 127.0.0.1 and localhost, valid a day. */
+async function localCertificate(): Promise<{ key: string; cert: string }> {
+  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keySize: 2048,
+    notAfterDate: new Date(Date.now() + 24 * 3600 * 1000),
+    algorithm: 'sha256',
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
+  });
+  return { key: pems.private, cert: pems.cert };
 }
 
 /** A CreateTable request from a template's table definition. */

@@ -11,6 +11,8 @@
  * - Expiry: a connection past its token's expiry is closed with 4401; a fresh token sent over the connection keeps it.
  * - The JWKS is fetched once for 1,000 connects.
  */
+import { createPublicKey } from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import { Env } from '../../lambda/contract';
 import { resetContainer } from '../../lambda/core/container';
@@ -138,6 +140,11 @@ describeWithPushpin('verified identity on both transports', () => {
       'other audience': idp.craft({ aud: 'another-app' }),
       'other issuer': idp.craft({ iss: 'https://issuer.invalid' }),
       'alg none': `${b64({ alg: 'none', kid: idp.keys[0].kid })}.${b64({ iss: idp.issuer, aud: idp.clientId, sub: 'a', exp: now + 600 })}.`,
+      'HS256 with the public key': jwt.sign(
+        { iss: idp.issuer, aud: idp.clientId, sub: 'admin', exp: now + 600 },
+        createPublicKey({ key: idp.keys[0] as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }),
+        { algorithm: 'HS256', keyid: idp.keys[0].kid },
+      ),
     };
     for (const [kind, token] of Object.entries(bad)) {
       expect([kind, await refusedStatus(url, { token })]).toEqual([kind, 401]);

@@ -62,6 +62,9 @@ it('runs the authorizer, the functions with their table and callback URL, and a 
   await bob.expect('hello from alice: hi all');
   bob.send('{"action":"whoami"}');
   await bob.expect('you are bob');
+  // The callback URL built from the event (https://{domainName}/{stage}) reaches the local management API.
+  bob.send('{"action":"shout","text":"over tls"}');
+  await bob.expect('SHOUT: OVER TLS');
   terminateAll(clients.splice(0));
 });
 
