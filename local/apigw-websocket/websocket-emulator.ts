@@ -62,8 +62,13 @@ export interface WebSocketEmulatorOptions extends LocalFunctionInfo {
   readonly idleTimeout?: number;
   /** Maximum connection age in ms; default 2 hours, as on AWS. */
   readonly maxConnectionAge?: number;
-  /** Largest client message in bytes (AWS: 32 KB frames; browsers send one frame per message); default 32 KiB. */
+  /** Largest client message in bytes, in one frame or several; default 128 KiB, as on AWS. */
   readonly maxMessageBytes?: number;
+  /**
+   * Largest client frame in bytes; a bigger one closes the connection with 1009 (browsers send a message as one
+   * frame, so for them this is the message limit); default 32 KiB, as on AWS.
+   */
+  readonly maxFrameBytes?: number;
   /**
    * Credentials the management and Lambda Invoke APIs check SigV4 signatures against, as AWS does: give the
    * handlers' SDK clients the same ones.
@@ -117,6 +122,35 @@ export interface WebSocketEmulator {
   asyncIdle(): Promise<void>;
   /** Closes every connection (1001, without `$disconnect`), stops listening and waits for running handlers. */
   stop(): Promise<void>;
+}
+
+/** API Gateway's limits on client messages: 128 KB a message, 32 KB a frame (a bigger message comes in frames). */
+const MAX_MESSAGE_BYTES = 128 * 1024;
+const MAX_FRAME_BYTES = 32 * 1024;
+
+/**
+ * Refuses a data frame over `limit` bytes with 1009, as API Gateway does, while a message of several frames may
+ * reach the message limit. `ws` checks one limit for both, so its receiver's length step is wrapped (ws 8).
+ */
+function limitFrames(ws: import('ws').WebSocket, limit: number): void {
+  const receiver = (ws as unknown as { _receiver?: FrameReceiver })._receiver;
+  if (receiver === undefined || typeof receiver.haveLength !== 'function') return;
+  const haveLength = receiver.haveLength.bind(receiver);
+  receiver.haveLength = (cb) => {
+    if (receiver._opcode < 0x08 && receiver._payloadLength > limit) {
+      cb(receiver.createError(RangeError, 'Max frame size exceeded', false, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'));
+      return;
+    }
+    haveLength(cb);
+  };
+}
+
+/** The part of ws's receiver the frame limit uses. */
+interface FrameReceiver {
+  _opcode: number;
+  _payloadLength: number;
+  haveLength(cb: (error?: Error) => void): void;
+  createError(type: typeof RangeError, message: string, prefix: boolean, code: number, name: string): Error;
 }
 
 /** The first byte of a TLS connection (a handshake record). */
@@ -190,7 +224,7 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
 
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: options.maxMessageBytes ?? 32 * 1024,
+    maxPayload: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
     handleProtocols: (_offered, req) => protocols.get(req) ?? false,
   });
 
@@ -231,7 +265,10 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
     if (stopping || socket.destroyed) return stopping ? fail(503, '') : connection.abandon();
     const protocol = headerOf(result, 'sec-websocket-protocol');
     if (protocol !== undefined) protocols.set(req, protocol);
-    wss.handleUpgrade(req, socket, head, (ws) => connection.attach(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      limitFrames(ws, options.maxFrameBytes ?? MAX_FRAME_BYTES);
+      connection.attach(ws);
+    });
   };
 
   const server: Server = createServer((req, res) => {

@@ -371,4 +371,30 @@ describe('parity with API Gateway', () => {
       await emulator.stop();
     }
   });
+
+  it('accepts a message sent in several frames up to 128 KB; a single frame over 32 KB closes with 1009', async () => {
+    const bodies: string[] = [];
+    const emulator = await startWebSocketEmulator({
+      handler: async (event: WebSocketApiEvent) => {
+        if (event.requestContext.routeKey === '$default') bodies.push(String(event.body));
+        return { statusCode: 200 };
+      },
+    });
+    try {
+      const client = await connect(emulator.url);
+      const part = 'y'.repeat(25 * 1024);
+      for (let i = 0; i < 4; i++) {
+        await new Promise<void>((resolve, reject) =>
+          client.ws.send(part, { fin: i === 3 }, (error) => (error ? reject(error) : resolve())),
+        );
+      }
+      const deadline = Date.now() + 5000;
+      while (bodies.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(bodies).toEqual([part.repeat(4)]);
+      client.ws.send('z'.repeat(40 * 1024));
+      expect(await client.closed).toMatchObject({ code: 1009 });
+    } finally {
+      await emulator.stop();
+    }
+  });
 });
