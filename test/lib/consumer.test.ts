@@ -308,4 +308,162 @@ describe('a consumer app installing the packed package', () => {
     },
     SLOW,
   );
+
+  test(
+    'npx faas-grip-cdk dev runs the fresh app: NodejsFunctions behind a plain WebSocketApi, and its own function behind GripApi and NativeWebSocketApi',
+    async () => {
+      // GIVEN a fresh app of the user's own: esbuild (NodejsFunction bundles with it, no Docker) comes from the repo
+      for (const dep of ['esbuild', '@esbuild']) {
+        const link = path.join(appDir, 'node_modules', dep);
+        if (!fs.existsSync(link)) fs.symlinkSync(path.join(ROOT, 'node_modules', dep), link, 'dir');
+      }
+      const dir = path.join(appDir, 'dev');
+      fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app: 'node app.js' }));
+      fs.copyFileSync(path.join(appDir, 'package-lock.json'), path.join(dir, 'package-lock.json'));
+      fs.writeFileSync(
+        path.join(dir, 'app.js'),
+        [
+          "const path = require('node:path');",
+          "const { App, Stack } = require('aws-cdk-lib');",
+          "const apigwv2 = require('aws-cdk-lib/aws-apigatewayv2');",
+          "const { WebSocketLambdaIntegration } = require('aws-cdk-lib/aws-apigatewayv2-integrations');",
+          "const dynamodb = require('aws-cdk-lib/aws-dynamodb');",
+          "const lambda = require('aws-cdk-lib/aws-lambda');",
+          "const { NodejsFunction } = require('aws-cdk-lib/aws-lambda-nodejs');",
+          "const { GripApi, NativeWebSocketApi } = require('faas-grip-cdk');",
+          'const app = new App();',
+          "const stack = new Stack(app, 'DevApp');",
+          "const table = new dynamodb.Table(stack, 'Seen', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING } });",
+          'const fn = (id, entry) => {',
+          '  const f = new NodejsFunction(stack, id, {',
+          '    entry: path.join(__dirname, entry),',
+          '    runtime: lambda.Runtime.NODEJS_22_X,',
+          '    depsLockFilePath: path.join(__dirname, "package-lock.json"),',
+          '    environment: { TABLE_NAME: table.tableName },',
+          '  });',
+          '  table.grantReadWriteData(f);',
+          '  return f;',
+          '};',
+          "const api = new apigwv2.WebSocketApi(stack, 'Api', {",
+          "  connectRouteOptions: { integration: new WebSocketLambdaIntegration('C', fn('Connect', 'src/connect.js')) },",
+          "  disconnectRouteOptions: { integration: new WebSocketLambdaIntegration('D', fn('Disconnect', 'src/disconnect.js')) },",
+          "  defaultRouteOptions: { integration: new WebSocketLambdaIntegration('M', fn('Message', 'src/message.js')) },",
+          '});',
+          "new apigwv2.WebSocketStage(stack, 'Stage', { webSocketApi: api, stageName: 'live', autoDeploy: true });",
+          "const own = new NodejsFunction(stack, 'Own', { entry: path.join(__dirname, 'src/own.js'), runtime: lambda.Runtime.NODEJS_22_X, depsLockFilePath: path.join(__dirname, 'package-lock.json') });",
+          "new GripApi(stack, 'Grip', { handler: own });",
+          "new NativeWebSocketApi(stack, 'Native', { handler: own });",
+          'app.synth();',
+          '',
+        ].join('\n'),
+      );
+      const sdk =
+        "const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');\nconst db = new DynamoDBClient({});\n";
+      const put = (what: string) =>
+        `${sdk}const { PutItemCommand, DeleteItemCommand, ScanCommand } = require('@aws-sdk/client-dynamodb');\n` +
+        `const { ApiGatewayManagementApiClient, PostToConnectionCommand } = require('@aws-sdk/client-apigatewaymanagementapi');\n` +
+        `exports.handler = async (event) => {\n  const id = event.requestContext.connectionId;\n${what}\n  return { statusCode: 200 };\n};\n`;
+      fs.writeFileSync(
+        path.join(dir, 'src', 'connect.js'),
+        put('  await db.send(new PutItemCommand({ TableName: process.env.TABLE_NAME, Item: { id: { S: id } } }));'),
+      );
+      fs.writeFileSync(
+        path.join(dir, 'src', 'disconnect.js'),
+        put('  await db.send(new DeleteItemCommand({ TableName: process.env.TABLE_NAME, Key: { id: { S: id } } }));'),
+      );
+      fs.writeFileSync(
+        path.join(dir, 'src', 'message.js'),
+        put(
+          [
+            '  const { domainName, stage } = event.requestContext;',
+            '  const api = new ApiGatewayManagementApiClient({ endpoint: `https://${domainName}/${stage}` });',
+            '  const all = await db.send(new ScanCommand({ TableName: process.env.TABLE_NAME }));',
+            '  await Promise.all(all.Items.map((item) => api.send(new PostToConnectionCommand({ ConnectionId: item.id.S, Data: `echo: ${event.body}` }))));',
+          ].join('\n'),
+        ),
+      );
+      fs.writeFileSync(
+        path.join(dir, 'src', 'own.js'),
+        [
+          "const { publish, webSocketHandler, WebSocketMessageFormat } = require('faas-grip-cdk/runtime');",
+          "require('faas-grip-cdk/runtime/native');",
+          'exports.handler = webSocketHandler(async (ws) => {',
+          "  if (ws.isOpening()) { ws.accept(); ws.subscribe('all'); }",
+          '  while (ws.canRecv()) {',
+          '    const m = ws.recv();',
+          '    if (m === null) break;',
+          "    await publish('all', new WebSocketMessageFormat(`all: ${m}`));",
+          '  }',
+          '});',
+          '',
+        ].join('\n'),
+      );
+
+      // WHEN the user runs the command in the app's directory
+      const { spawn } = await import('node:child_process');
+      const bin = path.join(appDir, 'node_modules', 'faas-grip-cdk', 'dist', 'bin', 'faas-grip-cdk.js');
+      const child = spawn(process.execPath, [bin, 'dev'], { cwd: dir, env: offlineEnv() });
+      const lines: string[] = [];
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const { default: WebSocket } = await import('ws');
+      const open = (url: string) =>
+        new Promise<{ socket: InstanceType<typeof WebSocket>; got: string[] }>((resolve, reject) => {
+          const socket = new WebSocket(url);
+          const got: string[] = [];
+          socket.on('message', (data) => got.push(String(data)));
+          socket.once('open', () => resolve({ socket, got }));
+          socket.once('error', reject);
+        });
+      const until = async (what: string, check: () => boolean, ms = 60_000) => {
+        const deadline = Date.now() + ms;
+        while (!check()) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stderr: ${stderr.slice(-2000)}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      try {
+        await until('the servers', () => lines.some((l) => l.startsWith('dynamodb: ')), 120_000);
+        const url = (prefix: string) =>
+          [...lines]
+            .reverse()
+            .find((l) => l.startsWith(prefix))
+            ?.split(': ')[1] as string;
+
+        // THEN the plain API's NodejsFunctions keep their table and answer through the callback URL of the event
+        const a = await open(url('websocket DevApp/Api'));
+        const b = await open(url('websocket DevApp/Api'));
+        a.socket.send('from a');
+        await until('both echoes', () => a.got.includes('echo: from a') && b.got.includes('echo: from a'));
+        // and the user's own function serves one room across its GRIP origin and its native API
+        const native = await open(url('websocket DevApp/Native'));
+        const grip = lines.some((l) => l.startsWith('grip DevApp/')) ? await open(url('grip DevApp/')) : undefined;
+        await new Promise((r) => setTimeout(r, 300));
+        native.socket.send('hello room');
+        await until(
+          'the room',
+          () => native.got.includes('all: hello room') && (!grip || grip.got.includes('all: hello room')),
+        );
+        expect(stderr).not.toMatch(/unresolved/);
+        for (const s of [a, b, native, grip]) s?.socket.terminate();
+
+        // and an edit of a handler's source changes the behaviour without restarting the command
+        const source = path.join(dir, 'src', 'message.js');
+        fs.writeFileSync(source, fs.readFileSync(source, 'utf8').replace('echo: ', 'edited echo: '));
+        await until('the reload', () => lines.includes('reloaded'));
+        const c = await open(url('websocket DevApp/Api'));
+        c.socket.send('after the edit');
+        await until('the edited echo', () => c.got.includes('edited echo: after the edit'));
+        c.socket.terminate();
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    },
+    SLOW,
+  );
 });
