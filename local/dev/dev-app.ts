@@ -88,7 +88,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
     const credentials = runCredentials();
     // A certificate for 127.0.0.1 and localhost, trusted by the functions' processes: the callback URL apps build
     // from the event (`https://{domainName}/{stage}`) reaches the local management API unchanged.
-    const certificate = await localCertificate();
+    const certificate = await localCertificate(region);
     const certDir = mkdtempSync(join(tmpdir(), 'faas-grip-dev-tls-'));
     stack.push(async () => rmSync(certDir, { recursive: true, force: true }));
     const caFile = join(certDir, 'local-ca.pem');
@@ -155,6 +155,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       NODE_EXTRA_CA_CERTS: caFile,
+      FAAS_GRIP_DEV_APIS: JSON.stringify(Object.fromEntries(apis.map((a) => [a.emulator.apiId, a.emulator.port]))),
       // Lambda writes metrics to its logs; locally they would only fill the terminal.
       POWERTOOLS_METRICS_DISABLED: 'true',
       ...(apis[0] ? { AWS_ENDPOINT_URL_LAMBDA: apis[0].emulator.lambdaEndpoint } : {}),
@@ -221,8 +222,11 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
   });
 }
 
-/** A new self-signed certificate for 127.0.0.1 and localhost, valid a day. */
-async function localCertificate(): Promise<{ key: string; cert: string }> {
+/**
+ * A new self-signed certificate for 127.0.0.1, localhost and the APIs' AWS host names
+ * (`*.execute-api.{region}.amazonaws.com`, which the functions' processes send to the local APIs), valid a day.
+ */
+async function localCertificate(region: string): Promise<{ key: string; cert: string }> {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
     notAfterDate: new Date(Date.now() + 24 * 3600 * 1000),
@@ -232,6 +236,7 @@ async function localCertificate(): Promise<{ key: string; cert: string }> {
         name: 'subjectAltName',
         altNames: [
           { type: 2, value: 'localhost' },
+          { type: 2, value: `*.execute-api.${region}.amazonaws.com` },
           { type: 7, ip: '127.0.0.1' },
         ],
       },

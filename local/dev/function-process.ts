@@ -86,7 +86,7 @@ export class FunctionProcess {
         }),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: ['--no-warnings'],
+      execArgv: ['--no-warnings', '--require', join(__dirname, 'aws-endpoint-hook.js')],
     });
     child.on(
       'message',

@@ -65,6 +65,14 @@ it('runs the authorizer, the functions with their table and callback URL, and a 
   // The callback URL built from the event (https://{domainName}/{stage}) reaches the local management API.
   bob.send('{"action":"shout","text":"over tls"}');
   await bob.expect('SHOUT: OVER TLS');
+  // So does the AWS host name of the API (https://{apiId}.execute-api.{region}.amazonaws.com/{stage}), as AWS's
+  // chat sample builds it.
+  bob.send('{"action":"awshost"}');
+  const deadline = Date.now() + 5000;
+  while (!bob.pending().some((t) => /^via [a-z0-9]+\.execute-api$/.test(t)) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  expect(bob.pending().some((t) => /^via [a-z0-9]+\.execute-api$/.test(t))).toBe(true);
   terminateAll(clients.splice(0));
 });
 
