@@ -377,8 +377,10 @@ describe('a consumer app installing the packed package', () => {
         put(
           [
             '  const { domainName, stage } = event.requestContext;',
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of the generated app
             '  const api = new ApiGatewayManagementApiClient({ endpoint: `https://${domainName}/${stage}` });',
             '  const all = await db.send(new ScanCommand({ TableName: process.env.TABLE_NAME }));',
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of the generated app
             '  await Promise.all(all.Items.map((item) => api.send(new PostToConnectionCommand({ ConnectionId: item.id.S, Data: `echo: ${event.body}` }))));',
           ].join('\n'),
         ),
@@ -393,6 +395,7 @@ describe('a consumer app installing the packed package', () => {
           '  while (ws.canRecv()) {',
           '    const m = ws.recv();',
           '    if (m === null) break;',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of the generated app
           "    await publish('all', new WebSocketMessageFormat(`all: ${m}`));",
           '  }',
           '});',
