@@ -73,6 +73,11 @@ it('runs the authorizer, the functions with their table and callback URL, and a 
     await new Promise((r) => setTimeout(r, 25));
   }
   expect(bob.pending().some((t) => /^via [a-z0-9]+\.execute-api$/.test(t))).toBe(true);
+  // And with the AWS SDK for JavaScript v2 (endpoint `{domainName}/{stage}`, path signed as /%40connections/).
+  bob.send('{"action":"v2"}');
+  const v2Deadline = Date.now() + 10_000;
+  while (!bob.pending().includes('v2 says hi') && Date.now() < v2Deadline) await new Promise((r) => setTimeout(r, 25));
+  expect(bob.pending()).toContain('v2 says hi');
   terminateAll(clients.splice(0));
 });
 
