@@ -146,8 +146,8 @@ export class ChatStack extends Stack {
   public readonly userPoolClient?: cognito.IUserPoolClient;
 
   /**
-   * The props the CDK context asks for: `-c transport=both|grip|native` (both by default) and
-   * `-c alarms=true|false` (false by default).
+   * The props the CDK context asks for: `-c transport=both|grip|native` (both by default),
+   * `-c alarms=true|false` (false by default) and `-c signIn=true|false` (true by default).
    *
    * @throws Error naming the valid values, for a value that is not one.
    */
@@ -160,9 +160,14 @@ export class ChatStack extends Stack {
         `-c alarms=${JSON.stringify(alarms).replace(/"/g, "'")} is not valid: use -c alarms=true or -c alarms=false`,
       );
     }
+    const signIn = String(scope.node.tryGetContext('signIn') ?? 'true').toLowerCase();
+    if (signIn !== 'true' && signIn !== 'false') {
+      throw new Error(`-c signIn=${signIn} is not valid: use -c signIn=true or -c signIn=false`);
+    }
     return {
       transport: transport === undefined ? ChatTransport.BOTH : ChatTransport.of(String(transport)),
       alarms: flag === 'true',
+      signIn: signIn === 'true',
     };
   }
 

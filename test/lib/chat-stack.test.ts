@@ -43,6 +43,12 @@ describe('ChatStack.propsFromContext (the -c options of bin/chat.ts)', () => {
     expect(propsOf({ transport: 'grip' }).transport).toBe(ChatTransport.GRIP);
   });
 
+  test('signIn: on by default; -c signIn=false deploys the open chat; another value fails', () => {
+    expect(propsOf({}).signIn).toBe(true);
+    expect(propsOf({ signIn: 'false' }).signIn).toBe(false);
+    expect(() => propsOf({ signIn: 'maybe' })).toThrow('-c signIn=maybe is not valid');
+  });
+
   test('fails: an alarms value that is not true or false', () => {
     expect(() => propsOf({ alarms: 'yes' })).toThrow(
       "-c alarms='yes' is not valid: use -c alarms=true or -c alarms=false",
