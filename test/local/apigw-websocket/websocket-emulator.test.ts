@@ -353,6 +353,64 @@ describe('parity with API Gateway', () => {
     }
   });
 
+  it('sends a 100 KB post as 32 KB frames on the wire (a text frame, then continuations, the last one final)', async () => {
+    const emulator = await startWebSocketEmulator({
+      handler: async () => ({ statusCode: 200 }),
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const api = managementClient(emulator);
+    const { connect: tcp } = await import('node:net');
+    const url = new URL(emulator.url);
+    const socket = tcp(Number(url.port), url.hostname);
+    try {
+      // A bare WebSocket handshake, then the raw bytes the server sends.
+      socket.write(
+        `GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      let bytes = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        bytes = Buffer.concat([bytes, chunk]);
+      });
+      const until = async (check: () => boolean) => {
+        const deadline = Date.now() + 5000;
+        while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      };
+      await until(() => bytes.includes('\r\n\r\n') && emulator.connectionIds().length === 1);
+      const start = bytes.indexOf('\r\n\r\n') + 4;
+      const [id] = emulator.connectionIds();
+      await api.send(new PostToConnectionCommand({ ConnectionId: id, Data: 'w'.repeat(100 * 1024) }));
+      await until(() => bytes.length - start >= 100 * 1024 + 4 * 4);
+      const frames: Array<{ fin: boolean; opcode: number; length: number }> = [];
+      let at = start;
+      while (at < bytes.length) {
+        const fin = (bytes[at] & 0x80) !== 0;
+        const opcode = bytes[at] & 0x0f;
+        let length = bytes[at + 1] & 0x7f;
+        let header = 2;
+        if (length === 126) {
+          length = bytes.readUInt16BE(at + 2);
+          header = 4;
+        } else if (length === 127) {
+          length = Number(bytes.readBigUInt64BE(at + 2));
+          header = 10;
+        }
+        frames.push({ fin, opcode, length });
+        at += header + length;
+      }
+      expect(frames).toEqual([
+        { fin: false, opcode: 1, length: 32 * 1024 },
+        { fin: false, opcode: 0, length: 32 * 1024 },
+        { fin: false, opcode: 0, length: 32 * 1024 },
+        { fin: true, opcode: 0, length: 4 * 1024 },
+      ]);
+    } finally {
+      socket.destroy();
+      api.destroy();
+      await emulator.stop();
+    }
+  });
+
   it('delivers a 100 KB post (sent in 32 KB frames, as API Gateway does) whole', async () => {
     const emulator = await startWebSocketEmulator({
       handler: async () => ({ statusCode: 200 }),
