@@ -123,7 +123,8 @@ async function handleGrip<E>(fn: WebSocketHandlerFunction<E>, event: E, deps: Na
   countInbound(ws);
   try {
     const input = { handshake: read.request, signed: read.config.verify.enabled };
-    if (!(await authenticate(ws, input))) return ws.toResponse();
+    const allowed = authenticate(ws, input);
+    if (!(allowed instanceof Promise ? await allowed : allowed)) return ws.toResponse();
     return await withPublishTracking(async () => {
       await fn(ws, event);
       return ws.toResponse();

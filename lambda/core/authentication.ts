@@ -35,19 +35,26 @@ export interface AuthenticationInput {
  * cannot be checked here (settings that cannot be used, unsigned GRIP requests, a bundle without the auth module)
  * it fails closed: the handshake is refused with 500 (an open connection closed with 1011) and the cause logged.
  */
-export async function authenticate(ws: WebSocketContext<unknown>, input: AuthenticationInput): Promise<boolean> {
+export function authenticate(ws: WebSocketContext<unknown>, input: AuthenticationInput): boolean | Promise<boolean> {
+  // Synchronous unless the auth module or the issuer's keys must be loaded: no promise on the common path.
   try {
-    return await check(ws, input);
+    const outcome = check(ws, input);
+    return outcome instanceof Promise ? outcome.catch((error: unknown) => failClosed(ws, error)) : outcome;
   } catch (error) {
-    if (!(error instanceof GripConfigError)) throw error;
-    logger.error('verified identity cannot be checked: refusing the connection', { error });
-    if (ws.isOpening()) ws.reject(500, 'server configuration error: see the function logs\n');
-    else if (!ws.disconnected && ws.peerClose === undefined) ws.close(1011, 'server configuration error');
-    return false;
+    return failClosed(ws, error);
   }
 }
 
-async function check(ws: WebSocketContext<unknown>, input: AuthenticationInput): Promise<boolean> {
+/** Refuses the connection when identity cannot be checked here; rethrows anything else. */
+function failClosed(ws: WebSocketContext<unknown>, error: unknown): boolean {
+  if (!(error instanceof GripConfigError)) throw error;
+  logger.error('verified identity cannot be checked: refusing the connection', { error });
+  if (ws.isOpening()) ws.reject(500, 'server configuration error: see the function logs\n');
+  else if (!ws.disconnected && ws.peerClose === undefined) ws.close(1011, 'server configuration error');
+  return false;
+}
+
+function check(ws: WebSocketContext<unknown>, input: AuthenticationInput): boolean | Promise<boolean> {
   const settings = runtimeSettings().auth;
   if (settings === undefined) return true;
   if (input.signed === false) {
@@ -57,8 +64,9 @@ async function check(ws: WebSocketContext<unknown>, input: AuthenticationInput):
     );
   }
   if (ws.isOpening()) {
-    const { checkHandshake } = peekAuth() ?? (await loadAuth());
-    return checkHandshake(ws, input.handshake, settings);
+    const auth = peekAuth();
+    if (auth !== undefined) return auth.checkHandshake(ws, input.handshake, settings);
+    return loadAuth().then((loaded) => loaded.checkHandshake(ws, input.handshake, settings));
   }
   return stillValid(ws, settings);
 }
