@@ -105,8 +105,12 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
         const route =
           api.routes.find((r) => r.routeKey === routeKey) ?? api.routes.find((r) => r.routeKey === '$default');
         const handler = byFunction(route?.functionId);
+        if (handler) return handler(event as never, context as never);
+        if (route?.functionId !== undefined) {
+          throw new Error(`${route.functionId} is not run locally (only Node.js functions are): see the warnings`);
+        }
         // A route without an integration answers as API Gateway would without one: nothing to run.
-        return handler ? handler(event as never, context as never) : { statusCode: 200 };
+        return { statusCode: 200 };
       };
       const emulator = await startWebSocketEmulator({
         handler: dispatch,
@@ -192,6 +196,12 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
     const functions = [...model.functions.values()].filter((f) => served.has(f.id));
     // Each function in its own process, with its own environment (the common local settings, then its own).
     for (const fn of functions) {
+      if (!fn.runtime.startsWith('nodejs')) {
+        unresolved.push(
+          `${fn.path}: runtime ${fn.runtime || 'unknown'} is not run locally (only Node.js functions are)`,
+        );
+        continue;
+      }
       const grip = gripEnv.get(fn.id);
       const environment = grip
         ? { ...Object.fromEntries(Object.entries(fn.environment).filter(([k]) => k !== 'GRIP_SECRET_ARN')), ...grip }
