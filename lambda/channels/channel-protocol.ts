@@ -93,7 +93,7 @@ export function handleChannelCommand(
   if (command.op === 'ping') {
     ws.send(simpleFrame('pong'));
     // The heartbeat is also the member's liveness signal.
-    return tolerantly('heartbeat', () => presenceHeartbeat(ws));
+    return tolerantly('heartbeat', () => presenceHeartbeat(ws, options.presence));
   }
   if (command.op === 'auth') return refreshIdentity(ws, command.token);
   return run(ws, command, options);

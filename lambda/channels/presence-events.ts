@@ -113,12 +113,26 @@ export async function connectionClosed(connectionId: string): Promise<void> {
   for (const left of await presenceStore().leaveAll(connectionId)) announce('leave', left.channel, left);
 }
 
-/** The connection's heartbeat: its memberships are refreshed and their channels swept of stale members. */
-export async function presenceHeartbeat(ws: WebSocketContext<unknown>): Promise<void> {
+/**
+ * The connection's heartbeat: its memberships are refreshed (a missing one joins again as `identify` says) and
+ * their channels swept of stale members.
+ */
+export async function presenceHeartbeat(
+  ws: WebSocketContext<unknown>,
+  identify?: (ws: WebSocketContext<unknown>, channel: string) => PresenceIdentity | undefined,
+): Promise<void> {
   const channels = memberChannels(ws);
   if (channels.length === 0 || !presenceConfigured()) return;
   const store = presenceStore();
-  await store.refresh(ws.id, channels);
+  const missing = await store.refresh(ws.id, channels);
+  // A member without an entry (its join failed, or a sweep took it for gone while it was only slow) is alive: it
+  // joins again, so a lost join heals at the next heartbeat.
+  for (const channel of missing) {
+    const who = identify?.(ws, channel);
+    if (who === undefined) continue;
+    const member = { connectionId: ws.id, transport: ws.transport.name, user: who.user, info: who.info ?? {} };
+    if (await store.join(channel, member)) announce('join', channel, member);
+  }
   for (const channel of channels) await sweepSometimes(store, channel);
 }
 

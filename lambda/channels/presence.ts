@@ -177,11 +177,15 @@ export class PresenceStore {
     return left;
   }
 
-  /** Records a liveness signal of a connection in the given channels (members only: no one joins by it). */
-  async refresh(connectionId: string, channels: readonly string[]): Promise<void> {
+  /**
+   * Records a liveness signal of a connection in the given channels (members only: no one joins by it). Resolves
+   * with the channels where it is not a member (its join was lost, or a sweep took it for gone).
+   */
+  async refresh(connectionId: string, channels: readonly string[]): Promise<string[]> {
     const now = Date.now();
+    const missing: string[] = [];
     for (const channel of channels) {
-      await this.table.conditional('UpdateItem', (client, lib, options) =>
+      const refreshed = await this.table.conditional('UpdateItem', (client, lib, options) =>
         client.send(
           new lib.UpdateCommand({
             TableName: this.tableName,
@@ -194,7 +198,9 @@ export class PresenceStore {
           options,
         ),
       );
+      if (!refreshed) missing.push(channel);
     }
+    return missing;
   }
 
   /** Removes the channel's stale members (no liveness signal for `timeoutSeconds`), as leaves; returns them. */

@@ -8,6 +8,7 @@ import { resetContainer } from '../../../lambda/core/container';
 import { GripConfigError, InvalidValueError } from '../../../lambda/core/errors';
 import { createPresenceTable } from '../../../local/stack/local-dynamo';
 import { type LocalDynamo, startDynalite } from '../../helpers/dynalite';
+import { setEnv } from '../../helpers/grip-events';
 
 const TABLE = 'presence';
 let dynamo: LocalDynamo;
@@ -107,8 +108,50 @@ test('a member without a liveness signal for the timeout is swept as a leave; a 
   expect(swept.map((m) => m.connectionId)).toEqual(['quiet']);
   expect(await allMembers(store, channel)).toEqual(['alive']);
   expect(await store.stats(channel)).toEqual({ channel, members: 1, users: 1 });
-  await store.refresh('never-joined', [channel]);
+  expect(await store.refresh('never-joined', [channel])).toEqual([channel]);
+  expect(await store.refresh('alive', [channel])).toEqual([]);
   expect(await store.stats(channel)).toEqual({ channel, members: 1, users: 1 });
+});
+
+test('a heartbeat heals a lost join: a connection listed as a member but without an entry joins again', async () => {
+  const { presenceHeartbeat, PRESENCE_META } = await import('../../../lambda/channels/presence-events');
+  const { Transport, WebSocketContext } = await import('../../../lambda/core/websocket-context');
+  const { createGripFinisher } = await import('../../../lambda/grip/grip-response');
+  const restore = setEnv({
+    FAAS_GRIP_PRESENCE_TABLE: TABLE,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  });
+  resetContainer();
+  try {
+    const channel = fresh();
+    // The connection's meta says it is a member (its join's store call failed after the meta was written).
+    const ws = new WebSocketContext({
+      id: 'healed',
+      transport: Transport.GRIP,
+      meta: { [PRESENCE_META]: channel },
+      events: [{ type: 'TEXT', content: Buffer.from('{"fg":1,"op":"ping"}') }],
+      finisher: createGripFinisher((r) => r),
+    });
+    await presenceHeartbeat(ws, (_ws, c) => (c === channel ? { user: 'zoe', info: { nick: 'zoe' } } : undefined));
+    expect(await allMembers(storeOf(), channel)).toEqual(['healed']);
+    // Without a way to say who it is, a heartbeat cannot join it (it does not invent an identity).
+    const other = fresh();
+    const anonymous = new WebSocketContext({
+      id: 'unnamed',
+      transport: Transport.GRIP,
+      meta: { [PRESENCE_META]: other },
+      events: [],
+      finisher: createGripFinisher((r) => r),
+    });
+    await presenceHeartbeat(anonymous);
+    expect(await allMembers(storeOf(), other)).toEqual([]);
+  } finally {
+    restore();
+    resetContainer();
+  }
 });
 
 test('page tokens: each page once; a changed token, a token of another channel or a bad limit is refused', async () => {
