@@ -94,7 +94,8 @@ interface DecodedToken {
 
 /** Decodes header and payload; `undefined` when the header is not a JSON object. */
 function decodeToken(token: string): DecodedToken | undefined {
-  const [header, payload] = token.split('.').map(jsonObject);
+  // Header and payload only: the signature is not JSON (parsing it threw, and caught, on every request).
+  const [header, payload] = token.split('.', 2).map(jsonObject);
   return header === undefined ? undefined : { alg: header.alg, claims: payload };
 }
 
