@@ -158,6 +158,7 @@ export function getGripWebSocketContext(req: HttpRequest, options: { prefix?: st
   const version = req.version;
   return new WebSocketContext<HttpResult>({
     id: req.headers['connection-id'],
+    handshake: { headers: req.headers, query: req.query },
     transport: Transport.GRIP,
     meta: metaFromHeaders(req.headers),
     events: decodeWebSocketEvents(req.body),

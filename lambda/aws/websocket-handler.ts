@@ -6,7 +6,6 @@
 import { MetricName, WEBSOCKET_EVENTS_CONTENT_TYPE } from '../contract';
 import { authenticate } from '../core/authentication';
 import { withInvocationDeadline } from '../core/deadline';
-import type { Handshake } from '../core/identity';
 import { logger } from '../core/logger';
 import { countMetric, flushMetrics } from '../core/metrics';
 import { withPublishTracking } from '../core/publish';
@@ -122,8 +121,7 @@ async function handleGrip<E>(fn: WebSocketHandlerFunction<E>, event: E, deps: Na
   const { ws } = opening;
   countInbound(ws);
   try {
-    const input = { handshake: read.request, signed: read.config.verify.enabled };
-    const allowed = authenticate(ws, input);
+    const allowed = authenticate(ws, read.config.verify.enabled);
     if (!(allowed instanceof Promise ? await allowed : allowed)) return ws.toResponse();
     return await withPublishTracking(async () => {
       await fn(ws, event);
@@ -176,7 +174,7 @@ async function handleNative<E>(fn: WebSocketHandlerFunction<E>, event: E, deps: 
   }
   countInbound(ws);
   try {
-    if (!(await authenticate(ws, { handshake: nativeHandshake(event) }))) return await ws.finish();
+    if (!(await authenticate(ws))) return await ws.finish();
     return await withPublishTracking(async () => {
       await fn(ws, event);
       return ws.finish();
@@ -215,19 +213,6 @@ function handlerFailed(error: unknown, ws: WebSocketContext): void {
     opening: ws.isOpening(),
     error,
   });
-}
-
-/** The headers (lower-case names) and query parameters of an API Gateway WebSocket event (`$connect` has them). */
-function nativeHandshake(event: unknown): Handshake {
-  const raw = event as { headers?: unknown; queryStringParameters?: unknown };
-  const strings = (value: unknown, lower: boolean): Record<string, string> => {
-    const out: Record<string, string> = {};
-    if (typeof value !== 'object' || value === null) return out;
-    for (const [name, v] of Object.entries(value))
-      if (typeof v === 'string') out[lower ? name.toLowerCase() : name] = v;
-    return out;
-  };
-  return { headers: strings(raw.headers, true), query: strings(raw.queryStringParameters, false) };
 }
 
 function countInbound(ws: WebSocketContext): void {

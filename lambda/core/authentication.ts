@@ -12,7 +12,6 @@ import {
   AUTH_EXPIRED_CLOSE_CODE,
   AUTH_EXPIRED_CLOSE_REASON,
   type AuthSettings,
-  type Handshake,
   isExpired,
   tokenExpiredFrame,
 } from './identity';
@@ -21,24 +20,16 @@ import { countMetric } from './metrics';
 import { runtimeSettings } from './settings';
 import type { WebSocketContext } from './websocket-context';
 
-/** Where a request came from, as the identity step needs it. */
-export interface AuthenticationInput {
-  /** The request's headers and query (the handshake's, on an opening request). */
-  readonly handshake: Handshake;
-  /** False for a GRIP request whose `Grip-Sig` was not verified (GRIP_SIG_VERIFY=off). @default true */
-  readonly signed?: boolean;
-}
-
 /**
  * True when the user's function may run for `ws`; false when the step answered instead (handshake rejected with
  * 401/503, or connection closed with 4401): the caller then answers with the context as it is. When identity
  * cannot be checked here (settings that cannot be used, unsigned GRIP requests, a bundle without the auth module)
  * it fails closed: the handshake is refused with 500 (an open connection closed with 1011) and the cause logged.
  */
-export function authenticate(ws: WebSocketContext<unknown>, input: AuthenticationInput): boolean | Promise<boolean> {
+export function authenticate(ws: WebSocketContext<unknown>, signed = true): boolean | Promise<boolean> {
   // Synchronous unless the auth module or the issuer's keys must be loaded: no promise on the common path.
   try {
-    const outcome = check(ws, input);
+    const outcome = check(ws, signed);
     return outcome instanceof Promise ? outcome.catch((error: unknown) => failClosed(ws, error)) : outcome;
   } catch (error) {
     return failClosed(ws, error);
@@ -54,10 +45,11 @@ function failClosed(ws: WebSocketContext<unknown>, error: unknown): boolean {
   return false;
 }
 
-function check(ws: WebSocketContext<unknown>, input: AuthenticationInput): boolean | Promise<boolean> {
+/** `signed`: false for a GRIP request whose `Grip-Sig` was not verified (GRIP_SIG_VERIFY=off). */
+function check(ws: WebSocketContext<unknown>, signed: boolean): boolean | Promise<boolean> {
   const settings = runtimeSettings().auth;
   if (settings === undefined) return true;
-  if (input.signed === false) {
+  if (!signed) {
     throw new GripConfigError(
       'verified identity needs Grip-Sig verification on GRIP (with GRIP_SIG_VERIFY=off anyone reaching the ' +
         'function could pose as the proxy and name any user): configure the verify key',
@@ -65,8 +57,8 @@ function check(ws: WebSocketContext<unknown>, input: AuthenticationInput): boole
   }
   if (ws.isOpening()) {
     const auth = peekAuth();
-    if (auth !== undefined) return auth.checkHandshake(ws, input.handshake, settings);
-    return loadAuth().then((loaded) => loaded.checkHandshake(ws, input.handshake, settings));
+    if (auth !== undefined) return auth.checkHandshake(ws, ws.handshake, settings);
+    return loadAuth().then((loaded) => loaded.checkHandshake(ws, ws.handshake, settings));
   }
   return stillValid(ws, settings);
 }

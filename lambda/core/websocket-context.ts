@@ -10,7 +10,7 @@ import { decodeCloseContent, type WebSocketEvent } from '../grip/websocket-event
 import { validateClose } from './close-frame';
 import { invocationDeadline } from './deadline';
 import { InvalidValueError, MetaError, TransportNotSupportedError, WebSocketStateError } from './errors';
-import { decodeUser, encodeUser, USER_META, type VerifiedUser } from './identity';
+import { decodeUser, encodeUser, type Handshake, USER_META, type VerifiedUser } from './identity';
 import {
   chargedState,
   DEADLINE_CLOSE_CODE,
@@ -81,6 +81,11 @@ export interface WebSocketContextInit<R = unknown> {
   readonly flowControl?: boolean;
   /** When the invocation must have answered (epoch ms). @default - the running invocation's deadline, if known */
   readonly deadline?: number;
+  /**
+   * The request's headers (lower-case names) and query: the handshake's on an opening request (where a token is
+   * looked for). @default - none
+   */
+  readonly handshake?: Handshake;
 }
 
 /** What the runtime did to bound a request's work, for the finisher. */
@@ -154,6 +159,8 @@ function identityOn(): boolean {
 export class WebSocketContext<R = unknown> {
   readonly id: string;
   readonly transport: Transport;
+  /** The request's headers (lower-case names) and query parameters. */
+  readonly handshake: Handshake;
   /** The connection's meta: set, change or delete string values; changes are saved when the context finishes. */
   meta: Record<string, string>;
   private readonly originalMeta: Readonly<Record<string, string>>;
@@ -180,6 +187,7 @@ export class WebSocketContext<R = unknown> {
   constructor(init: WebSocketContextInit<R>) {
     this.id = init.id;
     this.transport = init.transport;
+    this.handshake = init.handshake ?? { headers: {}, query: {} };
     // The rate state and the verified user are the runtime's: user code neither sees nor changes them.
     const { [RATE_META]: rateState, [USER_META]: userMeta, ...meta } = init.meta;
     this.rateState = rateState;

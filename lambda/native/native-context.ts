@@ -49,6 +49,7 @@ export async function createNativeContext(event: unknown, deps: NativeDeps = {})
   return new NativeWebSocketContext(prefix, {
     id: native.connectionId,
     transport: Transport.NATIVE,
+    handshake: { headers: native.headers, query: native.query },
     meta: record?.meta ?? {},
     events: [inboundEvent(native)],
     prefix,
