@@ -12,7 +12,7 @@
 import { MetricName } from '../contract';
 import type { VerifiedUser } from './identity';
 import { countMetric } from './metrics';
-import { runtimeSettings } from './settings';
+import { channelPattern, runtimeSettings } from './settings';
 
 /** What a connection asks to do with a channel: read it (subscribe, history, presence) or publish to it. */
 export type ChannelAction = 'subscribe' | 'publish';
@@ -50,7 +50,7 @@ export function channelRules(options: ChannelRulesOptions = {}): AuthorizeFuncti
   const settings = runtimeSettings();
   const prefix = options.userChannelPrefix ?? settings.userChannelPrefix;
   const entries = Object.entries(options.privateChannels ?? settings.privateChannels).map(
-    ([pattern, members]) => [patternOf(pattern), new Set(members)] as const,
+    ([pattern, members]) => [channelPattern(pattern), new Set(members)] as const,
   );
   return ({ user, channel }) => {
     if (prefix !== '' && channel.startsWith(prefix)) return user !== undefined && channel === prefix + user.sub;
@@ -98,13 +98,4 @@ function groupsOf(user: VerifiedUser): string[] {
     if (Array.isArray(value)) for (const g of value) if (typeof g === 'string') out.push(g);
   }
   return out;
-}
-
-function patternOf(pattern: string): RegExp {
-  return new RegExp(
-    `^${pattern
-      .split('*')
-      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
 }

@@ -379,9 +379,6 @@ async function publishNative(channel: string, formats: readonly Format[], deps: 
   const result = await fanOut(channel, data, deps);
   // Sharded, the last delivery is a shard's, which records it; else it was this invocation's last post.
   if (result.shards === 0) timeMetric(MetricName.FANOUT_LAST_DELIVERY_MS, Date.now() - started);
-  countMetric(MetricName.FANOUT_DELIVERED, result.delivered);
-  countMetric(MetricName.FANOUT_GONE, result.gone);
-  countMetric(MetricName.FANOUT_FAILED, result.failed);
   return result;
 }
 

@@ -350,8 +350,8 @@ function readSettings(): RuntimeSettings {
   return current.settings;
 }
 
-/** A channel-name pattern (`*` any run of characters) as a RegExp. */
-function patternOf(pattern: string): RegExp {
+/** A channel-name pattern (`*` any run of characters) as a RegExp matching whole names. */
+export function channelPattern(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
 }
 
@@ -361,5 +361,5 @@ function patterns(text: string): RegExp[] {
     .split(',')
     .map((pattern) => pattern.trim())
     .filter(Boolean)
-    .map(patternOf);
+    .map(channelPattern);
 }

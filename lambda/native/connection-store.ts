@@ -196,23 +196,12 @@ export class ConnectionStore {
 
   /** The live members of a channel, one Query page at a time (paginated, consistent, expired ones left out). */
   async *members(channel: string): AsyncGenerator<ChannelMember[]> {
-    const pages = this.table.queryPages({
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :conn)',
-      ExpressionAttributeNames: { '#pk': S.partitionKey, '#sk': S.sortKey, '#exp': S.ttlAttribute },
-      ExpressionAttributeValues: { ':pk': S.channelPrefix + channel, ':conn': S.connectionPrefix },
-      ProjectionExpression: '#sk, #exp',
-      ConsistentRead: true,
-      Limit: this.pageSize,
-    });
-    for await (const items of pages) {
-      const page = items
-        .filter((item) => this.isLive(item[S.ttlAttribute]))
-        .map((item) => ({
-          connectionId: String(item[S.sortKey]).slice(S.connectionPrefix.length),
-          expiresAt: Number(item[S.ttlAttribute]),
-        }));
-      if (page.length > 0) yield page;
-    }
+    let start: string | undefined;
+    do {
+      const page = await this.membersPage(channel, { start, limit: this.pageSize });
+      if (page.members.length > 0) yield page.members;
+      start = page.next;
+    } while (start !== undefined);
   }
 
   /**

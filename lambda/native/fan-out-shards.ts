@@ -153,9 +153,6 @@ export async function runShard(event: FanOutShardEvent, deps: NativeDeps = {}): 
     }
   }
   const result = await deliverToMembers(task.channel, pages(), data, deps);
-  countMetric(MetricName.FANOUT_DELIVERED, result.delivered);
-  countMetric(MetricName.FANOUT_GONE, result.gone);
-  countMetric(MetricName.FANOUT_FAILED, result.failed);
   if (result.failed > 0 || !result.complete) {
     countMetric(MetricName.FANOUT_SHARD_FAILURES);
     throw new ShardIncompleteError(

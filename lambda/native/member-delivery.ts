@@ -4,10 +4,11 @@
  * each shard of a big one (./fan-out-shards.ts).
  */
 import { loadChannels } from '../channels-loader';
-import { CONNECTION_TTL_SECONDS } from '../contract';
+import { CONNECTION_TTL_SECONDS, MetricName } from '../contract';
 import { forEachBounded } from '../core/backoff';
 import { expired, operationDeadline } from '../core/deadline';
 import { TimeoutError } from '../core/errors';
+import { countMetric } from '../core/metrics';
 import { parseConcurrency, runtimeSettings } from '../core/settings';
 import type { ChannelMember } from './connection-store';
 import { classifyManagementError, messageBytes, postWithRetry } from './management';
@@ -143,6 +144,10 @@ export async function deliverToMembers(
     shards: 0,
     errors,
   };
+  // Counted here, where every post happens: a publish's own part and each shard's alike.
+  countMetric(MetricName.FANOUT_DELIVERED, delivered);
+  countMetric(MetricName.FANOUT_GONE, goneIds.length);
+  countMetric(MetricName.FANOUT_FAILED, failed);
   if (failed + unknown > 0 || !complete) {
     const { errors: _, ...counts } = result;
     loggerOf(deps).warn('fan-out did not reach every member', { channel, ...counts });
