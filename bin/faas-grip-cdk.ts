@@ -9,8 +9,9 @@ import { existsSync, readFileSync, watch } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCloudAssembly } from '../local/dev/cloud-assembly';
-import { type DevApp, startDevApp } from '../local/dev/dev-app';
+import { type DevApp, localCertificate, startDevApp } from '../local/dev/dev-app';
 import { appCommand, synthesize } from '../local/dev/synthesize';
+import { startLocalDynamo } from '../local/stack/local-dynamo';
 
 const USAGE = `usage: faas-grip-cdk dev [options]
 
@@ -61,14 +62,17 @@ async function main(): Promise<void> {
     return synthesize(project, values.app ?? appCommand(project), 'cdk.out.faas-grip-dev');
   };
   let app: DevApp | undefined;
+  // Kept across reloads: the tables keep their items, and the certificate is made once.
+  const dynamo = await startLocalDynamo({ host: values.host });
+  const certificate = await localCertificate();
   const start = async (ports?: number[]) => {
     const assembly = await assemblyOf();
     const model = readCloudAssembly(assembly);
     if (model.apis.length + model.gripOrigins.length === 0) {
       console.error('faas-grip-cdk dev: warning: the app has no WebSocket API and no GRIP origin');
     }
-    app = await startDevApp(model, { host: values.host, port, ports, values: given });
-    for (const warning of app.unresolved) console.error(`faas-grip-cdk dev: warning: unresolved ${warning}`);
+    app = await startDevApp(model, { host: values.host, port, ports, values: given, dynamo, certificate });
+    for (const warning of app.warnings) console.error(`faas-grip-cdk dev: warning: ${warning}`);
     for (const api of app.apis) console.log(`websocket ${api.id}: ${api.url}`);
     for (const origin of app.gripOrigins) console.log(`grip ${origin.id}: ${origin.url}`);
     console.log(`dynamodb: ${app.dynamoEndpoint}`);
@@ -78,7 +82,7 @@ async function main(): Promise<void> {
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
-    void (app?.stop() ?? Promise.resolve()).then(() => process.exit(0));
+    void (app?.stop() ?? Promise.resolve()).then(() => dynamo.stop()).then(() => process.exit(0));
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);

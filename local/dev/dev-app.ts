@@ -14,7 +14,7 @@ import type { LambdaHandler } from '../apigw-websocket/lambda-context';
 import { runCredentials, startWebSocketEmulator, type WebSocketEmulator } from '../apigw-websocket/websocket-emulator';
 import { findPushpin } from '../grip/pushpin';
 import { startGripStack } from '../stack/grip-stack';
-import { localDynamoClient, startLocalDynamo } from '../stack/local-dynamo';
+import { type LocalDynamo, localDynamoClient, startLocalDynamo } from '../stack/local-dynamo';
 import { StopStack } from '../stack/stop-stack';
 import type { AppModel } from './cloud-assembly';
 import { FunctionProcess } from './function-process';
@@ -32,6 +32,14 @@ export interface DevAppOptions {
   readonly values?: Readonly<Record<string, string>>;
   /** @default 'us-east-1' */
   readonly region?: string;
+  /**
+   * A local DynamoDB to keep the tables in (missing ones are created, existing ones keep their items): a reload
+   * passes the one it started with, so an edit does not wipe the data. Not stopped by {@link DevApp.stop}.
+   * @default - a new one, stopped with the servers
+   */
+  readonly dynamo?: LocalDynamo;
+  /** The TLS certificate the APIs speak and the functions trust. @default - a new one ({@link localCertificate}) */
+  readonly certificate?: LocalCertificate;
   /** Receives handler errors. @default - console.error */
   readonly onError?: (error: unknown) => void;
 }
@@ -60,11 +68,18 @@ export interface DevApp {
   /** Local table name by table id. */
   readonly tables: ReadonlyMap<string, string>;
   readonly dynamoEndpoint: string;
-  /** `function path: VARIABLE: why`, for each variable left out of a function's environment. */
-  readonly unresolved: readonly string[];
-  /** The environment each function's process runs with, by function id. */
-  readonly environments: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /**
+   * What is not run as the template says: `function path: VARIABLE: why` for each variable left out of a
+   * function's environment, functions of other runtimes, GRIP origins without Pushpin.
+   */
+  readonly warnings: readonly string[];
   stop(): Promise<void>;
+}
+
+/** A TLS key and certificate (PEM). */
+export interface LocalCertificate {
+  readonly key: string;
+  readonly cert: string;
 }
 
 /** Starts the servers of `model` (read from the assembly in `assemblyDir`). */
@@ -74,13 +89,22 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
   const region = options.region ?? 'us-east-1';
   const stack = new StopStack(onError);
   return stack.build(async () => {
-    const dynamo = await startLocalDynamo({ host });
-    stack.push(() => dynamo.stop());
+    let dynamo = options.dynamo;
+    if (dynamo === undefined) {
+      const own = await startLocalDynamo({ host });
+      stack.push(() => own.stop());
+      dynamo = own;
+    }
     const tableNames = new Map<string, string>();
     const client = localDynamoClient(dynamo.endpoint);
     for (const table of model.tables.values()) {
       const name = String(table.definition.TableName ?? table.logicalId);
-      await client.send(new CreateTableCommand(tableInput(name, table.definition)));
+      try {
+        await client.send(new CreateTableCommand(tableInput(name, table.definition)));
+      } catch (error) {
+        // Kept from before a reload, with its items.
+        if ((error as Error).name !== 'ResourceInUseException') throw error;
+      }
       tableNames.set(table.id, name);
     }
     client.destroy();
@@ -88,13 +112,20 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
     const credentials = runCredentials();
     // A certificate for 127.0.0.1 and localhost, trusted by the functions' processes: the callback URL apps build
     // from the event (`https://{domainName}/{stage}`) reaches the local management API unchanged.
-    const certificate = await localCertificate(region);
+    const certificate = options.certificate ?? (await localCertificate(region));
     const certDir = mkdtempSync(join(tmpdir(), 'faas-grip-dev-tls-'));
     stack.push(async () => rmSync(certDir, { recursive: true, force: true }));
     const caFile = join(certDir, 'local-ca.pem');
     writeFileSync(caFile, certificate.cert);
     const handlers = new Map<string, LambdaHandler>();
-    const byFunction = (id: string | undefined): LambdaHandler | undefined => (id ? handlers.get(id) : undefined);
+    // A function's handler, looked up when invoked (the processes start once the servers know their URLs).
+    const runFunction =
+      (id: string): LambdaHandler =>
+      (event: never, context: never) => {
+        const handler = handlers.get(id);
+        if (handler === undefined) throw new Error(`${id} is not run locally: see the warnings`);
+        return handler(event, context);
+      };
     const apis: ServedApi[] = [];
     let port = options.port ?? 0;
     for (const [index, api] of model.apis.entries()) {
@@ -104,13 +135,9 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
         const routeKey = (event as { requestContext?: { routeKey?: string } }).requestContext?.routeKey ?? '$default';
         const route =
           api.routes.find((r) => r.routeKey === routeKey) ?? api.routes.find((r) => r.routeKey === '$default');
-        const handler = byFunction(route?.functionId);
-        if (handler) return handler(event as never, context as never);
-        if (route?.functionId !== undefined) {
-          throw new Error(`${route.functionId} is not run locally (only Node.js functions are): see the warnings`);
-        }
         // A route without an integration answers as API Gateway would without one: nothing to run.
-        return { statusCode: 200 };
+        if (route?.functionId === undefined) return { statusCode: 200 };
+        return runFunction(route.functionId)(event as never, context as never);
       };
       const emulator = await startWebSocketEmulator({
         handler: dispatch,
@@ -121,13 +148,9 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
         routes: custom,
         routeSelectionExpression: api.routeSelectionExpression,
         routeResponses: api.routes.filter((r) => r.twoWay).map((r) => r.routeKey),
-        ...(authorizerRoute
+        ...(authorizerRoute?.authorizerFunctionId
           ? {
-              authorizer: (async (event: unknown, context: unknown) => {
-                const handler = byFunction(authorizerRoute.authorizerFunctionId);
-                if (!handler) throw new Error('the authorizer function could not be loaded');
-                return handler(event as never, context as never);
-              }) as LambdaHandler,
+              authorizer: runFunction(authorizerRoute.authorizerFunctionId),
               identitySource: authorizerRoute.identitySource,
             }
           : {}),
@@ -164,24 +187,17 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
       POWERTOOLS_METRICS_DISABLED: 'true',
       ...(apis[0] ? { AWS_ENDPOINT_URL_LAMBDA: apis[0].emulator.lambdaEndpoint } : {}),
     };
-    const unresolved: string[] = [];
-    const environments = new Map<string, Readonly<Record<string, string>>>();
+    const warnings: string[] = [];
     // GRIP origins: Pushpin in front of each one's function; their GRIP settings are the local Pushpin's.
     const gripOrigins: ServedGripOrigin[] = [];
     const gripEnv = new Map<string, Readonly<Record<string, string>>>();
     for (const origin of model.gripOrigins) {
       if (findPushpin() === undefined) {
-        unresolved.push(
-          `${origin.name}: a GRIP origin, not served: Pushpin is not installed (apt-get install pushpin)`,
-        );
+        warnings.push(`${origin.name}: a GRIP origin, not served: Pushpin is not installed (apt-get install pushpin)`);
         continue;
       }
       const grip = await startGripStack({
-        handler: (async (event: never, context: never) => {
-          const handler = byFunction(origin.functionId);
-          if (!handler) throw new Error('the GRIP origin function could not be loaded');
-          return handler(event, context);
-        }) as LambdaHandler,
+        handler: runFunction(origin.functionId),
         functionName: origin.name,
         onError,
       });
@@ -197,9 +213,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
     // Each function in its own process, with its own environment (the common local settings, then its own).
     for (const fn of functions) {
       if (!fn.runtime.startsWith('nodejs')) {
-        unresolved.push(
-          `${fn.path}: runtime ${fn.runtime || 'unknown'} is not run locally (only Node.js functions are)`,
-        );
+        warnings.push(`${fn.path}: runtime ${fn.runtime || 'unknown'} is not run locally (only Node.js functions are)`);
         continue;
       }
       const grip = gripEnv.get(fn.id);
@@ -207,26 +221,24 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
         ? { ...Object.fromEntries(Object.entries(fn.environment).filter(([k]) => k !== 'GRIP_SECRET_ARN')), ...grip }
         : fn.environment;
       const resolved = resolveEnvironment(fn.stack, environment, model, facts, options.values);
-      unresolved.push(...resolved.unresolved.map((u) => `${fn.path}: ${u}`));
+      warnings.push(...resolved.unresolved.map((u) => `${fn.path}: ${u}`));
       const at = fn.handler.lastIndexOf('.');
-      const process = new FunctionProcess({
+      const functionProcess = new FunctionProcess({
         file: join(fn.codeDir, fn.handler.slice(0, at)),
         exportName: fn.handler.slice(at + 1),
         functionName: fn.logicalId,
         timeoutSeconds: fn.timeout,
         env: { ...env, ...resolved.values },
       });
-      stack.push(() => process.stop());
-      handlers.set(fn.id, ((event: unknown) => process.invoke(event)) as LambdaHandler);
-      environments.set(fn.id, { ...env, ...resolved.values });
+      stack.push(() => functionProcess.stop());
+      handlers.set(fn.id, ((event: unknown) => functionProcess.invoke(event)) as LambdaHandler);
     }
     return {
       apis,
       gripOrigins,
       tables: tableNames,
       dynamoEndpoint: dynamo.endpoint,
-      unresolved,
-      environments,
+      warnings,
       stop: () => stack.stop(),
     };
   });
@@ -236,7 +248,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
  * A new self-signed certificate for 127.0.0.1, localhost and the APIs' AWS host names
  * (`*.execute-api.{region}.amazonaws.com`, which the functions' processes send to the local APIs), valid a day.
  */
-async function localCertificate(region: string): Promise<{ key: string; cert: string }> {
+export async function localCertificate(region = 'us-east-1'): Promise<LocalCertificate> {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
     notAfterDate: new Date(Date.now() + 24 * 3600 * 1000),

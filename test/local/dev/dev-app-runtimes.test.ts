@@ -38,9 +38,7 @@ it('names a function of another runtime and refuses the route it serves', async 
   const errors: unknown[] = [];
   const app = await startDevApp(model, { onError: (error) => errors.push(error) });
   try {
-    expect(app.unresolved).toEqual([
-      'S/Py/Resource: runtime python3.12 is not run locally (only Node.js functions are)',
-    ]);
+    expect(app.warnings).toEqual(['S/Py/Resource: runtime python3.12 is not run locally (only Node.js functions are)']);
     await expect(E2eClient.connect('client', app.apis[0].url)).rejects.toMatchObject({ status: 500 });
     expect(String(errors[0])).toMatch(/S\/Py is not run locally/);
   } finally {
