@@ -3,12 +3,12 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { findPushpin } from '../../local/grip/pushpin';
 import { chromiumMissingReason, launchBrowser, type TestBrowser } from '../helpers/browser';
+import { lines, seeLine, submit, PAGE_WAIT_MS as WAIT_MS } from '../helpers/chat-page';
 import { bundleLocalCommand, type LocalCommand, startLocalCommand, waitForLine } from '../helpers/local-command';
 
 /** Where the screenshots of this test go (gitignored). */
 const SCREENSHOTS = resolve(__dirname, '..', '..', '.test-output', 'screenshots');
 const XSS = '<script>alert(1)</script><img src=x onerror="window.__xss=1">';
-const WAIT_MS = 15_000;
 
 const inCi = process.env.CI === 'true';
 const chromiumMissing = chromiumMissingReason();
@@ -47,37 +47,10 @@ function recordSockets(): void {
   };
 }
 
-/** Texts of the page's message list, in order. */
-function lines(page: Page): Promise<string[]> {
-  return page.$$eval('#messages li', (items) => items.map((item) => item.textContent ?? ''));
-}
-
-/** Waits until the message list holds a line equal to `text`. */
-async function seeLine(page: Page, text: string): Promise<void> {
-  await page
-    .waitForFunction(
-      (wanted) => Array.from(document.querySelectorAll('#messages li')).some((item) => item.textContent === wanted),
-      text,
-      { timeout: WAIT_MS, polling: 50 },
-    )
-    .catch(async (error: Error) => {
-      throw new Error(`no line ${JSON.stringify(text)} on the page; lines: ${JSON.stringify(await lines(page))}`, {
-        cause: error,
-      });
-    });
-}
-
 async function connected(page: Page, transport: string): Promise<void> {
   await page.waitForSelector('#status[data-state="open"]', { timeout: WAIT_MS });
   expect(await page.inputValue('#transport')).toBe(transport);
   expect(await page.textContent('#status')).toBe(`connected (${transport})`);
-}
-
-/** Fills `field` and submits its form with `button` (or Enter), on the page brought to the front. */
-async function submit(page: Page, field: string, text: string, button?: string): Promise<void> {
-  await page.bringToFront(); // a background tab's animation frames are throttled, which slows every action
-  await page.fill(field, text);
-  await (button ? page.click(button) : page.press(field, 'Enter'));
 }
 
 async function say(page: Page, text: string): Promise<void> {

@@ -6,9 +6,9 @@
 import type { Page } from 'playwright-core';
 import { findPushpin } from '../../local/grip/pushpin';
 import { chromiumMissingReason, launchBrowser, type TestBrowser } from '../helpers/browser';
+import { lines, seeLine, submit, PAGE_WAIT_MS as WAIT_MS } from '../helpers/chat-page';
 import { bundleLocalCommand, type LocalCommand, startLocalCommand, waitForLine } from '../helpers/local-command';
 
-const WAIT_MS = 15_000;
 const inCi = process.env.CI === 'true';
 const chromiumMissing = chromiumMissingReason();
 const pushpinMissing = findPushpin() === undefined ? 'pushpin is not installed (apt-get install pushpin)' : undefined;
@@ -16,28 +16,6 @@ if (inCi && (chromiumMissing || pushpinMissing)) {
   test('chromium and pushpin are installed (required under CI)', () => {
     throw new Error([chromiumMissing, pushpinMissing].filter(Boolean).join('; '));
   });
-}
-
-async function lines(page: Page): Promise<string[]> {
-  return page.$$eval('#messages li', (items) => items.map((item) => item.textContent ?? ''));
-}
-
-async function seeLine(page: Page, text: string): Promise<void> {
-  await page
-    .waitForFunction(
-      (wanted) => Array.from(document.querySelectorAll('#messages li')).some((item) => item.textContent === wanted),
-      text,
-      { timeout: WAIT_MS, polling: 50 },
-    )
-    .catch(async (error: Error) => {
-      throw new Error(`no line ${JSON.stringify(text)}; lines: ${JSON.stringify(await lines(page))}`, { cause: error });
-    });
-}
-
-async function submit(page: Page, field: string, text: string, button: string): Promise<void> {
-  await page.bringToFront();
-  await page.fill(field, text);
-  await page.click(button);
 }
 
 describe.each([
