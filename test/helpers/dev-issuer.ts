@@ -118,14 +118,13 @@ export async function startDevIssuerProcess(
  * cookies): the ID token of `name`. `redirect` must be one of the client's redirect URIs.
  */
 export async function signInAt(issuer: string, clientId: string, name: string, redirect: string): Promise<string> {
-  const REDIRECT = redirect;
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const params = new URLSearchParams({
     client_id: clientId,
     response_type: 'code',
     scope: 'openid profile',
-    redirect_uri: REDIRECT,
+    redirect_uri: redirect,
     code_challenge: challenge,
     code_challenge_method: 'S256',
     login_hint: name,
@@ -134,7 +133,7 @@ export async function signInAt(issuer: string, clientId: string, name: string, r
   const cookies = new Map<string, string>();
   let url = `${issuer}/auth?${params}`;
   for (let hop = 0; hop < 10; hop++) {
-    if (url.startsWith(REDIRECT)) {
+    if (url.startsWith(redirect)) {
       const code = new URL(url).searchParams.get('code');
       if (!code) throw new Error(`sign-in ended without a code: ${url}`);
       const res = await fetch(`${issuer}/token`, {
@@ -143,7 +142,7 @@ export async function signInAt(issuer: string, clientId: string, name: string, r
         body: new URLSearchParams({
           grant_type: 'authorization_code',
           code,
-          redirect_uri: REDIRECT,
+          redirect_uri: redirect,
           client_id: clientId,
           code_verifier: verifier,
         }),
