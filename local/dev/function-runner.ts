@@ -4,8 +4,10 @@
  * is sent over IPC with the handler's result or error, calling the handler as the Lambda Node.js runtime does. As on
  * Lambda's Node.js runtimes, the AWS SDK for JavaScript v3 is available to code that left it out of its bundle.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import Module from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { invokeHandler, type LambdaHandler } from '../apigw-websocket/lambda-context';
 
 interface Spec {
@@ -23,22 +25,52 @@ interface Request {
 const spec = JSON.parse(process.env.FAAS_GRIP_DEV_FUNCTION ?? '{}') as Spec;
 delete process.env.FAAS_GRIP_DEV_FUNCTION;
 
+// The node_modules holding the SDK faas-grip-cdk installs: CommonJS code finds it on the global module path, ES
+// modules through a resolution hook.
 const sdk = dirname(dirname(dirname(require.resolve('@aws-sdk/client-dynamodb/package.json'))));
 (Module as unknown as { globalPaths: string[] }).globalPaths.push(sdk);
+Module.register(pathToFileURL(join(__dirname, 'sdk-resolve-hook.js')), {
+  data: { sdkParent: pathToFileURL(join(dirname(sdk), 'faas-grip-dev.js')).href },
+});
 
 let loaded: Promise<LambdaHandler> | undefined;
 async function handler(): Promise<LambdaHandler> {
+  const file = require.resolve(spec.file);
+  const importModule = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
   let exports: Record<string, unknown>;
-  try {
-    exports = require(require.resolve(spec.file)) as Record<string, unknown>;
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw error;
-    const importModule = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
-    exports = (await importModule(require.resolve(spec.file))) as Record<string, unknown>;
+  if (isModule(file)) {
+    // Imported, not required: the SDK's resolution hook serves imports only.
+    exports = (await importModule(pathToFileURL(file).href)) as Record<string, unknown>;
+  } else {
+    try {
+      exports = require(file) as Record<string, unknown>;
+    } catch (error) {
+      // ES module syntax in a .js file of no "type": as the Lambda runtime does, import it.
+      const code = (error as { code?: string }).code;
+      if (code !== 'ERR_REQUIRE_ESM' && code !== 'ERR_MODULE_NOT_FOUND') throw error;
+      exports = (await importModule(pathToFileURL(file).href)) as Record<string, unknown>;
+    }
   }
   const fn = exports[spec.exportName];
   if (typeof fn !== 'function') throw new Error(`${spec.functionName}: export ${spec.exportName} is not a function`);
   return fn as LambdaHandler;
+}
+
+/** Whether `file` is an ES module by its name or its package's "type". */
+function isModule(file: string): boolean {
+  if (file.endsWith('.mjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (dirname(dir) === dir) return false;
+  }
 }
 
 process.on('message', (request: Request) => {
