@@ -1,30 +1,40 @@
 #!/usr/bin/env node
 /**
- * `npx faas-grip-cdk dev`: runs a user's CDK app locally. Synthesizes it (its cdk.json `app`, or `--app`), or reads
- * an existing assembly (`--assembly cdk.out`), and serves every WebSocket API it finds with the functions behind
- * its routes, their tables in a local DynamoDB; prints one line per API; on a change in the project, synthesizes
- * again and reloads on the same URLs. Ctrl-C stops everything.
+ * `npx faas-grip-cdk dev`: runs a user's CDK app, or SAM or CloudFormation template, locally. Synthesizes the app
+ * (its cdk.json `app`, or `--app`), or reads an existing assembly (`--assembly cdk.out`) or a template (`--template`;
+ * `template.yaml` when the directory has no cdk.json), and serves every WebSocket API it finds with the functions
+ * behind its routes, their tables in a local DynamoDB; prints one line per API; on a change in the project, reads
+ * the app again and reloads on the same URLs. Ctrl-C stops everything.
  */
 import { existsSync, readFileSync, watch } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { AppModel } from '../local/dev/app-model';
 import { readCloudAssembly } from '../local/dev/cloud-assembly';
 import { type DevApp, localCertificate, startDevApp } from '../local/dev/dev-app';
 import { appCommand, synthesize } from '../local/dev/synthesize';
+import { readTemplateFile } from '../local/dev/template-file';
 import { startLocalDynamo } from '../local/stack/local-dynamo';
 
 const USAGE = `usage: faas-grip-cdk dev [options]
 
-Runs the WebSocket APIs of the CDK app in the current directory locally, at parity with API Gateway.
+Runs the WebSocket APIs of the CDK app (or SAM or CloudFormation template) in the current directory locally,
+at parity with API Gateway.
 
 options:
   --app <command>     the app command (default: "app" of cdk.json)
   --assembly <dir>    serve an existing cloud assembly (cdk.out) instead of synthesizing; no reload
+  --template <file>   serve a SAM or CloudFormation template (default without cdk.json: template.yaml, .yml, .json)
+  --parameter <N=V>   a template parameter's value (repeat for more; the others take their defaults)
+  --stack-name <name> the template's stack name (default: its directory's name)
   --port <n>          port of the first API, the next ones follow (default 0: free ports)
   --host <addr>       interface to bind (default 127.0.0.1)
   --values <file>     JSON object of environment values the template cannot give locally (secrets...)
   --no-watch          do not synthesize again on changes
   -h, --help          show this help`;
+
+/** The template files `dev` looks for in a directory without cdk.json, as SAM does. */
+const TEMPLATE_FILES = ['template.yaml', 'template.yml', 'template.json'];
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
@@ -38,6 +48,9 @@ async function main(): Promise<void> {
     options: {
       app: { type: 'string' },
       assembly: { type: 'string' },
+      template: { type: 'string' },
+      parameter: { type: 'string', multiple: true },
+      'stack-name': { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
       values: { type: 'string' },
@@ -57,17 +70,34 @@ async function main(): Promise<void> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port must be a port number, got ${values.port}`);
-  const assemblyOf = async (): Promise<string> => {
-    if (values.assembly) return resolve(values.assembly);
-    return synthesize(project, values.app ?? appCommand(project), 'cdk.out.faas-grip-dev');
+  const parameters = Object.fromEntries(
+    (values.parameter ?? []).map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`--parameter takes NAME=VALUE, got ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+  const template =
+    values.template ??
+    (values.app || values.assembly || existsSync(resolve(project, 'cdk.json'))
+      ? undefined
+      : TEMPLATE_FILES.find((f) => existsSync(resolve(project, f))));
+  if (template === undefined && (values.parameter || values['stack-name'])) {
+    throw new Error('--parameter and --stack-name are for templates (--template)');
+  }
+  const readApp = async (): Promise<AppModel> => {
+    if (template !== undefined) {
+      return readTemplateFile(resolve(template), { parameters, stackName: values['stack-name'] });
+    }
+    if (values.assembly) return readCloudAssembly(resolve(values.assembly));
+    return readCloudAssembly(await synthesize(project, values.app ?? appCommand(project), 'cdk.out.faas-grip-dev'));
   };
   let app: DevApp | undefined;
   // Kept across reloads: the tables keep their items, and the certificate is made once.
   const dynamo = await startLocalDynamo({ host: values.host });
   const certificate = await localCertificate();
   const start = async (ports?: number[]) => {
-    const assembly = await assemblyOf();
-    const model = readCloudAssembly(assembly);
+    const model = await readApp();
     if (model.apis.length + model.gripOrigins.length === 0) {
       console.error('faas-grip-cdk dev: warning: the app has no WebSocket API and no GRIP origin');
     }

@@ -5,7 +5,7 @@
  * resolved to local values). Each function runs in a process of its own (./function-process.ts).
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
@@ -16,7 +16,7 @@ import { findPushpin } from '../grip/pushpin';
 import { startGripStack } from '../stack/grip-stack';
 import { type LocalDynamo, localDynamoClient, startLocalDynamo } from '../stack/local-dynamo';
 import { StopStack } from '../stack/stop-stack';
-import type { AppModel } from './cloud-assembly';
+import type { AppModel } from './app-model';
 import { FunctionProcess } from './function-process';
 import { type LocalFacts, resolveEnvironment } from './resolve-env';
 
@@ -98,7 +98,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
     const tableNames = new Map<string, string>();
     const client = localDynamoClient(dynamo.endpoint);
     for (const table of model.tables.values()) {
-      const name = String(table.definition.TableName ?? table.logicalId);
+      const name = table.name;
       try {
         await client.send(new CreateTableCommand(tableInput(name, table.definition)));
       } catch (error) {
@@ -113,9 +113,9 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
     // A certificate for 127.0.0.1 and localhost, trusted by the functions' processes: the callback URL apps build
     // from the event (`https://{domainName}/{stage}`) reaches the local management API unchanged.
     const certificate = options.certificate ?? (await localCertificate(region));
-    const certDir = mkdtempSync(join(tmpdir(), 'faas-grip-dev-tls-'));
-    stack.push(async () => rmSync(certDir, { recursive: true, force: true }));
-    const caFile = join(certDir, 'local-ca.pem');
+    const workDir = mkdtempSync(join(tmpdir(), 'faas-grip-dev-'));
+    stack.push(async () => rmSync(workDir, { recursive: true, force: true }));
+    const caFile = join(workDir, 'local-ca.pem');
     writeFileSync(caFile, certificate.cert);
     const handlers = new Map<string, LambdaHandler>();
     // A function's handler, looked up when invoked (the processes start once the servers know their URLs).
@@ -187,7 +187,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
       POWERTOOLS_METRICS_DISABLED: 'true',
       ...(apis[0] ? { AWS_ENDPOINT_URL_LAMBDA: apis[0].emulator.lambdaEndpoint } : {}),
     };
-    const warnings: string[] = [];
+    const warnings: string[] = [...model.warnings];
     // GRIP origins: Pushpin in front of each one's function; their GRIP settings are the local Pushpin's.
     const gripOrigins: ServedGripOrigin[] = [];
     const gripEnv = new Map<string, Readonly<Record<string, string>>>();
@@ -222,9 +222,16 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
         : fn.environment;
       const resolved = resolveEnvironment(fn.stack, environment, model, facts, options.values);
       warnings.push(...resolved.unresolved.map((u) => `${fn.path}: ${u}`));
+      let codeDir = fn.codeDir;
+      if (fn.inlineCode !== undefined) {
+        // As Lambda does with inline code: the text is the function's index.js.
+        codeDir = join(workDir, 'inline', fn.logicalId);
+        mkdirSync(codeDir, { recursive: true });
+        writeFileSync(join(codeDir, 'index.js'), fn.inlineCode);
+      }
       const at = fn.handler.lastIndexOf('.');
       const functionProcess = new FunctionProcess({
-        file: join(fn.codeDir, fn.handler.slice(0, at)),
+        file: join(codeDir, fn.handler.slice(0, at)),
         exportName: fn.handler.slice(at + 1),
         functionName: fn.logicalId,
         timeoutSeconds: fn.timeout,

@@ -5,7 +5,7 @@
  * local values. What cannot be resolved (a secret, another service) is reported by name, unless the user's values
  * file gives it.
  */
-import type { AppModel, TemplateValue } from './cloud-assembly';
+import type { AppModel, TemplateValue } from './app-model';
 
 /** The local facts references resolve to. */
 export interface LocalFacts {
@@ -66,12 +66,34 @@ function resolve(value: unknown, stack: string, model: AppModel, facts: LocalFac
     }
     return UNRESOLVED;
   }
+  if (o['Fn::Sub'] !== undefined) return substitute(o['Fn::Sub'], stack, model, facts);
   if (Array.isArray(o['Fn::Join'])) {
     const [separator, parts] = o['Fn::Join'] as [string, unknown[]];
     const resolved = parts.map((part) => resolve(part, stack, model, facts));
     return resolved.includes(UNRESOLVED) ? UNRESOLVED : (resolved as string[]).join(separator);
   }
   return UNRESOLVED;
+}
+
+/** `Fn::Sub`: `${Name}` as a `Ref`, `${Name.Attribute}` as a `Fn::GetAtt`, `${!Text}` as the literal `${Text}`. */
+function substitute(sub: unknown, stack: string, model: AppModel, facts: LocalFacts): string | typeof UNRESOLVED {
+  const [text, variables] = (Array.isArray(sub) ? sub : [sub, {}]) as [unknown, Record<string, unknown> | undefined];
+  if (typeof text !== 'string') return UNRESOLVED;
+  let failed = false;
+  const result = text.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
+    if (name.startsWith('!')) return `\${${name.slice(1)}}`;
+    const given = variables?.[name];
+    const dot = name.indexOf('.');
+    const value =
+      given !== undefined
+        ? resolve(given, stack, model, facts)
+        : dot > 0 && !name.startsWith('AWS::')
+          ? resolve({ 'Fn::GetAtt': [name.slice(0, dot), name.slice(dot + 1)] }, stack, model, facts)
+          : refValue(name, stack, model, facts);
+    if (value === UNRESOLVED) failed = true;
+    return value === UNRESOLVED ? whole : value;
+  });
+  return failed ? UNRESOLVED : result;
 }
 
 function refValue(ref: string, stack: string, model: AppModel, facts: LocalFacts): string | typeof UNRESOLVED {
@@ -87,6 +109,8 @@ function refValue(ref: string, stack: string, model: AppModel, facts: LocalFacts
     case 'AWS::StackName':
       return stack;
   }
+  const parameter = model.parameters.get(stack)?.[ref];
+  if (parameter !== undefined) return parameter;
   const table = facts.tableNames.get(`${stack}/${ref}`);
   if (table !== undefined) return table;
   if (facts.apiEndpoints.has(`${stack}/${ref}`)) return `${API_MARKER}${stack}/${ref}`;

@@ -9,7 +9,10 @@ import { join, resolve } from 'node:path';
 /** The app command of the project in `dir`, from its cdk.json. @throws Error when there is none. */
 export function appCommand(dir: string): string {
   const file = join(dir, 'cdk.json');
-  if (!existsSync(file)) throw new Error(`no cdk.json in ${dir}: run in a CDK project, or give --app or --assembly`);
+  if (!existsSync(file))
+    throw new Error(
+      `no cdk.json in ${dir}: run in a CDK project (or a SAM project with template.yaml), or give --app, --assembly or --template`,
+    );
   const app = (JSON.parse(readFileSync(file, 'utf8')) as { app?: unknown }).app;
   if (typeof app !== 'string' || app.trim() === '') throw new Error(`${file} has no "app" command`);
   return app;

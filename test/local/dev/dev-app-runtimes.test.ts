@@ -2,7 +2,7 @@
  * `faas-grip-cdk dev` runs Node.js functions only: another runtime's function is named in the warnings, and the
  * route it serves answers as a failing integration does (the handshake refused with 500), not silently.
  */
-import type { AppModel } from '../../../local/dev/cloud-assembly';
+import type { AppModel } from '../../../local/dev/app-model';
 import { startDevApp } from '../../../local/dev/dev-app';
 import { E2eClient } from '../../helpers/e2e-ws-client';
 
@@ -34,6 +34,8 @@ it('names a function of another runtime and refuses the route it serves', async 
     functions: new Map([[python.id, python]]),
     tables: new Map(),
     templates: new Map(),
+    parameters: new Map(),
+    warnings: [],
   };
   const errors: unknown[] = [];
   const app = await startDevApp(model, { onError: (error) => errors.push(error) });

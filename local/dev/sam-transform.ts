@@ -1,0 +1,95 @@
+/**
+ * The part of the SAM transform (`Transform: AWS::Serverless-2016-10-31`) that `faas-grip-cdk dev` needs, as plain
+ * CloudFormation: an `AWS::Serverless::Function` becomes an `AWS::Lambda::Function` with the template's `Globals`
+ * merged as SAM merges them (the function's scalars win, maps merge, lists append), its code where `CodeUri` points
+ * (relative to the template's directory) or its `InlineCode`; an `AWS::Serverless::SimpleTable` becomes an
+ * `AWS::DynamoDB::Table` keyed by its `PrimaryKey` (default `id`, a string). Every other resource is kept as it is
+ * (WebSocket APIs have no SAM resource: SAM templates declare them with `AWS::ApiGatewayV2::*`).
+ */
+import { resolve } from 'node:path';
+import type { Template, TemplateResource } from './app-model';
+
+/** Metadata on a transformed function: where its code is, or why it is not run locally. */
+export const CODE_DIR = 'faas-grip:code-dir';
+export const NOT_RUN = 'faas-grip:not-run';
+
+/** Whether `template` asks for the SAM transform. */
+export function isSamTemplate(template: Readonly<Record<string, unknown>>): boolean {
+  const transform = template.Transform;
+  const names = Array.isArray(transform) ? transform : [transform];
+  return names.some((name) => typeof name === 'string' && name.startsWith('AWS::Serverless-'));
+}
+
+/** `template` with its SAM resources as CloudFormation ones; `dir` is the template's directory. */
+export function samTransform(template: Readonly<Record<string, unknown>>, dir: string): Template {
+  const globals = ((template.Globals as { Function?: Record<string, unknown> } | undefined)?.Function ?? {}) as Record<
+    string,
+    unknown
+  >;
+  const resources: Record<string, TemplateResource> = {};
+  for (const [logicalId, resource] of Object.entries((template.Resources ?? {}) as Record<string, TemplateResource>)) {
+    if (resource.Type === 'AWS::Serverless::Function') {
+      resources[logicalId] = lambdaFunction(merged(globals, resource.Properties ?? {}), resource, dir);
+    } else if (resource.Type === 'AWS::Serverless::SimpleTable') {
+      resources[logicalId] = simpleTable(resource.Properties ?? {});
+    } else {
+      resources[logicalId] = resource;
+    }
+  }
+  return { ...(template as Template), Resources: resources };
+}
+
+function lambdaFunction(props: Record<string, unknown>, resource: TemplateResource, dir: string): TemplateResource {
+  const metadata: Record<string, unknown> = { ...resource.Metadata };
+  const code: Record<string, unknown> = {};
+  const codeUri = props.CodeUri;
+  if (props.PackageType === 'Image' || props.ImageUri !== undefined) metadata[NOT_RUN] = 'a container image';
+  else if (typeof props.InlineCode === 'string') code.ZipFile = props.InlineCode;
+  else if (typeof codeUri === 'string' && !codeUri.startsWith('s3://')) metadata[CODE_DIR] = resolve(dir, codeUri);
+  else metadata[NOT_RUN] = 'its code is in S3 (CodeUri), not in a local directory';
+  return {
+    Type: 'AWS::Lambda::Function',
+    Metadata: metadata,
+    Properties: {
+      Code: code,
+      ...pick(props, ['Handler', 'Runtime', 'Timeout', 'MemorySize', 'Environment', 'Layers', 'Architectures']),
+    },
+  };
+}
+
+function simpleTable(props: Record<string, unknown>): TemplateResource {
+  const key = (props.PrimaryKey ?? {}) as { Name?: string; Type?: string };
+  const name = key.Name ?? 'id';
+  const type = { String: 'S', Number: 'N', Binary: 'B' }[key.Type ?? 'String'] ?? 'S';
+  return {
+    Type: 'AWS::DynamoDB::Table',
+    Properties: {
+      ...(props.TableName !== undefined ? { TableName: props.TableName } : {}),
+      KeySchema: [{ AttributeName: name, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: name, AttributeType: type }],
+    },
+  };
+}
+
+/** SAM's Globals merge: maps merge key by key, lists append, anything else the function's own wins. */
+function merged(global: unknown, own: unknown): Record<string, unknown> {
+  if (own === undefined) return global as Record<string, unknown>;
+  if (Array.isArray(global) && Array.isArray(own)) return [...global, ...own] as never;
+  if (isPlainMap(global) && isPlainMap(own)) {
+    const result: Record<string, unknown> = { ...global };
+    for (const [key, value] of Object.entries(own)) result[key] = merged(global[key], value);
+    return result;
+  }
+  return own as Record<string, unknown>;
+}
+
+/** A map of properties (not an intrinsic function, whose one key starts with `Fn::` or is `Ref`). */
+function isPlainMap(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return !(keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::')));
+}
+
+function pick(props: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => props[k] !== undefined).map((k) => [k, props[k]]));
+}

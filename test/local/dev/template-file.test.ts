@@ -1,0 +1,232 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub texts, not JavaScript templates
+/**
+ * SAM and CloudFormation template files as what `faas-grip-cdk dev` runs: the short-form tags read as the JSON
+ * form, SAM functions and simple tables as CloudFormation ones (Globals merged as SAM merges them, code where
+ * `CodeUri` points or inline), parameters from the command line or their defaults, `Fn::Sub` resolved in the
+ * functions' environment, and what cannot be run or resolved said by name.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveEnvironment } from '../../../local/dev/resolve-env';
+import { readTemplateFile } from '../../../local/dev/template-file';
+import { parseTemplateText } from '../../../local/dev/template-text';
+
+const FIXTURE = join(__dirname, '..', '..', 'fixtures', 'dev-sam-app');
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'faas-grip-template-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Writes `text` as a template in a directory of its own and reads it. */
+const templateOf = (name: string, text: string, parameters?: Record<string, string>) => {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, text);
+  return readTemplateFile(file, { parameters, stackName: name });
+};
+
+describe('template text', () => {
+  it('reads the short-form tags as the JSON form', () => {
+    const parsed = parseTemplateText(
+      [
+        'A: !Ref Thing',
+        'B: !GetAtt Table.StreamArn',
+        'C: !GetAtt [Table, Arn]',
+        'D: !Sub "${AWS::Region}-x"',
+        'E: !Sub ["${A}-y", { A: !Ref Thing }]',
+        'F: !Join ["", [a, !Ref Thing]]',
+        'G: !If [IsProd, !Select [0, !Split [",", "a,b"]], !Base64 text]',
+        'H: !FindInMap { Map: M }',
+        'I: True',
+      ].join('\n'),
+      't.yaml',
+    );
+    expect(parsed).toEqual({
+      A: { Ref: 'Thing' },
+      B: { 'Fn::GetAtt': ['Table', 'StreamArn'] },
+      C: { 'Fn::GetAtt': ['Table', 'Arn'] },
+      D: { 'Fn::Sub': '${AWS::Region}-x' },
+      E: { 'Fn::Sub': ['${A}-y', { A: { Ref: 'Thing' } }] },
+      F: { 'Fn::Join': ['', ['a', { Ref: 'Thing' }]] },
+      G: { 'Fn::If': ['IsProd', { 'Fn::Select': [0, { 'Fn::Split': [',', 'a,b'] }] }, { 'Fn::Base64': 'text' }] },
+      H: { 'Fn::FindInMap': { Map: 'M' } },
+      I: true,
+    });
+  });
+
+  it('reads JSON templates', () => {
+    expect(parseTemplateText('{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}', 't.json')).toEqual({
+      Resources: { T: { Type: 'AWS::SNS::Topic' } },
+    });
+  });
+
+  it('names the file and line of a YAML error, and refuses what is not a mapping', () => {
+    expect(() => parseTemplateText('Resources:\n  A: [unclosed\n', 'broken.yaml')).toThrow(/^broken\.yaml: .*line 3/s);
+    expect(() => parseTemplateText('- a\n- b\n', 'list.yaml')).toThrow('list.yaml is not a template');
+    expect(() => templateOf('empty', 'Description: nothing\n')).toThrow(/empty\.yaml has no Resources/);
+  });
+});
+
+describe('a SAM template', () => {
+  const model = readTemplateFile(join(FIXTURE, 'template.yaml'));
+
+  it('finds the WebSocket API with its stage, routes and two-way route, and the functions behind them', () => {
+    expect(model.apis).toEqual([
+      {
+        id: 'dev-sam-app/ChatApi',
+        stack: 'dev-sam-app',
+        logicalId: 'ChatApi',
+        name: 'ChatApi',
+        routeSelectionExpression: '$request.body.action',
+        stageName: 'Prod',
+        routes: expect.arrayContaining([
+          { routeKey: '$connect', functionId: 'dev-sam-app/OnConnectFunction', twoWay: false },
+          { routeKey: '$disconnect', functionId: 'dev-sam-app/OnDisconnectFunction', twoWay: false },
+          { routeKey: 'sendmessage', functionId: 'dev-sam-app/SendMessageFunction', twoWay: false },
+          { routeKey: 'whoami', functionId: 'dev-sam-app/WhoAmIFunction', twoWay: true },
+        ]),
+      },
+    ]);
+    expect(model.apis[0].routes).toHaveLength(4);
+  });
+
+  it('makes SAM functions Lambda functions with the Globals merged and their code where CodeUri points', () => {
+    const send = model.functions.get('dev-sam-app/SendMessageFunction');
+    expect(send).toMatchObject({
+      codeDir: join(FIXTURE, 'sendmessage'),
+      handler: 'app.handler',
+      runtime: 'nodejs20.x',
+      timeout: 5,
+      environment: {
+        TABLE_NAME: { Ref: 'TableName' },
+        MESSAGES_TABLE: { Ref: 'MessagesTable' },
+        GREETING: { 'Fn::Sub': '${Greeting} from ${AWS::Region}' },
+      },
+    });
+    expect(model.functions.get('dev-sam-app/WhoAmIFunction')).toMatchObject({
+      codeDir: '',
+      inlineCode: expect.stringContaining('exports.handler'),
+      handler: 'index.handler',
+    });
+    expect(model.warnings).toEqual([]);
+  });
+
+  it('creates the tables with their names: a parameter’s value, or the logical id', () => {
+    expect([...model.tables.values()].map((t) => [t.logicalId, t.name])).toEqual([
+      ['ConnectionsTable', 'chat_connections'],
+      ['MessagesTable', 'MessagesTable'],
+    ]);
+    expect(model.tables.get('dev-sam-app/MessagesTable')?.definition).toEqual({
+      KeySchema: [{ AttributeName: 'messageId', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'messageId', AttributeType: 'S' }],
+    });
+    const given = readTemplateFile(join(FIXTURE, 'template.yaml'), { parameters: { TableName: 'room' } });
+    expect(given.tables.get('dev-sam-app/ConnectionsTable')?.name).toBe('room');
+  });
+
+  it('resolves Fn::Sub, parameters and tables in the environment', () => {
+    const send = model.functions.get('dev-sam-app/SendMessageFunction');
+    const facts = {
+      region: 'eu-west-1',
+      accountId: '123456789012',
+      tableNames: new Map([...model.tables.values()].map((t) => [t.id, t.name])),
+      apiEndpoints: new Map(),
+    };
+    expect(resolveEnvironment('dev-sam-app', send?.environment ?? {}, model, facts)).toEqual({
+      values: { TABLE_NAME: 'chat_connections', MESSAGES_TABLE: 'MessagesTable', GREETING: 'hello from eu-west-1' },
+      unresolved: [],
+    });
+    const subs = {
+      ARN: { 'Fn::Sub': '${ConnectionsTable.Arn}' },
+      LITERAL: { 'Fn::Sub': '${!NotAVariable}-${AWS::AccountId}' },
+      MAPPED: { 'Fn::Sub': ['${Name}/${AWS::StackName}', { Name: { Ref: 'TableName' } }] },
+      SECRET: { 'Fn::Sub': '${SomeSecret}' },
+    };
+    expect(resolveEnvironment('dev-sam-app', subs, model, facts)).toEqual({
+      values: {
+        ARN: 'arn:aws:dynamodb:eu-west-1:123456789012:table/chat_connections',
+        LITERAL: '${NotAVariable}-123456789012',
+        MAPPED: 'chat_connections/dev-sam-app',
+      },
+      unresolved: ['SECRET: {"Fn::Sub":"${SomeSecret}"} (give it in the values file)'],
+    });
+  });
+});
+
+describe('SAM details', () => {
+  const FUNCTION = (props: string) =>
+    [
+      'Transform: AWS::Serverless-2016-10-31',
+      'Globals:',
+      '  Function:',
+      '    Runtime: nodejs22.x',
+      '    Handler: index.handler',
+      '    Timeout: 10',
+      '    Layers: [global-layer]',
+      '    Environment:',
+      '      Variables: { SHARED: global, OVERRIDDEN: global }',
+      'Resources:',
+      '  Fn:',
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      ...props.split('\n').map((line) => `      ${line}`),
+    ].join('\n');
+
+  it('merges Globals as SAM does: scalars overridden, maps merged, lists appended', () => {
+    const model = templateOf(
+      'globals',
+      FUNCTION(
+        'CodeUri: ./src\nTimeout: 30\nLayers: [own-layer]\nEnvironment:\n  Variables: { OVERRIDDEN: own, OWN: own }',
+      ),
+    );
+    expect(model.functions.get('globals/Fn')).toMatchObject({
+      codeDir: join(dir, 'src'),
+      runtime: 'nodejs22.x',
+      handler: 'index.handler',
+      timeout: 30,
+      environment: { SHARED: 'global', OVERRIDDEN: 'own', OWN: 'own' },
+    });
+    expect(readTemplateFileLayers(join(dir, 'globals.yaml'))).toEqual(['global-layer', 'own-layer']);
+  });
+
+  it('takes InlineCode, and names code that is not local', () => {
+    expect(
+      templateOf('inline', FUNCTION('InlineCode: "exports.handler = async () => 1"')).functions.get('inline/Fn'),
+    ).toMatchObject({ inlineCode: 'exports.handler = async () => 1' });
+    const s3 = templateOf('s3', FUNCTION('CodeUri: s3://bucket/code.zip'));
+    expect(s3.functions.size).toBe(0);
+    expect(s3.warnings).toEqual(['s3/Fn: not run locally: its code is in S3 (CodeUri), not in a local directory']);
+    const image = templateOf('image', FUNCTION('PackageType: Image\nImageUri: repo:latest'));
+    expect(image.warnings).toEqual(['image/Fn: not run locally: a container image']);
+  });
+
+  it('keys a SimpleTable by id by default', () => {
+    const model = templateOf(
+      'simple',
+      'Transform: AWS::Serverless-2016-10-31\nResources:\n  T:\n    Type: AWS::Serverless::SimpleTable\n    Properties:\n      TableName: things\n',
+    );
+    expect(model.tables.get('simple/T')).toMatchObject({
+      name: 'things',
+      definition: { KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] },
+    });
+  });
+
+  it('refuses a parameter without a value and one the template does not have', () => {
+    const text = 'Parameters:\n  Secret: { Type: String }\nResources: {}\n';
+    expect(() => templateOf('nodefault', text)).toThrow(
+      'nodefault: parameter Secret has no default: give it (--parameter Secret=VALUE)',
+    );
+    expect(templateOf('given', text, { Secret: 's' }).parameters.get('given')).toEqual({ Secret: 's' });
+    expect(() => templateOf('unknown', text, { Secret: 's', Other: 'o' })).toThrow(
+      'unknown: the template has no parameter Other',
+    );
+  });
+});
+
+/** The Layers the transformed function keeps (not part of the model: read from the transformed template). */
+function readTemplateFileLayers(file: string): unknown {
+  const model = readTemplateFile(file, { stackName: 'globals' });
+  return model.templates.get('globals')?.Resources?.Fn.Properties?.Layers;
+}
