@@ -167,7 +167,7 @@ export function appModel(
     }
     for (const [logicalId, resource] of Object.entries(resources)) {
       if (resource.Type !== 'AWS::ApiGatewayV2::Api' || resource.Properties?.ProtocolType !== 'WEBSOCKET') continue;
-      apis.push(webSocketApi(stack, logicalId, resources));
+      apis.push(webSocketApi(stack, logicalId, resources, values.get(stack) ?? {}));
     }
   }
   const gripOrigins: AppGripOrigin[] = [];
@@ -219,11 +219,17 @@ function parameterValues(
   return values;
 }
 
-function webSocketApi(stack: string, logicalId: string, resources: Resources): AppWebSocketApi {
+function webSocketApi(
+  stack: string,
+  logicalId: string,
+  resources: Resources,
+  parameters: Readonly<Record<string, string>>,
+): AppWebSocketApi {
   const props = resources[logicalId].Properties ?? {};
   const ofApi = (type: string) =>
     Object.entries(resources).filter(([, r]) => r.Type === type && refOf(r.Properties?.ApiId) === logicalId);
-  const stage = ofApi('AWS::ApiGatewayV2::Stage')[0]?.[1].Properties?.StageName;
+  const stageName = ofApi('AWS::ApiGatewayV2::Stage')[0]?.[1].Properties?.StageName;
+  const stage = refOf(stageName) === undefined ? stageName : parameters[refOf(stageName) as string];
   const routes: AppRoute[] = ofApi('AWS::ApiGatewayV2::Route').map(([, r]) => {
     const p = r.Properties ?? {};
     const integrationId = /integrations\/(.+)$/.exec(joined(p.Target))?.[1] ?? refInJoin(p.Target);
@@ -280,6 +286,9 @@ function functionOfUri(uri: unknown): string | undefined {
     const att = (part as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
     if (att && att[1] === 'Arn') return att[0];
   }
+  // A bare function ARN, as some of AWS's templates write it.
+  const bare = (uri as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
+  if (bare) return bare[1] === 'Arn' ? bare[0] : undefined;
   const sub = o?.['Fn::Sub'];
   const [text, variables] = (Array.isArray(sub) ? sub : [sub, {}]) as [unknown, Record<string, unknown>];
   const name = typeof text === 'string' ? /\/functions\/\$\{([A-Za-z0-9.:]+)\}/.exec(text)?.[1] : undefined;

@@ -3,8 +3,9 @@
  * CloudFormation: an `AWS::Serverless::Function` becomes an `AWS::Lambda::Function` with the template's `Globals`
  * merged as SAM merges them (the function's scalars win, maps merge, lists append), its code where `CodeUri` points
  * (relative to the template's directory) or its `InlineCode`; an `AWS::Serverless::SimpleTable` becomes an
- * `AWS::DynamoDB::Table` keyed by its `PrimaryKey` (default `id`, a string). Every other resource is kept as it is
- * (WebSocket APIs have no SAM resource: SAM templates declare them with `AWS::ApiGatewayV2::*`).
+ * `AWS::DynamoDB::Table` keyed by its `PrimaryKey` (default `id`, a string); an `AWS::Serverless::WebSocketApi`
+ * (SAM 1.109) becomes the API, stage, routes, integrations and authorizer SAM makes of it. Every other resource is
+ * kept as it is (older SAM templates declare WebSocket APIs with `AWS::ApiGatewayV2::*`).
  */
 import { resolve } from 'node:path';
 import type { Template, TemplateResource } from './app-model';
@@ -26,12 +27,16 @@ export function samTransform(template: Readonly<Record<string, unknown>>, dir: s
     string,
     unknown
   >;
+  const apiGlobals = ((template.Globals as { WebSocketApi?: Record<string, unknown> } | undefined)?.WebSocketApi ??
+    {}) as Record<string, unknown>;
   const resources: Record<string, TemplateResource> = {};
   for (const [logicalId, resource] of Object.entries((template.Resources ?? {}) as Record<string, TemplateResource>)) {
     if (resource.Type === 'AWS::Serverless::Function') {
       resources[logicalId] = lambdaFunction(merged(globals, resource.Properties ?? {}), resource, dir);
     } else if (resource.Type === 'AWS::Serverless::SimpleTable') {
       resources[logicalId] = simpleTable(resource.Properties ?? {});
+    } else if (resource.Type === 'AWS::Serverless::WebSocketApi') {
+      Object.assign(resources, webSocketApi(logicalId, merged(apiGlobals, resource.Properties ?? {})));
     } else {
       resources[logicalId] = resource;
     }
@@ -69,6 +74,76 @@ function simpleTable(props: Record<string, unknown>): TemplateResource {
       AttributeDefinitions: [{ AttributeName: name, AttributeType: type }],
     },
   };
+}
+
+/**
+ * An `AWS::Serverless::WebSocketApi` as the resources SAM makes of it, with SAM's logical ids: the API, its stage
+ * (`default` unless named), a route and Lambda integration per entry of `Routes` (`{Api}{Key}Route`, `$connect`
+ * as `Connect`), and for `Auth` of type CUSTOM a REQUEST authorizer on `$connect` (`{Api}ConnectAuthorizer`).
+ */
+function webSocketApi(logicalId: string, props: Record<string, unknown>): Record<string, TemplateResource> {
+  const api = { Ref: logicalId };
+  const stageName = props.StageName ?? 'default';
+  const resources: Record<string, TemplateResource> = {
+    [logicalId]: {
+      Type: 'AWS::ApiGatewayV2::Api',
+      Properties: {
+        Name: props.Name ?? logicalId,
+        ProtocolType: 'WEBSOCKET',
+        RouteSelectionExpression: props.RouteSelectionExpression,
+      },
+    },
+    [`${logicalId}${stageName === 'default' ? 'Default' : typeof stageName === 'string' ? stageName : ''}Stage`]: {
+      Type: 'AWS::ApiGatewayV2::Stage',
+      Properties: { ApiId: api, StageName: stageName, AutoDeploy: true },
+    },
+  };
+  const auth = (props.Auth ?? {}) as { AuthType?: unknown; AuthArn?: unknown; IdentitySource?: unknown };
+  const authorizerId = `${logicalId}ConnectAuthorizer`;
+  for (const [routeKey, route] of Object.entries((props.Routes ?? {}) as Record<string, Record<string, unknown>>)) {
+    const key = routeKey.startsWith('$') ? routeKey.slice(1) : routeKey;
+    const base = `${logicalId}${key.charAt(0).toUpperCase()}${key.slice(1)}`;
+    const custom = routeKey === '$connect' && auth.AuthType === 'CUSTOM';
+    resources[`${base}Route`] = {
+      Type: 'AWS::ApiGatewayV2::Route',
+      Properties: {
+        ApiId: api,
+        RouteKey: routeKey,
+        Target: { 'Fn::Join': ['/', ['integrations', { Ref: `${base}Integration` }]] },
+        ...(route.RouteResponseSelectionExpression !== undefined
+          ? { RouteResponseSelectionExpression: route.RouteResponseSelectionExpression }
+          : {}),
+        ...(custom ? { AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } } : {}),
+      },
+    };
+    resources[`${base}Integration`] = {
+      Type: 'AWS::ApiGatewayV2::Integration',
+      Properties: {
+        ApiId: api,
+        IntegrationType: 'AWS_PROXY',
+        IntegrationUri: invocationUri(route.FunctionArn),
+      },
+    };
+  }
+  if (auth.AuthType === 'CUSTOM') {
+    resources[authorizerId] = {
+      Type: 'AWS::ApiGatewayV2::Authorizer',
+      Properties: {
+        ApiId: api,
+        AuthorizerType: 'REQUEST',
+        AuthorizerUri: invocationUri(auth.AuthArn),
+        ...(auth.IdentitySource !== undefined ? { IdentitySource: auth.IdentitySource } : {}),
+      },
+    };
+  }
+  return resources;
+}
+
+/** API Gateway's URI for invoking the function `arn` names. */
+function invocationUri(arn: unknown): unknown {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub text
+  const text = 'arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Arn}/invocations';
+  return { 'Fn::Sub': [text, { Arn: arn }] };
 }
 
 /** SAM's Globals merge: maps merge key by key, lists append, anything else the function's own wins. */

@@ -2,8 +2,8 @@
  * `npx faas-grip-cdk dev` on a SAM project (test/fixtures/dev-sam-app, in the shape of AWS's SAM WebSocket chat
  * sample: raw AWS::ApiGatewayV2 resources, `AWS::Serverless::Function`s with `CodeUri` directories and `Globals`,
  * a parameter naming the table, integration URIs by `Fn::Sub`, ES modules importing the AWS SDK v3 they do not
- * install, the callback URL built from the API id and region; plus a SimpleTable and an inline-code two-way
- * route), copied outside the repository so nothing of ours is on its module path, and run as a user runs it: in
+ * install, the callback URL built from the API id and region; plus a SimpleTable, an inline-code two-way route and
+ * a second API declared as SAM's own AWS::Serverless::WebSocketApi with an authorizer), copied outside the repository so nothing of ours is on its module path, and run as a user runs it: in
  * the directory, with no flag (template.yaml is found as SAM finds it). Clients chat, the functions write both
  * tables, a parameter given on the command line names the table, and an edit reloads on the same URL.
  */
@@ -76,6 +76,23 @@ it('runs the SAM functions with their tables, the provided SDK and the callback 
   }
   expect(left).toBe(0);
   dynamo.destroy();
+});
+
+it('serves an AWS::Serverless::WebSocketApi with its authorizer and two-way default route', async () => {
+  const url = lineOf(command, 'websocket sam-chat/LobbyApi: ');
+  expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/lobby$/);
+  // No identity source: refused before the authorizer runs; denied by it: 403.
+  await expect(E2eClient.connect('nameless', url)).rejects.toMatchObject({ status: 401 });
+  await expect(E2eClient.connect('mallory', `${url}?name=mallory`)).rejects.toMatchObject({ status: 403 });
+  const dave = await E2eClient.connect('dave', `${url}?name=dave`);
+  clients.push(dave);
+  dave.send('anything');
+  const deadline = Date.now() + 5000;
+  while (!dave.pending().some((t) => t.startsWith('you are ')) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  expect(dave.pending().find((t) => t.startsWith('you are '))).toMatch(/^you are \S+ on lobby$/);
+  terminateAll(clients.splice(0));
 });
 
 it('reloads an edited function on the same URL', async () => {

@@ -73,23 +73,85 @@ describe('a SAM template', () => {
   const model = readTemplateFile(join(FIXTURE, 'template.yaml'));
 
   it('finds the WebSocket API with its stage, routes and two-way route, and the functions behind them', () => {
-    expect(model.apis).toEqual([
-      {
-        id: 'dev-sam-app/ChatApi',
-        stack: 'dev-sam-app',
-        logicalId: 'ChatApi',
-        name: 'ChatApi',
-        routeSelectionExpression: '$request.body.action',
-        stageName: 'Prod',
-        routes: expect.arrayContaining([
-          { routeKey: '$connect', functionId: 'dev-sam-app/OnConnectFunction', twoWay: false },
-          { routeKey: '$disconnect', functionId: 'dev-sam-app/OnDisconnectFunction', twoWay: false },
-          { routeKey: 'sendmessage', functionId: 'dev-sam-app/SendMessageFunction', twoWay: false },
-          { routeKey: 'whoami', functionId: 'dev-sam-app/WhoAmIFunction', twoWay: true },
-        ]),
-      },
-    ]);
+    expect(model.apis[0]).toEqual({
+      id: 'dev-sam-app/ChatApi',
+      stack: 'dev-sam-app',
+      logicalId: 'ChatApi',
+      name: 'ChatApi',
+      routeSelectionExpression: '$request.body.action',
+      stageName: 'Prod',
+      routes: expect.arrayContaining([
+        { routeKey: '$connect', functionId: 'dev-sam-app/OnConnectFunction', twoWay: false },
+        { routeKey: '$disconnect', functionId: 'dev-sam-app/OnDisconnectFunction', twoWay: false },
+        { routeKey: 'sendmessage', functionId: 'dev-sam-app/SendMessageFunction', twoWay: false },
+        { routeKey: 'whoami', functionId: 'dev-sam-app/WhoAmIFunction', twoWay: true },
+      ]),
+    });
     expect(model.apis[0].routes).toHaveLength(4);
+  });
+
+  it('makes an AWS::Serverless::WebSocketApi what SAM makes of it: stage, routes, authorizer on $connect', () => {
+    expect(model.apis[1]).toEqual({
+      id: 'dev-sam-app/LobbyApi',
+      stack: 'dev-sam-app',
+      logicalId: 'LobbyApi',
+      name: 'LobbyApi',
+      routeSelectionExpression: '$request.body.action',
+      stageName: 'lobby',
+      routes: [
+        {
+          routeKey: '$connect',
+          functionId: 'dev-sam-app/LobbyConnectFunction',
+          twoWay: false,
+          authorizerFunctionId: 'dev-sam-app/LobbyAuthorizerFunction',
+          identitySource: ['route.request.querystring.name'],
+        },
+        { routeKey: '$default', functionId: 'dev-sam-app/WhoAmIFunction', twoWay: true },
+      ],
+    });
+    // The stage's name is a parameter's value; SAM's default stage is "default".
+    const staged = readTemplateFile(join(FIXTURE, 'template.yaml'), { parameters: { LobbyStage: 'v2' } });
+    expect(staged.apis[1].stageName).toBe('v2');
+    const bare = templateOf(
+      'bare',
+      [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Resources:',
+        '  Api:',
+        '    Type: AWS::Serverless::WebSocketApi',
+        '    Properties:',
+        '      RouteSelectionExpression: $request.body.action',
+        '      Routes:',
+        '        $default: { FunctionArn: !GetAtt Fn.Arn }',
+        '  Fn:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties: { CodeUri: src, Handler: index.handler, Runtime: nodejs22.x }',
+      ].join('\n'),
+    );
+    expect(bare.apis[0]).toMatchObject({
+      stageName: 'default',
+      routes: [{ routeKey: '$default', functionId: 'bare/Fn' }],
+    });
+  });
+
+  it('reads an integration URI that is the bare function ARN, as AWS’s subprotocol example writes it', () => {
+    const model = templateOf(
+      'arn',
+      [
+        'Resources:',
+        '  Api: { Type: AWS::ApiGatewayV2::Api, Properties: { ProtocolType: WEBSOCKET } }',
+        '  Route:',
+        '    Type: AWS::ApiGatewayV2::Route',
+        '    Properties: { ApiId: !Ref Api, RouteKey: $connect, Target: !Join [/, [integrations, !Ref Integ]] }',
+        '  Integ:',
+        '    Type: AWS::ApiGatewayV2::Integration',
+        '    Properties: { ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Fn.Arn }',
+        '  Fn:',
+        '    Type: AWS::Lambda::Function',
+        '    Properties: { Runtime: nodejs20.x, Handler: index.handler, Code: { ZipFile: "exports.handler = 1" } }',
+      ].join('\n'),
+    );
+    expect(model.apis[0].routes).toEqual([{ routeKey: '$connect', functionId: 'arn/Fn', twoWay: false }]);
   });
 
   it('makes SAM functions Lambda functions with the Globals merged and their code where CodeUri points', () => {
