@@ -4,7 +4,10 @@
  * seconds" and the process is replaced, as Lambda replaces a timed-out sandbox).
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+
+/** The node_modules directory holding the AWS SDK for JavaScript v3 that faas-grip-cdk depends on. */
+const SDK_MODULES = dirname(dirname(dirname(require.resolve('@aws-sdk/client-dynamodb/package.json'))));
 
 /** What a function process runs. */
 export interface FunctionProcessSpec {
@@ -76,6 +79,8 @@ export class FunctionProcess {
       env: {
         ...base,
         ...this.spec.env,
+        // As on Lambda, whose NODE_PATH names its runtime's modules: the SDK v3 faas-grip-cdk installs.
+        NODE_PATH: SDK_MODULES,
         AWS_LAMBDA_FUNCTION_NAME: this.spec.functionName,
         AWS_LAMBDA_FUNCTION_TIMEOUT: String(this.spec.timeoutSeconds),
         FAAS_GRIP_DEV_FUNCTION: JSON.stringify({

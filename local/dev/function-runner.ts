@@ -25,10 +25,9 @@ interface Request {
 const spec = JSON.parse(process.env.FAAS_GRIP_DEV_FUNCTION ?? '{}') as Spec;
 delete process.env.FAAS_GRIP_DEV_FUNCTION;
 
-// The node_modules holding the SDK faas-grip-cdk installs: CommonJS code finds it on the global module path, ES
-// modules through a resolution hook.
+// The node_modules holding the SDK faas-grip-cdk installs: CommonJS code finds it through NODE_PATH (set by
+// ./function-process.ts, as Lambda sets it to its runtime's modules), ES modules through a resolution hook.
 const sdk = dirname(dirname(dirname(require.resolve('@aws-sdk/client-dynamodb/package.json'))));
-(Module as unknown as { globalPaths: string[] }).globalPaths.push(sdk);
 Module.register(pathToFileURL(join(__dirname, 'sdk-resolve-hook.js')), {
   data: { sdkParent: pathToFileURL(join(dirname(sdk), 'faas-grip-dev.js')).href },
 });

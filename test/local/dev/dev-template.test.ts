@@ -6,6 +6,8 @@
  * a second API declared as SAM's own AWS::Serverless::WebSocketApi with an authorizer), copied outside the repository so nothing of ours is on its module path, and run as a user runs it: in
  * the directory, with no flag (template.yaml is found as SAM finds it). Clients chat, the functions write both
  * tables, a parameter given on the command line names the table, and an edit reloads on the same URL.
+ * A plain CloudFormation template in the shape of the API Gateway guide's examples (test/fixtures/dev-cfn-app) runs
+ * too, given by --template.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,5 +137,28 @@ it('takes parameter values on the command line', async () => {
   } finally {
     terminateAll(clients.splice(0));
     await other.stop();
+  }
+});
+
+it('serves a plain CloudFormation template: inline CommonJS code using the SDK, the stage a parameter names', async () => {
+  const template = join(ROOT, 'test', 'fixtures', 'dev-cfn-app', 'ws-chat.yaml');
+  const cfn = startLocalCommand(BIN, ['dev', '--no-watch', '--template', template], {}, project);
+  try {
+    await waitForLine(cfn, /^dynamodb: /, 30_000);
+    const url = lineOf(cfn, 'websocket dev-cfn-app/ChatApi: ');
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/production$/);
+    const alice = await E2eClient.connect('alice', url);
+    const bob = await E2eClient.connect('bob', url);
+    clients.push(alice, bob);
+    // $default: the function describes the caller's connection (GetConnection) and answers through the callback URL.
+    alice.send('what can I do?');
+    await alice.expect('Use the sendmessage route to send a message. Your source IP is 127.0.0.1');
+    alice.send(JSON.stringify({ action: 'sendmessage', message: 'hello, documentation' }));
+    await alice.expect('hello, documentation');
+    await bob.expect('hello, documentation');
+    expect(cfn.stderr()).not.toMatch(/faas-grip-cdk dev: (warning|handler failed)/);
+  } finally {
+    terminateAll(clients.splice(0));
+    await cfn.stop();
   }
 });
