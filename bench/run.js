@@ -26,6 +26,7 @@ const NAMES = [
   'durable',
   'presence',
   'identity',
+  'dev',
   'e2e',
   'synth',
 ];

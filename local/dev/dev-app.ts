@@ -118,6 +118,12 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
     const caFile = join(workDir, 'local-ca.pem');
     writeFileSync(caFile, certificate.cert);
     const handlers = new Map<string, LambdaHandler>();
+    // Stopped after the servers (the stack stops in reverse), so the $disconnect invocations of the connections the
+    // servers close on a stop or reload still run.
+    const processes: FunctionProcess[] = [];
+    stack.push(async () => {
+      await Promise.all(processes.map((p) => p.stop()));
+    });
     // A function's handler, looked up when invoked (the processes start once the servers know their URLs).
     const runFunction =
       (id: string): LambdaHandler =>
@@ -133,8 +139,13 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
       const authorizerRoute = api.routes.find((r) => r.authorizerFunctionId !== undefined);
       const dispatch: LambdaHandler = async (event: unknown, context: unknown) => {
         const routeKey = (event as { requestContext?: { routeKey?: string } }).requestContext?.routeKey ?? '$default';
+        // $default takes the messages no route matches, never $connect or $disconnect (which are simply not run
+        // when the API has no route for them).
         const route =
-          api.routes.find((r) => r.routeKey === routeKey) ?? api.routes.find((r) => r.routeKey === '$default');
+          api.routes.find((r) => r.routeKey === routeKey) ??
+          (routeKey === '$connect' || routeKey === '$disconnect'
+            ? undefined
+            : api.routes.find((r) => r.routeKey === '$default'));
         // A route without an integration answers as API Gateway would without one: nothing to run.
         if (route?.functionId === undefined) return { statusCode: 200 };
         return runFunction(route.functionId)(event as never, context as never);
@@ -237,7 +248,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
         timeoutSeconds: fn.timeout,
         env: { ...env, ...resolved.values },
       });
-      stack.push(() => functionProcess.stop());
+      processes.push(functionProcess);
       handlers.set(fn.id, ((event: unknown) => functionProcess.invoke(event)) as LambdaHandler);
     }
     return {

@@ -2,9 +2,16 @@
  * `faas-grip-cdk dev` runs Node.js functions only: another runtime's function is named in the warnings, and the
  * route it serves answers as a failing integration does (the handshake refused with 500), not silently.
  */
+
+import { join } from 'node:path';
 import type { AppModel } from '../../../local/dev/app-model';
-import { startDevApp } from '../../../local/dev/dev-app';
+import type * as DevAppModule from '../../../local/dev/dev-app';
 import { E2eClient } from '../../helpers/e2e-ws-client';
+
+// The built module: its function processes run the built runner beside it (dist/local/dev/function-runner.js).
+const { startDevApp } = require(
+  join(__dirname, '..', '..', '..', 'dist', 'local', 'dev', 'dev-app.js'),
+) as typeof DevAppModule;
 
 it('names a function of another runtime and refuses the route it serves', async () => {
   const python = {
@@ -46,4 +53,55 @@ it('names a function of another runtime and refuses the route it serves', async 
   } finally {
     await app.stop();
   }
+});
+
+it('runs $default for unmatched messages only: an API without $connect and $disconnect routes runs nothing for them', async () => {
+  const events: string[] = [];
+  const echo = {
+    id: 'S/Echo',
+    stack: 'S',
+    logicalId: 'Echo',
+    path: 'S/Echo',
+    codeDir: '',
+    // As API Gateway: $default is never invoked for a connect or a disconnect.
+    inlineCode: [
+      'exports.handler = async (event) => {',
+      "  if (event.requestContext.eventType !== 'MESSAGE') throw new Error('$default ran for ' + event.requestContext.eventType);",
+      "  return { statusCode: 200, body: 'echo ' + event.body };",
+      '};',
+    ].join('\n'),
+    handler: 'index.handler',
+    runtime: 'nodejs20.x',
+    timeout: 3,
+    environment: {},
+  };
+  const model: AppModel = {
+    apis: [
+      {
+        id: 'S/Api',
+        stack: 'S',
+        logicalId: 'Api',
+        name: 'Api',
+        routeSelectionExpression: '$request.body.action',
+        stageName: 'dev',
+        routes: [{ routeKey: '$default', functionId: 'S/Echo', twoWay: true }],
+      },
+    ],
+    gripOrigins: [],
+    functions: new Map([[echo.id, echo]]),
+    tables: new Map(),
+    templates: new Map(),
+    parameters: new Map(),
+    warnings: [],
+  };
+  const app = await startDevApp(model, { onError: (error) => events.push(String(error)) });
+  try {
+    const client = await E2eClient.connect('client', app.apis[0].url);
+    client.send('hi');
+    await client.expect('echo hi');
+    client.close();
+  } finally {
+    await app.stop();
+  }
+  expect(events).toEqual([]);
 });
