@@ -27,7 +27,7 @@ export {
   parseHttpEvent,
   toHttpResult,
 } from './aws/http-event';
-export { type HoldBuilder, type HoldRequest, httpHoldHandler } from './aws/http-hold-handler';
+export { type HoldBuilder, type HoldHandlerOptions, type HoldRequest, httpHoldHandler } from './aws/http-hold-handler';
 export {
   HANDLER_ERROR_CLOSE_CODE,
   type WebSocketHandlerFunction,

@@ -1,12 +1,19 @@
 /**
  * `httpHoldHandler()`: the entry point for GRIP HTTP holds (streams, Server-Sent Events, long-polls), next to
  * `webSocketHandler()`. The request goes through the one GRIP pipeline (read, configuration, `Grip-Sig`), then the
- * channel is picked and the builder's hold is answered in the shape of the event.
+ * channel is picked, the request's user verified when identity is on (FAAS_GRIP_AUTH_ISSUER, the same settings as
+ * WebSocket handshakes), the channel rules asked whether that user (or an anonymous request) may read the channel,
+ * and the builder's hold is answered in the shape of the event.
  */
 
+import { loadAuth, peekAuth } from '../auth-loader';
 import { CHANNEL_NAME_RULE, isValidChannel } from '../core/channel-name';
-import { InvalidValueError } from '../core/errors';
+import { type AuthorizeFunction, isAllowed } from '../core/channel-rules';
+import { GripConfigError, InvalidValueError } from '../core/errors';
+import type { VerifiedUser } from '../core/identity';
+import { logger } from '../core/logger';
 import { flushMetrics } from '../core/metrics';
+import { runtimeSettings } from '../core/settings';
 import type { HoldResult } from '../grip/hold';
 import { GripRefusalText, readGripRequest } from '../grip/io/read-grip-request';
 import { type HttpRequest, type HttpResult, plainTextResult, toHttpResult } from './http-event';
@@ -20,6 +27,18 @@ export interface HoldRequest {
   readonly name: string;
   /** The GRIP prefix of the configuration. */
   readonly prefix: string;
+  /** The request's verified user (identity on), else undefined. */
+  readonly user?: VerifiedUser;
+}
+
+/** Options of {@link httpHoldHandler}. */
+export interface HoldHandlerOptions {
+  /**
+   * Who may hold which channel, asked with `action: 'subscribe'` and `op: 'hold'` before the builder runs; a
+   * refusal is a 403.
+   * @default - the built-in rules (private channels, `user:<sub>` channels; FAAS_GRIP_PRIVATE_CHANNELS)
+   */
+  readonly authorize?: AuthorizeFunction;
 }
 
 /**
@@ -30,23 +49,37 @@ export type HoldBuilder = (hold: HoldRequest) => HoldResult | Promise<HoldResult
 
 /**
  * Wraps a hold builder into a Lambda handler: 401 for a bad `Grip-Sig` (counted as `SignatureRejected`), 405 for
- * methods other than GET, 400 for an invalid channel name, 500 for an unusable configuration.
+ * methods other than GET, 400 for an invalid channel name, 500 for an unusable configuration. With identity on, 401
+ * for a request without a valid token (503 when the issuer's keys cannot be fetched); a channel the rules do not
+ * open to the request's user (or to anyone, identity off) is a 403. The token is looked for where the settings say
+ * (FAAS_GRIP_AUTH_TOKEN_FROM): a browser's EventSource can send neither headers nor subprotocols, so SSE gives it as
+ * a query parameter (kept in a durable stream's next link, so the proxy's gap-filling requests carry it too; once
+ * it expires they are refused and the proxy ends the stream) or a cookie from a listed origin.
  *
  * @param fallback the channel when the request names none (no `?channel=`, no path segment).
  * @example
  * export const handler = httpHoldHandler('news', ({ channel }) => holdStream({ channels: [channel] }));
  */
-export function httpHoldHandler(fallback: string, build: HoldBuilder): (event: unknown) => Promise<HttpResult> {
+export function httpHoldHandler(
+  fallback: string,
+  build: HoldBuilder,
+  options: HoldHandlerOptions = {},
+): (event: unknown) => Promise<HttpResult> {
   return async (event) => {
     try {
-      return await answer(event, fallback, build);
+      return await answer(event, fallback, build, options);
     } finally {
       flushMetrics();
     }
   };
 }
 
-async function answer(event: unknown, fallback: string, build: HoldBuilder): Promise<HttpResult> {
+async function answer(
+  event: unknown,
+  fallback: string,
+  build: HoldBuilder,
+  options: HoldHandlerOptions,
+): Promise<HttpResult> {
   const read = await readGripRequest(event, GripRefusalText.NOT_HTTP);
   if (!read.ok) return read.refusal;
   const { request, config } = read;
@@ -59,8 +92,30 @@ async function answer(event: unknown, fallback: string, build: HoldBuilder): Pro
   if (!isValidChannel(name)) {
     return plainTextResult(request.version, 400, `invalid channel name: use ${CHANNEL_NAME_RULE}\n`);
   }
+  let user: VerifiedUser | undefined;
+  const auth = runtimeSettings().auth;
+  if (auth !== undefined) {
+    try {
+      if (!config.verify.enabled) {
+        throw new GripConfigError(
+          'verified identity needs Grip-Sig verification on GRIP (with GRIP_SIG_VERIFY=off anyone reaching the ' +
+            'function could pose as the proxy): configure the verify key',
+        );
+      }
+      const module = peekAuth() ?? (await loadAuth());
+      const check = await module.checkRequest(request, auth, { channel: name });
+      if ('refusal' in check) return plainTextResult(request.version, check.refusal.status, check.refusal.text);
+      user = check.user;
+    } catch (error) {
+      if (!(error instanceof GripConfigError)) throw error;
+      logger.error('verified identity cannot be checked: refusing the request', { error });
+      return plainTextResult(request.version, 500, GripRefusalText.CONFIGURATION);
+    }
+  }
+  const allowed = await isAllowed({ user, channel: name, action: 'subscribe', op: 'hold' }, options.authorize);
+  if (!allowed) return plainTextResult(request.version, 403, `forbidden: channel ${name}\n`);
   try {
-    const hold = await build({ request, channel: config.prefix + name, name, prefix: config.prefix });
+    const hold = await build({ request, channel: config.prefix + name, name, prefix: config.prefix, user });
     return toHttpResult(request.version, hold);
   } catch (error) {
     if (!(error instanceof InvalidValueError)) throw error;

@@ -23,7 +23,10 @@ export interface AuthorizeRequest {
   readonly user: VerifiedUser | undefined;
   readonly channel: string;
   readonly action: ChannelAction;
-  /** The precise operation (`subscribe`, `fetch`, `history`, `presence`, `publish`, or the application's). */
+  /**
+   * The precise operation (`subscribe`, `fetch`, `history`, `presence`, `publish`, `hold` for an HTTP stream, SSE
+   * or long-poll, or the application's).
+   */
   readonly op: string;
 }
 

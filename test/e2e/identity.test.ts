@@ -7,7 +7,7 @@
  * - `ws.user` on every later event is the token's, whatever the client sends: `Meta-*` handshake headers, message
  *   bodies, a refresh token for another user.
  * - A private channel: its listed users read it; another user gets `forbidden` for subscribe and history and
- *   receives none of its messages; the chat's `/join` refuses too.
+ *   receives none of its messages; the chat's `/join` refuses too. A `user:<sub>` channel is its user's alone.
  * - Expiry: a connection past its token's expiry is closed with 4401; a fresh token sent over the connection keeps it.
  * - The JWKS is fetched once for 1,000 connects.
  */
@@ -238,6 +238,14 @@ describeWithPushpin('verified identity on both transports', () => {
       expect(history.messages).toContainEqual(
         expect.objectContaining({ data: `alice: secret-${name}`, from: 'alice' }),
       );
+      // Per-user channels: user:<sub> is its user's alone.
+      const own = (f: Record<string, unknown>) => f.channel === 'user:alice';
+      alice.socket.send(JSON.stringify({ fg: 1, op: 'subscribe', channel: 'user:alice' }));
+      carol.socket.send(JSON.stringify({ fg: 1, op: 'subscribe', channel: 'user:alice' }));
+      await until('alice in her channel', () => frames(alice.received).some(own));
+      await until('carol refused it', () => frames(carol.received).some(own));
+      expect(frames(alice.received).find(own)).toMatchObject({ type: 'subscribed' });
+      expect(frames(carol.received).find(own)).toMatchObject({ type: 'error', code: 'forbidden', op: 'subscribe' });
       for (const s of [alice, carol, bob]) s.socket.close();
     },
   );

@@ -29,7 +29,7 @@ describe('refusals of the hold handlers', () => {
     const result = await stream(get('http-v2', { query: { channel: 'a,b;c' } }));
 
     expect(result.statusCode).toBe(400);
-    expect(result.body).toBe("invalid channel name: use 1 to 64 letters, digits, '-', '_' or '.'\n");
+    expect(result.body).toBe("invalid channel name: use 1 to 64 letters, digits, '-', '_', '.' or ':'\n");
     expect(result.headers['Grip-Hold']).toBeUndefined();
   });
 });

@@ -116,7 +116,7 @@ test('bad input gets an error answer on native too, and $disconnect removes the 
 
   expect(api.texts('D')).toEqual([
     'error: nickname too long (65 characters, the limit is 64)',
-    "error: invalid channel name [no spaces]; use 1 to 64 letters, digits, '-', '_' or '.'",
+    "error: invalid channel name [no spaces]; use 1 to 64 letters, digits, '-', '_', '.' or ':'",
   ]);
   expect(await store.getConnection('D')).toBeUndefined();
   expect(api.texts('D')).toHaveLength(2);

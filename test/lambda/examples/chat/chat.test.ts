@@ -153,9 +153,9 @@ describe('chat heartbeat and bad input', () => {
     [
       'an invalid channel',
       '/join a,b',
-      "error: invalid channel name [a,b]; use 1 to 64 letters, digits, '-', '_' or '.'",
+      "error: invalid channel name [a,b]; use 1 to 64 letters, digits, '-', '_', '.' or ':'",
     ],
-    ['an empty channel', '/join ', "error: invalid channel name []; use 1 to 64 letters, digits, '-', '_' or '.'"],
+    ['an empty channel', '/join ', "error: invalid channel name []; use 1 to 64 letters, digits, '-', '_', '.' or ':'"],
   ])('%s gets a clear error and changes nothing', async (_name, input, reply) => {
     const result = await a.say(input);
 
