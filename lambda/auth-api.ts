@@ -1,5 +1,5 @@
 /**
- * `faas-grip-cdk/runtime/auth`: verified identity at connect (OIDC / Amazon Cognito JWTs checked against the
+ * `faas-grip-cdk/runtime/auth`: verified identity at connect and for HTTP holds (OIDC / Amazon Cognito JWTs checked against the
  * issuer's JWKS). Import it in a handler whose function has FAAS_GRIP_AUTH_ISSUER set (the constructs' `auth` prop
  * sets it); importing it is what puts JWT verification in a bundle.
  *
