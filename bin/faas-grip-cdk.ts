@@ -7,7 +7,7 @@
  * the app again and reloads on the same URLs. Ctrl-C stops everything.
  */
 import { existsSync, readFileSync, watch } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AppModel } from '../local/dev/app-model';
 import { readCloudAssembly } from '../local/dev/cloud-assembly';
@@ -25,7 +25,7 @@ options:
   --app <command>     the app command (default: "app" of cdk.json)
   --assembly <dir>    serve an existing cloud assembly (cdk.out) instead of synthesizing; no reload
   --template <file>   serve a SAM or CloudFormation template (default without cdk.json: template.yaml, .yml, .json)
-  --parameter <N=V>   a template parameter's value (repeat for more; the others take their defaults)
+  --parameter <N=V>   a parameter's value, for every stack that has it (repeat for more; others take defaults)
   --stack-name <name> the template's stack name (default: its directory's name)
   --port <n>          port of the first API, the next ones follow (default 0: free ports)
   --host <addr>       interface to bind (default 127.0.0.1)
@@ -82,15 +82,19 @@ async function main(): Promise<void> {
     (values.app || values.assembly || existsSync(resolve(project, 'cdk.json'))
       ? undefined
       : TEMPLATE_FILES.find((f) => existsSync(resolve(project, f))));
-  if (template === undefined && (values.parameter || values['stack-name'])) {
-    throw new Error('--parameter and --stack-name are for templates (--template)');
+  if (values.template !== undefined && (values.app !== undefined || values.assembly !== undefined)) {
+    throw new Error('--template reads a template file: give it without --app or --assembly');
+  }
+  if (template === undefined && values['stack-name'] !== undefined) {
+    throw new Error("--stack-name names a template file's stack (--template): a CDK app names its own stacks");
   }
   const readApp = async (): Promise<AppModel> => {
     if (template !== undefined) {
       return readTemplateFile(resolve(template), { parameters, stackName: values['stack-name'] });
     }
-    if (values.assembly) return readCloudAssembly(resolve(values.assembly));
-    return readCloudAssembly(await synthesize(project, values.app ?? appCommand(project), 'cdk.out.faas-grip-dev'));
+    if (values.assembly) return readCloudAssembly(resolve(values.assembly), parameters);
+    const assembly = await synthesize(project, values.app ?? appCommand(project), 'cdk.out.faas-grip-dev');
+    return readCloudAssembly(assembly, parameters);
   };
   let app: DevApp | undefined;
   // Kept across reloads: the tables keep their items, and the certificate is made once.
@@ -116,12 +120,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
-  if (values.assembly || values['no-watch'] || !existsSync(project)) return;
+  // A template's directory is its project (it may be given from elsewhere).
+  const watched = template === undefined ? project : dirname(resolve(template));
+  if (values.assembly || values['no-watch'] || !existsSync(watched)) return;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let reloading = Promise.resolve();
-  watch(project, { recursive: true }, (_event, file) => {
+  watch(watched, { recursive: true }, (_event, file) => {
     const name = String(file ?? '');
-    if (/(^|\/)(node_modules|cdk\.out[^/]*|\.git)(\/|$)/.test(name)) return;
+    if (/(^|\/)(node_modules|cdk\.out[^/]*|\.aws-sam|\.git)(\/|$)/.test(name)) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
       reloading = reloading.then(async () => {

@@ -6,16 +6,14 @@
  * and the builder's hold is answered in the shape of the event.
  */
 
-import { loadAuth, peekAuth } from '../auth-loader';
 import { CHANNEL_NAME_RULE, isValidChannel } from '../core/channel-name';
-import { type AuthorizeFunction, isAllowed } from '../core/channel-rules';
-import { GripConfigError, InvalidValueError } from '../core/errors';
+import type { AuthorizeFunction } from '../core/channel-rules';
+import { InvalidValueError } from '../core/errors';
 import type { VerifiedUser } from '../core/identity';
-import { logger } from '../core/logger';
 import { flushMetrics } from '../core/metrics';
-import { runtimeSettings } from '../core/settings';
 import type { HoldResult } from '../grip/hold';
 import { GripRefusalText, readGripRequest } from '../grip/io/read-grip-request';
+import { holdAccess, withLinkToken } from './hold-access';
 import { type HttpRequest, type HttpResult, plainTextResult, toHttpResult } from './http-event';
 
 /** A verified GET request and the channel (prefix included) it asks for. */
@@ -92,31 +90,17 @@ async function answer(
   if (!isValidChannel(name)) {
     return plainTextResult(request.version, 400, `invalid channel name: use ${CHANNEL_NAME_RULE}\n`);
   }
-  let user: VerifiedUser | undefined;
-  const auth = runtimeSettings().auth;
-  if (auth !== undefined) {
-    try {
-      if (!config.verify.enabled) {
-        throw new GripConfigError(
-          'verified identity needs Grip-Sig verification on GRIP (with GRIP_SIG_VERIFY=off anyone reaching the ' +
-            'function could pose as the proxy): configure the verify key',
-        );
-      }
-      const module = peekAuth() ?? (await loadAuth());
-      const check = await module.checkRequest(request, auth, { channel: name });
-      if ('refusal' in check) return plainTextResult(request.version, check.refusal.status, check.refusal.text);
-      user = check.user;
-    } catch (error) {
-      if (!(error instanceof GripConfigError)) throw error;
-      logger.error('verified identity cannot be checked: refusing the request', { error });
-      return plainTextResult(request.version, 500, GripRefusalText.CONFIGURATION);
-    }
-  }
-  const allowed = await isAllowed({ user, channel: name, action: 'subscribe', op: 'hold' }, options.authorize);
-  if (!allowed) return plainTextResult(request.version, 403, `forbidden: channel ${name}\n`);
+  const access = await holdAccess(request, config, name, options.authorize);
+  if (!access.ok) return access.refusal;
   try {
-    const hold = await build({ request, channel: config.prefix + name, name, prefix: config.prefix, user });
-    return toHttpResult(request.version, hold);
+    const hold = await build({
+      request,
+      channel: config.prefix + name,
+      name,
+      prefix: config.prefix,
+      user: access.user,
+    });
+    return toHttpResult(request.version, withLinkToken(hold, access.token));
   } catch (error) {
     if (!(error instanceof InvalidValueError)) throw error;
     return plainTextResult(request.version, 400, `${error.message}\n`);

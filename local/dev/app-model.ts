@@ -5,6 +5,8 @@
  * routes and REQUEST authorizer; the Lambda functions behind them with their code's directory and their environment;
  * the DynamoDB tables; and the GRIP origins. Pure reading: no server is started here.
  */
+import { functionOfUri } from './integration-target';
+import { literalValue, parameterValues } from './template-parameters';
 
 /** A CloudFormation value as templates hold it: a literal or an intrinsic function. */
 export type TemplateValue = unknown;
@@ -113,25 +115,24 @@ export interface CodeLocation {
 export type CodeLocator = (stack: string, logicalId: string, resource: TemplateResource) => CodeLocation | string;
 
 /**
- * The model of `templates` (by stack name), with each function's code found by `codeOf` and the stacks' parameter
- * values `parameters` (by stack; missing ones take the template's defaults).
- * @throws Error naming a parameter that has neither a value nor a default.
+ * The model of `templates` (by stack name), with each function's code found by `codeOf` and the parameter values
+ * `parameters` (given to every stack that declares the name; the others take the templates' defaults).
+ * @throws Error naming a given parameter that no template declares.
  */
 export function appModel(
   templates: ReadonlyMap<string, Template>,
   codeOf: CodeLocator,
-  parameters: ReadonlyMap<string, Readonly<Record<string, string>>> = new Map(),
+  parameters: Readonly<Record<string, string>> = {},
 ): AppModel {
   const functions = new Map<string, AppFunction>();
   const tables = new Map<string, AppTable>();
   const apis: AppWebSocketApi[] = [];
-  const warnings: string[] = [];
-  const values = new Map<string, Record<string, string>>();
-  for (const [stack, template] of templates) {
-    values.set(stack, parameterValues(stack, template, parameters.get(stack) ?? {}));
-  }
+  const { values, warnings: parameterWarnings } = parameterValues(templates, parameters);
+  const warnings = [...parameterWarnings];
   for (const [stack, template] of templates) {
     const resources = template.Resources ?? {};
+    const params = values.get(stack) ?? {};
+    const literal = (value: unknown) => literalValue(value, stack, params);
     for (const [logicalId, resource] of Object.entries(resources)) {
       const props = resource.Properties ?? {};
       const id = `${stack}/${logicalId}`;
@@ -142,32 +143,40 @@ export function appModel(
           warnings.push(`${path}: not run locally: ${code}`);
           continue;
         }
+        const handler = literal(props.Handler ?? 'index.handler');
+        const runtime = literal(props.Runtime ?? '');
+        if (handler === undefined || runtime === undefined) {
+          warnings.push(
+            `${path}: not run locally: its ${handler === undefined ? 'Handler' : 'Runtime'} is not known here`,
+          );
+          continue;
+        }
+        const timeout = Number(literal(props.Timeout ?? 3));
+        if (!(timeout > 0)) warnings.push(`${path}: its Timeout is not known here: 3 seconds locally`);
+        if (Array.isArray(props.Layers) && props.Layers.length > 0) {
+          warnings.push(`${path}: its layers are not provided locally (bundle their code with the function)`);
+        }
         functions.set(id, {
           id,
           stack,
           logicalId,
           path,
           ...code,
-          handler: String(props.Handler ?? 'index.handler'),
-          runtime: String(props.Runtime ?? ''),
-          timeout: Number(props.Timeout ?? 3),
+          handler,
+          runtime,
+          timeout: timeout > 0 ? timeout : 3,
           environment: ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
             {}) as Record<string, TemplateValue>,
         });
       } else if (resource.Type === 'AWS::DynamoDB::Table' || resource.Type === 'AWS::DynamoDB::GlobalTable') {
-        const parameter = refOf(props.TableName);
-        const name =
-          typeof props.TableName === 'string'
-            ? props.TableName
-            : parameter !== undefined
-              ? values.get(stack)?.[parameter]
-              : undefined;
+        const name = props.TableName === undefined ? logicalId : literal(props.TableName);
+        if (name === undefined) warnings.push(`${id}: its TableName is not known here: named ${logicalId} locally`);
         tables.set(id, { id, stack, logicalId, name: name ?? logicalId, definition: props });
       }
     }
     for (const [logicalId, resource] of Object.entries(resources)) {
       if (resource.Type !== 'AWS::ApiGatewayV2::Api' || resource.Properties?.ProtocolType !== 'WEBSOCKET') continue;
-      apis.push(webSocketApi(stack, logicalId, resources, values.get(stack) ?? {}));
+      apis.push(webSocketApi(stack, logicalId, resources, literal, warnings));
     }
   }
   const gripOrigins: AppGripOrigin[] = [];
@@ -179,7 +188,7 @@ export function appModel(
         (r) => r.Type === 'AWS::ApiGateway::Method' && refOf(r.Properties?.RestApiId) === logicalId,
       );
       const fnLogicalId = methods
-        .map((m) => functionOfUri((m.Properties?.Integration as { Uri?: unknown } | undefined)?.Uri))
+        .map((m) => functionOfUri((m.Properties?.Integration as { Uri?: unknown } | undefined)?.Uri, resources))
         .find((f) => f !== undefined);
       const fn = fnLogicalId === undefined ? undefined : functions.get(`${stack}/${fnLogicalId}`);
       if (fn === undefined || !GRIP_VARIABLES.some((v) => v in fn.environment)) continue;
@@ -198,48 +207,42 @@ const GRIP_VARIABLES = ['GRIP_SECRET_ARN', 'GRIP_URL', 'GRIP_PROXIES'];
 
 type Resources = NonNullable<Template['Resources']>;
 
-function parameterValues(
-  stack: string,
-  template: Template,
-  given: Readonly<Record<string, string>>,
-): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
-    const value = given[name] ?? parameter.Default;
-    // CDK's asset and bootstrap parameters have SSM defaults or none; only what a function can read matters.
-    if (value === undefined) {
-      if (name.startsWith('AssetParameters') || name === 'BootstrapVersion') continue;
-      throw new Error(`${stack}: parameter ${name} has no default: give it (--parameter ${name}=VALUE)`);
-    }
-    values[name] = Array.isArray(value) ? value.join(',') : String(value);
-  }
-  for (const name of Object.keys(given)) {
-    if (!(name in values)) throw new Error(`${stack}: the template has no parameter ${name}`);
-  }
-  return values;
-}
-
 function webSocketApi(
   stack: string,
   logicalId: string,
   resources: Resources,
-  parameters: Readonly<Record<string, string>>,
+  literal: (value: unknown) => string | undefined,
+  warnings: string[],
 ): AppWebSocketApi {
   const props = resources[logicalId].Properties ?? {};
+  const id = `${stack}/${logicalId}`;
   const ofApi = (type: string) =>
     Object.entries(resources).filter(([, r]) => r.Type === type && refOf(r.Properties?.ApiId) === logicalId);
-  const stageName = ofApi('AWS::ApiGatewayV2::Stage')[0]?.[1].Properties?.StageName;
-  const stage = refOf(stageName) === undefined ? stageName : parameters[refOf(stageName) as string];
+  const stageProps = ofApi('AWS::ApiGatewayV2::Stage')[0]?.[1].Properties;
+  const stage = stageProps === undefined ? 'local' : literal(stageProps.StageName);
+  if (stage === undefined) warnings.push(`${id}: its stage's name is not known here: served as "local"`);
   const routes: AppRoute[] = ofApi('AWS::ApiGatewayV2::Route').map(([, r]) => {
     const p = r.Properties ?? {};
-    const integrationId = /integrations\/(.+)$/.exec(joined(p.Target))?.[1] ?? refInJoin(p.Target);
+    const routeKey = String(p.RouteKey);
+    const integrationId = integrationOf(p.Target);
     const integration = integrationId === undefined ? undefined : resources[integrationId];
-    const functionLogicalId = integration && functionOfUri(integration.Properties?.IntegrationUri);
+    const functionLogicalId = integration && functionOfUri(integration.Properties?.IntegrationUri, resources);
+    if (integration !== undefined && functionLogicalId === undefined) {
+      const type = String(integration.Properties?.IntegrationType ?? '');
+      warnings.push(
+        type === 'AWS_PROXY'
+          ? `${id}: route ${routeKey}: the function of its integration is not found in the template: not run`
+          : `${id}: route ${routeKey}: ${type || 'its'} integration is not run locally (Lambda proxy integrations are)`,
+      );
+    }
     const authorizerId = refOf(p.AuthorizerId);
     const authorizer = authorizerId === undefined ? undefined : resources[authorizerId];
-    const authorizerFn = authorizer && functionOfUri(authorizer.Properties?.AuthorizerUri);
+    const authorizerFn = authorizer && functionOfUri(authorizer.Properties?.AuthorizerUri, resources);
+    if (authorizer !== undefined && authorizerFn === undefined) {
+      warnings.push(`${id}: route ${routeKey}: the function of its authorizer is not found: connections are refused`);
+    }
     return {
-      routeKey: String(p.RouteKey),
+      routeKey,
       ...(functionLogicalId ? { functionId: `${stack}/${functionLogicalId}` } : {}),
       twoWay: p.RouteResponseSelectionExpression !== undefined,
       ...(authorizerFn ? { authorizerFunctionId: `${stack}/${authorizerFn}` } : {}),
@@ -247,12 +250,12 @@ function webSocketApi(
     };
   });
   return {
-    id: `${stack}/${logicalId}`,
+    id,
     stack,
     logicalId,
-    name: String(props.Name ?? logicalId),
-    routeSelectionExpression: String(props.RouteSelectionExpression ?? '$request.body.action'),
-    stageName: typeof stage === 'string' ? stage : 'local',
+    name: literal(props.Name) ?? logicalId,
+    routeSelectionExpression: literal(props.RouteSelectionExpression) ?? '$request.body.action',
+    stageName: stage ?? 'local',
     routes,
   };
 }
@@ -263,37 +266,25 @@ export function refOf(value: unknown): string | undefined {
   return typeof ref === 'string' ? ref : undefined;
 }
 
+/** The integration a route's `Target` (`integrations/<id>`) names: a literal, `Fn::Join` or `Fn::Sub`. */
+function integrationOf(target: unknown): string | undefined {
+  const literal = /integrations\/(.+)$/.exec(joined(target))?.[1];
+  if (literal !== undefined) return literal;
+  const sub = (target as { 'Fn::Sub'?: unknown } | null)?.['Fn::Sub'];
+  const text = Array.isArray(sub) ? sub[0] : sub;
+  if (typeof text === 'string') return /^integrations\/\$\{([A-Za-z0-9]+)\}$/.exec(text)?.[1];
+  return refInJoin(target);
+}
+
 /** A `Fn::Join` of literals, as one string (intrinsics in it as empty strings). */
 function joined(value: unknown): string {
   if (typeof value === 'string') return value;
-  const join = (value as { 'Fn::Join'?: [string, unknown[]] } | null)?.['Fn::Join'];
-  if (!join) return '';
+  const join = (value as { 'Fn::Join'?: [string, unknown] } | null)?.['Fn::Join'];
+  if (!join || !Array.isArray(join[1])) return '';
   return join[1].map((part) => (typeof part === 'string' ? part : '')).join(join[0]);
 }
 
 function refInJoin(value: unknown): string | undefined {
-  const join = (value as { 'Fn::Join'?: [string, unknown[]] } | null)?.['Fn::Join'];
-  return join?.[1].map(refOf).find((r) => r !== undefined);
-}
-
-/**
- * The function a Lambda integration or authorizer URI (`...functions/<arn>/invocations`) names: a `Fn::GetAtt` of
- * its `Arn` in a `Fn::Join` (as CDK writes it) or `${Function.Arn}` in a `Fn::Sub` (as SAM templates do).
- */
-function functionOfUri(uri: unknown): string | undefined {
-  const o = uri as { 'Fn::Join'?: [string, unknown[]]; 'Fn::Sub'?: unknown } | null;
-  for (const part of o?.['Fn::Join']?.[1] ?? []) {
-    const att = (part as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
-    if (att && att[1] === 'Arn') return att[0];
-  }
-  // A bare function ARN, as some of AWS's templates write it.
-  const bare = (uri as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
-  if (bare) return bare[1] === 'Arn' ? bare[0] : undefined;
-  const sub = o?.['Fn::Sub'];
-  const [text, variables] = (Array.isArray(sub) ? sub : [sub, {}]) as [unknown, Record<string, unknown>];
-  const name = typeof text === 'string' ? /\/functions\/\$\{([A-Za-z0-9.:]+)\}/.exec(text)?.[1] : undefined;
-  if (name === undefined) return undefined;
-  const att = (variables?.[name] as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
-  if (att) return att[1] === 'Arn' ? att[0] : undefined;
-  return name.endsWith('.Arn') ? name.slice(0, -'.Arn'.length) : undefined;
+  const join = (value as { 'Fn::Join'?: [string, unknown] } | null)?.['Fn::Join'];
+  return Array.isArray(join?.[1]) ? join[1].map(refOf).find((r) => r !== undefined) : undefined;
 }

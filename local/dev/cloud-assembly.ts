@@ -8,10 +8,10 @@ import { join, resolve } from 'node:path';
 import { type AppModel, appModel, type Template } from './app-model';
 
 /**
- * Reads the cloud assembly in `dir`.
+ * Reads the cloud assembly in `dir`; `parameters` are given to every stack that declares them.
  * @throws Error naming the missing file or the unusable part.
  */
-export function readCloudAssembly(dir: string): AppModel {
+export function readCloudAssembly(dir: string, parameters: Readonly<Record<string, string>> = {}): AppModel {
   const manifestFile = join(dir, 'manifest.json');
   if (!existsSync(manifestFile)) {
     throw new Error(`no cloud assembly in ${dir} (no manifest.json): synthesize the app first (npx cdk synth)`);
@@ -24,13 +24,17 @@ export function readCloudAssembly(dir: string): AppModel {
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
     templates.set(name, JSON.parse(readFileSync(join(dir, artifact.properties.templateFile), 'utf8')) as Template);
   }
-  return appModel(templates, (_stack, _logicalId, resource) => {
-    const code = resource.Properties?.Code as { ZipFile?: unknown; ImageUri?: unknown } | undefined;
-    if (typeof code?.ZipFile === 'string') return { codeDir: '', inlineCode: code.ZipFile };
-    if (code?.ImageUri !== undefined) return 'a container image';
-    const assetPath = resource.Metadata?.['aws:asset:path'] ?? assetOfKey(dir, code);
-    return typeof assetPath === 'string' ? { codeDir: resolve(dir, assetPath) } : 'its code is not in the assembly';
-  });
+  return appModel(
+    templates,
+    (_stack, _logicalId, resource) => {
+      const code = resource.Properties?.Code as { ZipFile?: unknown; ImageUri?: unknown } | undefined;
+      if (typeof code?.ZipFile === 'string') return { codeDir: '', inlineCode: code.ZipFile };
+      if (code?.ImageUri !== undefined) return 'a container image';
+      const assetPath = resource.Metadata?.['aws:asset:path'] ?? assetOfKey(dir, code);
+      return typeof assetPath === 'string' ? { codeDir: resolve(dir, assetPath) } : 'its code is not in the assembly';
+    },
+    parameters,
+  );
 }
 
 /** The asset directory of a function's code by its S3 key (`<hash>.zip` is staged as `asset.<hash>`). */

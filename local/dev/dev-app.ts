@@ -17,8 +17,9 @@ import { startGripStack } from '../stack/grip-stack';
 import { type LocalDynamo, localDynamoClient, startLocalDynamo } from '../stack/local-dynamo';
 import { StopStack } from '../stack/stop-stack';
 import type { AppModel } from './app-model';
-import { FunctionProcess } from './function-process';
+import { FunctionProcess, runtimeModules } from './function-process';
 import { type LocalFacts, resolveEnvironment } from './resolve-env';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './template-parameters';
 
 /** Options of {@link startDevApp}. */
 export interface DevAppOptions {
@@ -30,7 +31,7 @@ export interface DevAppOptions {
   readonly ports?: readonly number[];
   /** Values for environment variables the template cannot give locally (secrets, other services), by name. */
   readonly values?: Readonly<Record<string, string>>;
-  /** @default 'us-east-1' */
+  /** @default 'us-east-1' (LOCAL_REGION) */
   readonly region?: string;
   /**
    * A local DynamoDB to keep the tables in (missing ones are created, existing ones keep their items): a reload
@@ -86,7 +87,7 @@ export interface LocalCertificate {
 export async function startDevApp(model: AppModel, options: DevAppOptions = {}): Promise<DevApp> {
   const onError = options.onError ?? ((error: unknown) => console.error('faas-grip-cdk dev: handler failed:', error));
   const host = options.host ?? '127.0.0.1';
-  const region = options.region ?? 'us-east-1';
+  const region = options.region ?? LOCAL_REGION;
   const stack = new StopStack(onError);
   return stack.build(async () => {
     let dynamo = options.dynamo;
@@ -182,7 +183,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
 
     const facts: LocalFacts = {
       region,
-      accountId: '123456789012',
+      accountId: LOCAL_ACCOUNT_ID,
       tableNames,
       apiEndpoints: new Map(apis.map((a) => [a.id, { management: a.managementEndpoint, url: a.url }])),
     };
@@ -221,6 +222,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
       ...model.gripOrigins.map((o) => o.functionId),
     ]);
     const functions = [...model.functions.values()].filter((f) => served.has(f.id));
+    const modules = runtimeModules(join(workDir, 'runtime-modules'));
     // Each function in its own process, with its own environment (the common local settings, then its own).
     for (const fn of functions) {
       if (!fn.runtime.startsWith('nodejs')) {
@@ -236,7 +238,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
       let codeDir = fn.codeDir;
       if (fn.inlineCode !== undefined) {
         // As Lambda does with inline code: the text is the function's index.js.
-        codeDir = join(workDir, 'inline', fn.logicalId);
+        codeDir = join(workDir, 'inline', fn.stack, fn.logicalId);
         mkdirSync(codeDir, { recursive: true });
         writeFileSync(join(codeDir, 'index.js'), fn.inlineCode);
       }
@@ -247,6 +249,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
         functionName: fn.logicalId,
         timeoutSeconds: fn.timeout,
         env: { ...env, ...resolved.values },
+        runtimeModules: modules,
       });
       processes.push(functionProcess);
       handlers.set(fn.id, ((event: unknown) => functionProcess.invoke(event)) as LambdaHandler);
@@ -266,7 +269,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
  * A new self-signed certificate for 127.0.0.1, localhost and the APIs' AWS host names
  * (`*.execute-api.{region}.amazonaws.com`, which the functions' processes send to the local APIs), valid a day.
  */
-export async function localCertificate(region = 'us-east-1'): Promise<LocalCertificate> {
+export async function localCertificate(region = LOCAL_REGION): Promise<LocalCertificate> {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
     notAfterDate: new Date(Date.now() + 24 * 3600 * 1000),

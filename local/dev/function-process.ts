@@ -4,10 +4,26 @@
  * seconds" and the process is replaced, as Lambda replaces a timed-out sandbox).
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** The node_modules directory holding the AWS SDK for JavaScript v3 that faas-grip-cdk depends on. */
 const SDK_MODULES = dirname(dirname(dirname(require.resolve('@aws-sdk/client-dynamodb/package.json'))));
+
+/**
+ * Makes `dir` a module directory holding the AWS SDK v3 and nothing else (links to its `@aws-sdk` and `@smithy`
+ * scopes), for the functions' NODE_PATH: as on Lambda, where the runtime provides the SDK, a package the function
+ * did not bundle is not found, even though faas-grip-cdk's other dependencies sit beside the SDK.
+ */
+export function runtimeModules(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  for (const scope of ['@aws-sdk', '@smithy']) {
+    if (existsSync(join(SDK_MODULES, scope)) && !existsSync(join(dir, scope))) {
+      symlinkSync(join(SDK_MODULES, scope), join(dir, scope), 'dir');
+    }
+  }
+  return dir;
+}
 
 /** What a function process runs. */
 export interface FunctionProcessSpec {
@@ -18,6 +34,8 @@ export interface FunctionProcessSpec {
   readonly timeoutSeconds: number;
   /** The function's environment (the process gets PATH and HOME besides, nothing else of ours). */
   readonly env: Readonly<Record<string, string>>;
+  /** The runtime's module directory, the process's NODE_PATH ({@link runtimeModules}). */
+  readonly runtimeModules: string;
 }
 
 interface Pending {
@@ -80,7 +98,7 @@ export class FunctionProcess {
         ...base,
         ...this.spec.env,
         // As on Lambda, whose NODE_PATH names its runtime's modules: the SDK v3 faas-grip-cdk installs.
-        NODE_PATH: SDK_MODULES,
+        NODE_PATH: this.spec.runtimeModules,
         AWS_LAMBDA_FUNCTION_NAME: this.spec.functionName,
         AWS_LAMBDA_FUNCTION_TIMEOUT: String(this.spec.timeoutSeconds),
         FAAS_GRIP_DEV_FUNCTION: JSON.stringify({

@@ -68,8 +68,13 @@ function resolve(value: unknown, stack: string, model: AppModel, facts: LocalFac
   }
   if (o['Fn::Sub'] !== undefined) return substitute(o['Fn::Sub'], stack, model, facts);
   if (Array.isArray(o['Fn::Join'])) {
-    const [separator, parts] = o['Fn::Join'] as [string, unknown[]];
-    const resolved = parts.map((part) => resolve(part, stack, model, facts));
+    const [separator, parts] = o['Fn::Join'] as [unknown, unknown];
+    if (typeof separator !== 'string') return UNRESOLVED;
+    // A list parameter (List<...>, CommaDelimitedList) joins its items.
+    const whole = Array.isArray(parts) ? undefined : resolve(parts, stack, model, facts);
+    if (whole === UNRESOLVED) return UNRESOLVED;
+    const items = Array.isArray(parts) ? parts : (whole as string).split(',');
+    const resolved = items.map((part) => resolve(part, stack, model, facts));
     return resolved.includes(UNRESOLVED) ? UNRESOLVED : (resolved as string[]).join(separator);
   }
   return UNRESOLVED;
@@ -116,7 +121,11 @@ function refValue(ref: string, stack: string, model: AppModel, facts: LocalFacts
   if (facts.apiEndpoints.has(`${stack}/${ref}`)) return `${API_MARKER}${stack}/${ref}`;
   // A stage's name, when the template refers to the stage resource.
   const resource = model.templates.get(stack)?.Resources?.[ref];
-  if (resource?.Type === 'AWS::ApiGatewayV2::Stage') return String(resource.Properties?.StageName ?? ref);
+  if (resource?.Type === 'AWS::ApiGatewayV2::Stage') {
+    return resource.Properties?.StageName === undefined
+      ? ref
+      : resolve(resource.Properties.StageName, stack, model, facts);
+  }
   if (model.functions.has(`${stack}/${ref}`)) return ref;
   return UNRESOLVED;
 }

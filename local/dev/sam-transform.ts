@@ -21,8 +21,18 @@ export function isSamTemplate(template: Readonly<Record<string, unknown>>): bool
   return names.some((name) => typeof name === 'string' && name.startsWith('AWS::Serverless-'));
 }
 
-/** `template` with its SAM resources as CloudFormation ones; `dir` is the template's directory. */
-export function samTransform(template: Readonly<Record<string, unknown>>, dir: string): Template {
+/** A transformed template, and what of the SAM resources is not run locally. */
+export interface SamTransformed {
+  readonly template: Template;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * `template` with its SAM resources as CloudFormation ones; `dir` is the template's directory.
+ * @throws Error for what SAM itself refuses (a route key it cannot name, two routes of one name).
+ */
+export function samTransform(template: Readonly<Record<string, unknown>>, dir: string): SamTransformed {
+  const warnings: string[] = [];
   const globals = ((template.Globals as { Function?: Record<string, unknown> } | undefined)?.Function ?? {}) as Record<
     string,
     unknown
@@ -32,26 +42,49 @@ export function samTransform(template: Readonly<Record<string, unknown>>, dir: s
   const resources: Record<string, TemplateResource> = {};
   for (const [logicalId, resource] of Object.entries((template.Resources ?? {}) as Record<string, TemplateResource>)) {
     if (resource.Type === 'AWS::Serverless::Function') {
-      resources[logicalId] = lambdaFunction(merged(globals, resource.Properties ?? {}), resource, dir);
+      const props = merged(globals, resource.Properties ?? {});
+      resources[logicalId] = lambdaFunction(props, resource, dir);
+      const events = Object.keys((props.Events ?? {}) as object);
+      if (events.length > 0) warnings.push(`${logicalId}: its Events (${events.join(', ')}) are not run locally`);
+      const buildMethod = resource.Metadata?.BuildMethod;
+      if (typeof buildMethod === 'string') {
+        warnings.push(
+          `${logicalId}: built by sam build (BuildMethod ${buildMethod}): run from CodeUri as it is; if it needs ` +
+            'building, run sam build and give --template .aws-sam/build/template.yaml',
+        );
+      }
     } else if (resource.Type === 'AWS::Serverless::SimpleTable') {
       resources[logicalId] = simpleTable(resource.Properties ?? {});
     } else if (resource.Type === 'AWS::Serverless::WebSocketApi') {
       Object.assign(resources, webSocketApi(logicalId, merged(apiGlobals, resource.Properties ?? {})));
+    } else if (resource.Type === 'AWS::Serverless::Api' || resource.Type === 'AWS::Serverless::HttpApi') {
+      warnings.push(`${logicalId}: ${resource.Type} is not served (dev serves WebSocket APIs and GRIP origins)`);
     } else {
+      if (resource.Type.startsWith('AWS::Serverless::') && resource.Type !== 'AWS::Serverless::LayerVersion') {
+        warnings.push(`${logicalId}: ${resource.Type} is not run locally`);
+      }
       resources[logicalId] = resource;
     }
   }
-  return { ...(template as Template), Resources: resources };
+  return { template: { ...(template as Template), Resources: resources }, warnings };
 }
 
 function lambdaFunction(props: Record<string, unknown>, resource: TemplateResource, dir: string): TemplateResource {
   const metadata: Record<string, unknown> = { ...resource.Metadata };
   const code: Record<string, unknown> = {};
-  const codeUri = props.CodeUri;
+  // SAM CLI takes the template's directory when a function names no code.
+  const codeUri = props.CodeUri ?? '.';
   if (props.PackageType === 'Image' || props.ImageUri !== undefined) metadata[NOT_RUN] = 'a container image';
   else if (typeof props.InlineCode === 'string') code.ZipFile = props.InlineCode;
-  else if (typeof codeUri === 'string' && !codeUri.startsWith('s3://')) metadata[CODE_DIR] = resolve(dir, codeUri);
-  else metadata[NOT_RUN] = 'its code is in S3 (CodeUri), not in a local directory';
+  else if (typeof codeUri !== 'string') {
+    metadata[NOT_RUN] =
+      typeof (codeUri as { Bucket?: unknown }).Bucket === 'undefined'
+        ? 'its CodeUri is not a plain path'
+        : 'its code is in S3 (CodeUri), not in a local directory';
+  } else if (codeUri.startsWith('s3://')) metadata[NOT_RUN] = 'its code is in S3 (CodeUri), not in a local directory';
+  else if (/\.(zip|jar)$/i.test(codeUri)) {
+    metadata[NOT_RUN] = `its CodeUri is an archive (${codeUri}): point it at the directory of the code`;
+  } else metadata[CODE_DIR] = resolve(dir, codeUri);
   return {
     Type: 'AWS::Lambda::Function',
     Metadata: metadata,
@@ -101,8 +134,10 @@ function webSocketApi(logicalId: string, props: Record<string, unknown>): Record
   const auth = (props.Auth ?? {}) as { AuthType?: unknown; AuthArn?: unknown; IdentitySource?: unknown };
   const authorizerId = `${logicalId}ConnectAuthorizer`;
   for (const [routeKey, route] of Object.entries((props.Routes ?? {}) as Record<string, Record<string, unknown>>)) {
-    const key = routeKey.startsWith('$') ? routeKey.slice(1) : routeKey;
-    const base = `${logicalId}${key.charAt(0).toUpperCase()}${key.slice(1)}`;
+    const base = `${logicalId}${routeIdPart(logicalId, routeKey)}`;
+    if (resources[`${base}Route`] !== undefined) {
+      throw new Error(`${logicalId}: two routes make the same resource ${base}Route (SAM names routes this way)`);
+    }
     const custom = routeKey === '$connect' && auth.AuthType === 'CUSTOM';
     resources[`${base}Route`] = {
       Type: 'AWS::ApiGatewayV2::Route',
@@ -137,6 +172,21 @@ function webSocketApi(logicalId: string, props: Record<string, unknown>): Record
     };
   }
   return resources;
+}
+
+/**
+ * A route key in SAM's logical ids: `$connect`, `$disconnect`, `$default` as `Connect`, `Disconnect`, `Default`;
+ * other keys must be letters and digits, capitalized as Python capitalizes (`sendMessage` as `Sendmessage`).
+ */
+function routeIdPart(api: string, routeKey: string): string {
+  const key = ['$connect', '$disconnect', '$default'].includes(routeKey) ? routeKey.slice(1) : routeKey;
+  if (!/^[A-Za-z0-9]+$/.test(key)) {
+    throw new Error(
+      `${api}: route key '${routeKey}' must be alphanumeric; only $connect, $disconnect and $default special routes ` +
+        'are supported (as SAM requires)',
+    );
+  }
+  return key.charAt(0).toUpperCase() + key.slice(1).toLowerCase();
 }
 
 /** API Gateway's URI for invoking the function `arn` names. */

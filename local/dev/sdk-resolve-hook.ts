@@ -2,7 +2,7 @@
  * A module resolution hook for `faas-grip-cdk dev`'s function processes (registered by ./function-runner.ts): an ES
  * module's `import '@aws-sdk/...'` (or `@smithy/...`) that its own directories cannot resolve resolves from the AWS
  * SDK for JavaScript v3 that faas-grip-cdk installs, as Lambda's Node.js runtimes provide the SDK to ES modules too.
- * (CommonJS code finds it through the runner's global module path; ES modules do not read that.)
+ * (CommonJS code finds it through NODE_PATH, which ES module resolution does not read.)
  */
 
 interface ResolveContext {

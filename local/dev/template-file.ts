@@ -28,9 +28,11 @@ export function readTemplateFile(file: string, options: TemplateFileOptions = {}
   if (typeof parsed.Resources !== 'object' || parsed.Resources === null) {
     throw new Error(`${file} has no Resources: not a CloudFormation or SAM template`);
   }
-  const template: Template = isSamTemplate(parsed) ? samTransform(parsed, dir) : (parsed as Template);
+  const { template, warnings } = isSamTemplate(parsed)
+    ? samTransform(parsed, dir)
+    : { template: parsed as Template, warnings: [] };
   const stack = options.stackName ?? (basename(dir).replace(/[^A-Za-z0-9-]/g, '-') || 'stack');
-  return appModel(
+  const model = appModel(
     new Map([[stack, template]]),
     (_stack, _logicalId, resource) => {
       const code = resource.Properties?.Code as { ZipFile?: unknown; ImageUri?: unknown; S3Bucket?: unknown };
@@ -40,6 +42,7 @@ export function readTemplateFile(file: string, options: TemplateFileOptions = {}
       if (typeof code?.ZipFile === 'string') return { codeDir: '', inlineCode: code.ZipFile };
       return code?.ImageUri !== undefined ? 'a container image' : 'its code is in S3, not in a local directory';
     },
-    new Map([[stack, options.parameters ?? {}]]),
+    options.parameters,
   );
+  return { ...model, warnings: [...warnings.map((w) => `${stack}/${w}`), ...model.warnings] };
 }

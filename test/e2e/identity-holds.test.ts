@@ -3,7 +3,8 @@
  * Pushpin, with a real OIDC issuer on loopback and the channel log in dynalite: the same settings as WebSocket
  * handshakes (FAAS_GRIP_AUTH_*) refuse a hold without a valid token (401) before it is held, and the channel rules
  * refuse private and per-user channels to anyone else (403), with identity on or off (anonymous). A durable
- * stream's next link keeps the query token, so the proxy's gap-filling requests pass the same check.
+ * stream's next link carries the token (kept in its query, or added there when it came in a header), so the proxy's
+ * gap-filling requests, which carry no client header, pass the same check.
  */
 import { Env } from '../../lambda/contract';
 import { resetContainer } from '../../lambda/core/container';
@@ -96,7 +97,7 @@ describeWithPushpin('identity and channel rules on HTTP holds', () => {
         [Env.AUTH_ISSUER]: idp.issuer,
         [Env.AUTH_AUDIENCE]: idp.clientId,
         [Env.AUTH_CLOCK_SKEW]: '0',
-        [Env.PRIVATE_CHANNELS]: JSON.stringify({ staff: ['alice', 'bob'] }),
+        [Env.PRIVATE_CHANNELS]: JSON.stringify({ 'staff*': ['alice', 'bob'] }),
       }),
     );
 
@@ -143,24 +144,31 @@ describeWithPushpin('identity and channel rules on HTTP holds', () => {
       expect(await refused(`/stream/user:carol?access_token=${alice}`, SSE)).toBe(403);
     });
 
-    it('fills a durable stream’s gap through the next link, which carries the query token', async () => {
-      const channel = 'staff';
-      const stream = await opened(`/stream/${channel}?access_token=${idp.craft({ sub: 'bob' })}`);
-      let first = 0;
-      for (let i = 1; i <= 10 && first === 0; i++) {
-        await say(channel, `warm ${i}`);
-        await stream.waitForText(`data: warm ${i}\n`, 2000).then(
-          () => (first = i),
-          () => undefined,
-        );
-      }
-      // Appended to the log but never published: the proxy requests the next link to fill the gap.
-      await rt.channelLog().append(channel, 'never published');
-      await say(channel, 'after the gap');
-      await stream.waitForText('data: after the gap\n', 15_000);
-      const tail = datas(stream.body).slice(datas(stream.body).indexOf(`warm ${first}`));
-      expect(tail).toEqual([`warm ${first}`, 'never published', 'after the gap']);
-    });
+    it.each([['the query'], ['the Authorization header']])(
+      'fills a durable stream’s gap through the next link, which carries the token given in %s',
+      async (given) => {
+        const channel = given === 'the query' ? 'staff' : 'staff.notes';
+        const token = idp.craft({ sub: 'bob' });
+        const stream =
+          given === 'the query'
+            ? await opened(`/stream/${channel}?access_token=${token}`)
+            : await opened(`/stream/${channel}`, { Authorization: `Bearer ${token}` });
+        let first = 0;
+        for (let i = 1; i <= 10 && first === 0; i++) {
+          await say(channel, `warm ${i}`);
+          await stream.waitForText(`data: warm ${i}\n`, 2000).then(
+            () => (first = i),
+            () => undefined,
+          );
+        }
+        // Appended to the log but never published: the proxy requests the next link to fill the gap.
+        await rt.channelLog().append(channel, 'never published');
+        await say(channel, 'after the gap');
+        await stream.waitForText('data: after the gap\n', 15_000);
+        const tail = datas(stream.body).slice(datas(stream.body).indexOf(`warm ${first}`));
+        expect(tail).toEqual([`warm ${first}`, 'never published', 'after the gap']);
+      },
+    );
   });
 
   describe('identity off', () => {

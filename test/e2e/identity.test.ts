@@ -238,6 +238,13 @@ describeWithPushpin('verified identity on both transports', () => {
       expect(history.messages).toContainEqual(
         expect.objectContaining({ data: `alice: secret-${name}`, from: 'alice' }),
       );
+      // The chat's channel list leaves out what the asker may not read.
+      alice.socket.send('/channels');
+      carol.socket.send('/channels');
+      const listOf = (o: Opened) => o.received.find((t) => t.startsWith('channels: '));
+      await until('both lists', () => listOf(alice) !== undefined && listOf(carol) !== undefined);
+      expect(listOf(alice)?.split(/[:,] /)).toContain(channel);
+      expect(listOf(carol)?.split(/[:,] /)).not.toContain(channel);
       // Per-user channels: user:<sub> is its user's alone.
       const own = (f: Record<string, unknown>) => f.channel === 'user:alice';
       alice.socket.send(JSON.stringify({ fg: 1, op: 'subscribe', channel: 'user:alice' }));

@@ -32,7 +32,7 @@ import { webSocketHandler } from '../../aws/websocket-handler';
 import { handleChannelCommand } from '../../channels/channel-protocol';
 import { channelLog } from '../../channels/durable';
 import { connectionClosed, type PresenceIdentity, renamePresence, tolerantly } from '../../channels/presence-events';
-import { isAllowed } from '../../core/channel-rules';
+import { defaultRules, isAllowed } from '../../core/channel-rules';
 import { publish } from '../../core/publish';
 import { runtimeSettings } from '../../core/settings';
 import type { WebSocketContext } from '../../core/websocket-context';
@@ -97,7 +97,7 @@ export const handler = webSocketHandler(async (ws) => {
       case 'ping':
         break;
       case 'channels':
-        ws.send(await channelList());
+        ws.send(await channelList(ws));
         break;
       case 'invalid':
         ws.send(command.reply);
@@ -151,11 +151,18 @@ async function renamed(ws: WebSocketContext<unknown>): Promise<void> {
   await tolerantly('rename', () => renamePresence(ws, presenceOf(ws)));
 }
 
-/** The answer to `/channels`. */
-async function channelList(): Promise<string> {
+/** The answer to `/channels`: the channels with history that this connection may read (private ones left out). */
+async function channelList(ws: WebSocketContext<unknown>): Promise<string> {
   if (!runtimeSettings().channelLogTable) return 'error: no channel list here: the chat keeps no history';
   try {
-    return channelsReply(await channelLog().channels());
+    const rules = defaultRules();
+    const channels = await channelLog().channels();
+    const readable = await Promise.all(
+      channels.map(
+        async (channel) => (await rules({ user: ws.user, channel, action: 'subscribe', op: 'list' })) === true,
+      ),
+    );
+    return channelsReply(channels.filter((_, i) => readable[i]));
   } catch {
     return 'error: the channel list could not be read; please try again';
   }

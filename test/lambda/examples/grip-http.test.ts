@@ -1,6 +1,7 @@
+import { resetContainer } from '../../../lambda/core/container';
 import { handler as longPoll } from '../../../lambda/examples/long-poll';
 import { handler as stream } from '../../../lambda/examples/stream';
-import { getEvent as get, gripSig, useGripEnv, wohEvent } from '../../helpers/grip-events';
+import { getEvent as get, gripSig, setEnv, useGripEnv, wohEvent } from '../../helpers/grip-events';
 
 useGripEnv(() => 'http://127.0.0.1:5561/?verify-iss=pushpin&verify-key=changeme');
 
@@ -23,6 +24,28 @@ describe('refusals of the hold handlers', () => {
 
     expect(result.statusCode).toBe(405);
     expect(result.headers.Allow).toBe('GET');
+  });
+
+  test.each([
+    ['channel rules that cannot be read', { FAAS_GRIP_PRIVATE_CHANNELS: '{not json' }],
+    [
+      'identity settings that cannot be used',
+      { FAAS_GRIP_AUTH_ISSUER: 'https://issuer.example', FAAS_GRIP_AUTH_TOKEN_FROM: 'pigeon' },
+    ],
+  ])('%s: 500 and a log line, never the hold', async (_name, values) => {
+    const restore = setEnv(values);
+    resetContainer();
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const [a, b] = await Promise.all([stream(get('http-v2', {})), longPoll(get('http-v2', {}))]);
+      expect([a.statusCode, b.statusCode]).toEqual([500, 500]);
+      expect(a.headers['Grip-Hold']).toBeUndefined();
+      expect(errors).toHaveBeenCalled();
+    } finally {
+      errors.mockRestore();
+      restore();
+      resetContainer();
+    }
   });
 
   test('a channel name that would corrupt Grip-Channel gets 400', async () => {

@@ -105,3 +105,50 @@ it('runs $default for unmatched messages only: an API without $connect and $disc
   }
   expect(events).toEqual([]);
 });
+
+it('provides the AWS SDK v3 to a function that did not bundle it, and nothing else of its own install', async () => {
+  const probe = {
+    id: 'S/Probe',
+    stack: 'S',
+    logicalId: 'Probe',
+    path: 'S/Probe',
+    codeDir: '',
+    inlineCode: [
+      'const found = (name) => { try { require(name); return name + ": found"; } catch { return name + ": not found"; } };',
+      "exports.handler = async () => ({ statusCode: 200, body: ['@aws-sdk/client-dynamodb', 'ws', 'yaml'].map(found).join('; ') });",
+    ].join('\n'),
+    handler: 'index.handler',
+    runtime: 'nodejs20.x',
+    timeout: 3,
+    environment: {},
+  };
+  const model: AppModel = {
+    apis: [
+      {
+        id: 'S/Api',
+        stack: 'S',
+        logicalId: 'Api',
+        name: 'Api',
+        routeSelectionExpression: '$request.body.action',
+        stageName: 'dev',
+        routes: [{ routeKey: '$default', functionId: 'S/Probe', twoWay: true }],
+      },
+    ],
+    gripOrigins: [],
+    functions: new Map([[probe.id, probe]]),
+    tables: new Map(),
+    templates: new Map(),
+    parameters: new Map(),
+    warnings: [],
+  };
+  const app = await startDevApp(model);
+  try {
+    const client = await E2eClient.connect('client', app.apis[0].url);
+    client.send('probe');
+    // As on Lambda: the runtime's SDK, not the packages that happen to sit beside it here.
+    await client.expect('@aws-sdk/client-dynamodb: found; ws: not found; yaml: not found');
+    client.close();
+  } finally {
+    await app.stop();
+  }
+});

@@ -275,15 +275,142 @@ describe('SAM details', () => {
     });
   });
 
-  it('refuses a parameter without a value and one the template does not have', () => {
-    const text = 'Parameters:\n  Secret: { Type: String }\nResources: {}\n';
-    expect(() => templateOf('nodefault', text)).toThrow(
-      'nodefault: parameter Secret has no default: give it (--parameter Secret=VALUE)',
+  it('names a parameter without a local value (no default, or an SSM name), and refuses one no template has', () => {
+    const text = [
+      'Parameters:',
+      '  Secret: { Type: String }',
+      '  FromSsm: { Type: "AWS::SSM::Parameter::Value<String>", Default: /my/ssm/name }',
+      'Resources: {}',
+    ].join('\n');
+    expect(templateOf('nodefault', text).warnings).toEqual([
+      'nodefault: parameter Secret has no local value (no default): give it with --parameter Secret=VALUE',
+      'nodefault: parameter FromSsm has no local value (its default names an SSM parameter): give it with --parameter FromSsm=VALUE',
+    ]);
+    expect(templateOf('given', text, { Secret: 's', FromSsm: 'v' }).parameters.get('given')).toEqual({
+      Secret: 's',
+      FromSsm: 'v',
+    });
+    expect(() => templateOf('unknown', text, { Other: 'o' })).toThrow(
+      'no template has the parameter Other (--parameter)',
     );
-    expect(templateOf('given', text, { Secret: 's' }).parameters.get('given')).toEqual({ Secret: 's' });
-    expect(() => templateOf('unknown', text, { Secret: 's', Other: 'o' })).toThrow(
-      'unknown: the template has no parameter Other',
+  });
+
+  it('reads Handler, Runtime, Timeout, table and stage names given by parameters, Fn::Sub or Fn::Join', () => {
+    const model = templateOf(
+      'params',
+      [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Parameters:',
+        '  Seconds: { Type: Number, Default: 7 }',
+        '  Node: { Type: String, Default: nodejs22.x }',
+        '  Stage: { Type: String, Default: beta }',
+        '  Subnets: { Type: CommaDelimitedList, Default: "a,b" }',
+        'Globals:',
+        '  Function: { Timeout: !Ref Seconds, Runtime: !Ref Node }',
+        'Resources:',
+        '  Fn:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties:',
+        '      Handler: !Sub "${Node}.handler"',
+        '      Environment:',
+        '        Variables: { SUBNETS: !Join [";", !Ref Subnets], STAGE: !Ref ApiStage }',
+        '  Table:',
+        '    Type: AWS::DynamoDB::Table',
+        '    Properties: { TableName: !Sub "${AWS::StackName}-conns", KeySchema: [], AttributeDefinitions: [] }',
+        '  Api: { Type: AWS::ApiGatewayV2::Api, Properties: { ProtocolType: WEBSOCKET } }',
+        '  ApiStage: { Type: AWS::ApiGatewayV2::Stage, Properties: { ApiId: !Ref Api, StageName: !Ref Stage } }',
+      ].join('\n'),
     );
+    const fn = model.functions.get('params/Fn');
+    expect(fn).toMatchObject({ codeDir: dir, handler: 'nodejs22.x.handler', runtime: 'nodejs22.x', timeout: 7 });
+    expect(model.tables.get('params/Table')?.name).toBe('params-conns');
+    expect(model.apis[0].stageName).toBe('beta');
+    const facts = { region: 'us-east-1', accountId: '1', tableNames: new Map(), apiEndpoints: new Map() };
+    expect(resolveEnvironment('params', fn?.environment ?? {}, model, facts).values).toEqual({
+      SUBNETS: 'a;b',
+      STAGE: 'beta',
+    });
+    expect(model.warnings).toEqual([]);
+  });
+
+  it('names SAM WebSocketApi routes as SAM does, and refuses route keys SAM refuses', () => {
+    const api = (routes: string) =>
+      [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Resources:',
+        '  Fn: { Type: AWS::Serverless::Function, Properties: { Handler: i.h, Runtime: nodejs22.x } }',
+        '  Chat:',
+        '    Type: AWS::Serverless::WebSocketApi',
+        '    Properties:',
+        '      RouteSelectionExpression: $request.body.action',
+        '      Routes:',
+        ...routes.split('\n').map((line) => `        ${line}`),
+      ].join('\n');
+    const model = templateOf(
+      'ids',
+      api('$connect: { FunctionArn: !GetAtt Fn.Arn }\nsendMessage: { FunctionArn: !GetAtt Fn.Arn }'),
+    );
+    expect(Object.keys(model.templates.get('ids')?.Resources ?? {}).filter((k) => k.endsWith('Route'))).toEqual([
+      'ChatConnectRoute',
+      'ChatSendmessageRoute',
+    ]);
+    expect(() =>
+      templateOf('clash', api('$connect: { FunctionArn: !GetAtt Fn.Arn }\nconnect: { FunctionArn: !GetAtt Fn.Arn }')),
+    ).toThrow('Chat: two routes make the same resource ChatConnectRoute');
+    expect(() => templateOf('odd', api('send-message: { FunctionArn: !GetAtt Fn.Arn }'))).toThrow(
+      "Chat: route key 'send-message' must be alphanumeric",
+    );
+  });
+
+  it('finds the function of an ARN built from its name, and names an integration whose function is not found', () => {
+    const model = templateOf(
+      'targets',
+      [
+        'Resources:',
+        '  Api: { Type: AWS::ApiGatewayV2::Api, Properties: { ProtocolType: WEBSOCKET } }',
+        '  R1: { Type: AWS::ApiGatewayV2::Route, Properties: { ApiId: !Ref Api, RouteKey: $connect, Target: !Sub "integrations/${I1}" } }',
+        '  I1:',
+        '    Type: AWS::ApiGatewayV2::Integration',
+        '    Properties:',
+        '      ApiId: !Ref Api',
+        '      IntegrationType: AWS_PROXY',
+        '      IntegrationUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:${Fn}/invocations',
+        '  R2: { Type: AWS::ApiGatewayV2::Route, Properties: { ApiId: !Ref Api, RouteKey: lost, Target: !Join [/, [integrations, !Ref I2]] } }',
+        '  I2:',
+        '    Type: AWS::ApiGatewayV2::Integration',
+        '    Properties: { ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationUri: arn:aws:lambda:us-east-1:1:function:elsewhere }',
+        '  R3: { Type: AWS::ApiGatewayV2::Route, Properties: { ApiId: !Ref Api, RouteKey: mock, Target: !Join [/, [integrations, !Ref I3]] } }',
+        '  I3: { Type: AWS::ApiGatewayV2::Integration, Properties: { ApiId: !Ref Api, IntegrationType: MOCK } }',
+        '  Fn: { Type: AWS::Lambda::Function, Properties: { Runtime: nodejs20.x, Handler: index.handler, Code: { ZipFile: "x" } } }',
+      ].join('\n'),
+    );
+    expect(model.apis[0].routes[0]).toEqual({ routeKey: '$connect', functionId: 'targets/Fn', twoWay: false });
+    expect(model.warnings).toEqual([
+      'targets/Api: route lost: the function of its integration is not found in the template: not run',
+      'targets/Api: route mock: MOCK integration is not run locally (Lambda proxy integrations are)',
+    ]);
+  });
+
+  it('takes the template’s directory without CodeUri, and names archives, Events, REST APIs and layers', () => {
+    const model = templateOf(
+      'kinds',
+      [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Resources:',
+        '  Here:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties: { Handler: i.h, Runtime: nodejs22.x, Layers: [arn:layer], Events: { Api: { Type: Api } } }',
+        '  Zipped: { Type: AWS::Serverless::Function, Properties: { Handler: i.h, Runtime: nodejs22.x, CodeUri: build/fn.zip } }',
+        '  Rest: { Type: AWS::Serverless::Api, Properties: { StageName: prod } }',
+      ].join('\n'),
+    );
+    expect(model.functions.get('kinds/Here')?.codeDir).toBe(dir);
+    expect(model.warnings).toEqual([
+      'kinds/Here: its Events (Api) are not run locally',
+      'kinds/Rest: AWS::Serverless::Api is not served (dev serves WebSocket APIs and GRIP origins)',
+      'kinds/Here: its layers are not provided locally (bundle their code with the function)',
+      'kinds/Zipped: not run locally: its CodeUri is an archive (build/fn.zip): point it at the directory of the code',
+    ]);
   });
 });
 

@@ -11,9 +11,9 @@ import { countMetric } from '../core/metrics';
 import { recordVerifiedUser, type WebSocketContext } from '../core/websocket-context';
 import { IdentityProviderError, TokenRejectedError, tokenVerifier } from './token-verifier';
 
-/** A request's check: its user (and the subprotocol to answer with), or how to refuse it. */
+/** A request's check: its user (the token, where it was, the subprotocol to answer with), or how to refuse it. */
 export type RequestCheck =
-  | { readonly user: VerifiedUser; readonly protocol?: string }
+  | { readonly user: VerifiedUser; readonly token: string; readonly source: string; readonly protocol?: string }
   | { readonly refusal: { readonly status: number; readonly text: string } };
 
 /**
@@ -29,8 +29,12 @@ export function checkRequest(
   if (found === undefined) {
     return unauthorized('no token', `no token in the request (looked in: ${sourcesText(settings)})`, what);
   }
-  const verified = (user: VerifiedUser): RequestCheck =>
-    found.protocol === undefined ? { user } : { user, protocol: found.protocol };
+  const verified = (user: VerifiedUser): RequestCheck => ({
+    user,
+    token: found.token,
+    source: found.source,
+    ...(found.protocol === undefined ? {} : { protocol: found.protocol }),
+  });
   const verifier = tokenVerifier(settings);
   try {
     const user = verifier.verifyCached(found.token);
