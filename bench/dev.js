@@ -21,7 +21,7 @@ const BARE_CHILD = `process.on('message', ({ id, event }) =>
   process.send({ id, result: { statusCode: 200, body: 'echo ' + event.body } }));
 process.on('disconnect', () => process.exit(0));
 `;
-const ECHO = 'exports.handler = async (event) => ({ statusCode: 200, body: `echo ${event.body}` });\n';
+const ECHO = "exports.handler = async (event) => ({ statusCode: 200, body: 'echo ' + event.body });\n";
 const TEMPLATE = `Transform: AWS::Serverless-2016-10-31
 Resources:
   Api:

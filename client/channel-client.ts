@@ -13,6 +13,8 @@
  * client.subscribe('room', { recent: 50 });
  */
 
+import { expiryOf, fromBase64, Listeners, reconnectDelay } from './client-support';
+
 /** The part of the WebSocket API the client uses (the browser's, Node 22's global, or the `ws` package's). */
 export interface WebSocketLike {
   readonly readyState: number;
@@ -180,7 +182,7 @@ export class ChannelClient {
     Pick<ChannelClientOptions, 'protocols' | 'token'>;
   private readonly Socket: WebSocketConstructor;
   private readonly channels = new Map<string, ChannelState>();
-  private readonly listeners = new Map<keyof ChannelClientEvents, Set<(value: never) => void>>();
+  private readonly listeners = new Listeners<ChannelClientEvents>();
   private readonly queued: string[] = [];
   /** Requests waiting for their answer (history, presence), by id. */
   private readonly requests = new Map<
@@ -227,13 +229,7 @@ export class ChannelClient {
 
   /** Listens to an event; returns the function that stops listening. */
   on<E extends keyof ChannelClientEvents>(event: E, listener: (value: ChannelClientEvents[E]) => void): () => void {
-    let set = this.listeners.get(event);
-    if (set === undefined) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    set.add(listener as (value: never) => void);
-    return () => set.delete(listener as (value: never) => void);
+    return this.listeners.on(event, listener);
   }
 
   /**
@@ -264,7 +260,9 @@ export class ChannelClient {
   /** The last position delivered on a channel (to store, and give back to `subscribe` in another session). */
   position(channel: string): ChannelPosition | undefined {
     const state = this.channels.get(channel);
-    return state?.last !== undefined && state.epoch !== undefined ? { offset: state.last, epoch: state.epoch } : undefined;
+    return state?.last !== undefined && state.epoch !== undefined
+      ? { offset: state.last, epoch: state.epoch }
+      : undefined;
   }
 
   /** Sends an application message; queued while the connection is down, in order. */
@@ -274,12 +272,18 @@ export class ChannelClient {
     } else if (this.queued.length < this.options.maxQueued) {
       this.queued.push(text);
     } else {
-      this.emit('error', { code: 'queue-full', message: `${this.queued.length} messages already wait for the connection` });
+      this.emit('error', {
+        code: 'queue-full',
+        message: `${this.queued.length} messages already wait for the connection`,
+      });
     }
   }
 
   /** A page of a channel's history: the newest first, or oldest first after `after`. Needs an open connection. */
-  async history(channel: string, options: { limit?: number; before?: number; after?: number } = {}): Promise<HistoryPage> {
+  async history(
+    channel: string,
+    options: { limit?: number; before?: number; after?: number } = {},
+  ): Promise<HistoryPage> {
     const frame = await this.request('history', { channel, ...options });
     const messages = (frame.messages as Array<Record<string, unknown>>).map((m) => ({
       offset: m.offset as number,
@@ -418,10 +422,11 @@ export class ChannelClient {
 
   private scheduleReconnect(): void {
     this.setState('reconnecting');
-    const ceiling = Math.min(this.options.maxReconnectDelayMs, this.options.minReconnectDelayMs * 2 ** this.attempt);
+    const { minReconnectDelayMs, maxReconnectDelayMs, random } = this.options;
+    const delay = reconnectDelay(this.attempt, minReconnectDelayMs, maxReconnectDelayMs, random);
     this.attempt = Math.min(this.attempt + 1, 30);
     clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => this.open(), Math.floor(this.options.random() * ceiling));
+    this.reconnectTimer = setTimeout(() => this.open(), delay);
   }
 
   private sendSubscribe(channel: string, state: ChannelState): void {
@@ -491,7 +496,9 @@ export class ChannelClient {
     const epoch = frame.epoch as string;
     const data = typeof frame.data64 === 'string' ? fromBase64(frame.data64) : String(frame.data ?? '');
     const message: ChannelMessage =
-      typeof frame.from === 'string' ? { channel, offset, epoch, data, from: frame.from } : { channel, offset, epoch, data };
+      typeof frame.from === 'string'
+        ? { channel, offset, epoch, data, from: frame.from }
+        : { channel, offset, epoch, data };
     if (state.last === undefined || state.epoch === '') {
       // The starting point is not known yet (before `subscribed`, or the channel was empty and its log has begun
       // since): held until a `subscribed` or `fetched` answer says where the log starts.
@@ -646,22 +653,11 @@ export class ChannelClient {
   }
 
   private emit<E extends keyof ChannelClientEvents>(event: E, value: ChannelClientEvents[E]): void {
-    for (const listener of this.listeners.get(event) ?? []) (listener as (v: ChannelClientEvents[E]) => void)(value);
+    this.listeners.emit(event, value);
   }
 }
 
 /** A protocol frame of version 1, or undefined for the application's own message. */
-/** The `exp` of a JWT (read, not verified: the server verifies), epoch seconds. */
-function expiryOf(token: string): number | undefined {
-  try {
-    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    const exp = (JSON.parse(atob(part + '='.repeat((4 - (part.length % 4)) % 4))) as { exp?: unknown }).exp;
-    return typeof exp === 'number' ? exp : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function protocolFrame(text: string): Record<string, unknown> | undefined {
   if (!text.startsWith('{"fg":')) return undefined;
   try {
@@ -670,11 +666,4 @@ function protocolFrame(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
