@@ -1,5 +1,6 @@
 /**
- * `faas-grip-cdk/client`: the browser and Node client of durable channels (see channel-client.ts).
+ * `faas-grip-cdk/client`: the browser and Node clients of durable channels: `ChannelClient` over a WebSocket (see
+ * channel-client.ts), `ChannelStream` over Server-Sent Events (channel-stream.ts).
  */
 export {
   ChannelClient,
@@ -17,3 +18,10 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './channel-client';
+export {
+  ChannelStream,
+  type ChannelStreamError,
+  type ChannelStreamEvents,
+  type ChannelStreamOptions,
+  type StreamState,
+} from './channel-stream';

@@ -1,0 +1,202 @@
+/**
+ * The SSE client of durable channels (`ChannelStream`, faas-grip-cdk/client) against the stream example through a
+ * real Pushpin, with the channel log in dynalite and, for identity, a real OIDC issuer on loopback: every message
+ * once and in order across a network cut (the client resumes with Last-Event-ID), a fresh token before the current
+ * one expires (the stream reconnects with it and loses nothing), and refusals that end the stream with a typed error.
+ */
+import type { ChannelMessage, NotRecovered } from '../../client/channel-client';
+import { ChannelStream, type ChannelStreamError } from '../../client/channel-stream';
+import { Env } from '../../lambda/contract';
+import { resetContainer } from '../../lambda/core/container';
+import type { LambdaHandler } from '../../local/apigw-websocket/lambda-context';
+import { type DevIssuerProcess, startDevIssuerProcess } from '../helpers/dev-issuer';
+import {
+  describeWithPushpin,
+  E2E_START_TIMEOUT_MS,
+  E2E_TEST_TIMEOUT_MS,
+  type E2eEnv,
+  loadFresh,
+  startE2eEnv,
+} from '../helpers/e2e-env';
+import { FaultProxy } from '../helpers/fault-proxy';
+import { setEnv } from '../helpers/grip-events';
+
+jest.setTimeout(E2E_TEST_TIMEOUT_MS);
+
+function loadRuntime() {
+  return loadFresh(() => ({
+    ...(require('../../lambda/core/publish') as typeof import('../../lambda/core/publish')),
+    ...(require('../../lambda/grip/formats') as typeof import('../../lambda/grip/formats')),
+    stream: (require('../../lambda/examples/stream') as { handler: LambdaHandler }).handler,
+  }));
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A stream and what it reported. */
+function watch(stream: ChannelStream) {
+  const seen = { messages: [] as ChannelMessage[], errors: [] as ChannelStreamError[], gaps: [] as NotRecovered[] };
+  stream.on('message', (m) => seen.messages.push(m));
+  stream.on('error', (e) => seen.errors.push(e));
+  stream.on('notRecovered', (n) => seen.gaps.push(n));
+  return seen;
+}
+
+describeWithPushpin('ChannelStream (SSE client) through Pushpin', () => {
+  let env: E2eEnv;
+  let idp: DevIssuerProcess;
+  let rt: ReturnType<typeof loadRuntime>;
+  let proxy: FaultProxy;
+  let base: string;
+  let restore = () => {};
+  const streams: ChannelStream[] = [];
+
+  beforeAll(async () => {
+    idp = await startDevIssuerProcess();
+    env = await startE2eEnv({ kind: 'both', shape: 'rest-v1' });
+    const pushpin = new URL(env.grip!.pushpin.httpUrl);
+    proxy = await FaultProxy.start('127.0.0.1', Number(pushpin.port));
+    base = `http://127.0.0.1:${proxy.port}`;
+    env.slot.current = ((event: never, context: never) => rt.stream(event, context)) as LambdaHandler;
+  }, E2E_START_TIMEOUT_MS);
+  afterEach(() => {
+    for (const s of streams.splice(0)) s.close();
+  });
+  afterAll(async () => {
+    restore();
+    resetContainer();
+    await proxy?.stop();
+    await env?.stop();
+    await idp?.stop();
+  }, E2E_START_TIMEOUT_MS);
+
+  const configure = (values: Record<string, string | undefined>) => {
+    restore();
+    restore = setEnv(values);
+    resetContainer();
+    rt = loadRuntime();
+  };
+  const say = (channel: string, text: string) => rt.publish(channel, new rt.WebSocketMessageFormat(text));
+  const open = (channel: string, options: ConstructorParameters<typeof ChannelStream>[1] = {}) => {
+    const stream = new ChannelStream(`${base}/stream/${channel}`, { minReconnectDelayMs: 50, ...options });
+    streams.push(stream);
+    return stream;
+  };
+  /** Publishes until the stream has its first message (Pushpin subscribes a hold asynchronously). */
+  async function warm(channel: string, seen: { messages: ChannelMessage[] }): Promise<void> {
+    for (let i = 1; seen.messages.length === 0; i++) {
+      if (i > 50) throw new Error('the stream got nothing');
+      await say(channel, `warm ${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  describe('identity off', () => {
+    beforeAll(() => configure({ [Env.AUTH_ISSUER]: undefined }));
+
+    it('delivers every message once and in order across a network cut, resuming from its position', async () => {
+      const channel = 'stream-cut';
+      const stream = open(channel);
+      const seen = watch(stream);
+      await warm(channel, seen);
+      for (let i = 1; i <= 5; i++) await say(channel, `before ${i}`);
+      await until('the first five', () => seen.messages.some((m) => m.data === 'before 5'));
+      proxy.offline(300);
+      // Published while the client is away: replayed from the log when it comes back.
+      for (let i = 1; i <= 5; i++) await say(channel, `during ${i}`);
+      await until('back', () => stream.state === 'open' && proxy.cuts > 0, 10_000);
+      for (let i = 1; i <= 5; i++) await say(channel, `after ${i}`);
+      await until('the last', () => seen.messages.some((m) => m.data === 'after 5'));
+      const texts = seen.messages.map((m) => m.data).filter((d) => !String(d).startsWith('warm'));
+      expect(texts).toEqual(
+        [1, 2, 3, 4, 5]
+          .flatMap((i) => [`before ${i}`])
+          .concat(
+            [1, 2, 3, 4, 5].map((i) => `during ${i}`),
+            [1, 2, 3, 4, 5].map((i) => `after ${i}`),
+          ),
+      );
+      const offsets = seen.messages.map((m) => m.offset);
+      expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+      expect(new Set(offsets).size).toBe(offsets.length);
+      expect(stream.position()).toEqual({ epoch: seen.messages.at(-1)?.epoch, offset: offsets.at(-1) });
+      expect(seen.messages.every((m) => m.channel === channel)).toBe(true);
+    });
+
+    it('replays from a given position, and says when a position of another epoch cannot be recovered', async () => {
+      const channel = 'stream-from';
+      const published = await say(channel, 'one');
+      const first = { epoch: published.epoch as string, offset: published.offset as number };
+      await say(channel, 'two');
+      const from = open(channel, { position: first });
+      const seen = watch(from);
+      await until('the replay', () => seen.messages.length >= 1);
+      expect(seen.messages.map((m) => m.data)).toEqual(['two']);
+      const lost = open(channel, { position: { epoch: 'another-epoch', offset: 3 } });
+      const gap = watch(lost);
+      await until('not recovered', () => gap.gaps.length === 1);
+      expect(gap.gaps[0]).toEqual({
+        channel,
+        previous: { epoch: 'another-epoch', offset: 3 },
+        position: { epoch: first.epoch, offset: first.offset + 1 },
+      });
+    });
+  });
+
+  describe('identity on', () => {
+    beforeAll(() =>
+      configure({
+        [Env.AUTH_ISSUER]: idp.issuer,
+        [Env.AUTH_AUDIENCE]: idp.clientId,
+        [Env.AUTH_CLOCK_SKEW]: '0',
+        [Env.PRIVATE_CHANNELS]: JSON.stringify({ vault: ['alice'] }),
+      }),
+    );
+
+    it('reconnects with a fresh token before the current one expires, losing nothing', async () => {
+      const channel = 'stream-token';
+      let tokens = 0;
+      const stream = open(channel, {
+        // Each token lives 4 s; the stream takes a fresh one 3 s before: every second or so.
+        token: () => {
+          tokens++;
+          return idp.craft({ sub: 'bob', exp: Math.floor(Date.now() / 1000) + 4 });
+        },
+        tokenRefreshMs: 3000,
+      });
+      const seen = watch(stream);
+      await warm(channel, seen);
+      for (let i = 1; i <= 12; i++) {
+        await say(channel, `m${i}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      await until('the last', () => seen.messages.some((m) => m.data === 'm12'));
+      expect(tokens).toBeGreaterThanOrEqual(2);
+      const texts = seen.messages.map((m) => m.data).filter((d) => !String(d).startsWith('warm'));
+      expect(texts).toEqual(Array.from({ length: 12 }, (_, i) => `m${i + 1}`));
+      expect(seen.errors).toEqual([]);
+    });
+
+    it('ends with a typed error for a channel the user may not read, and for a token refused twice', async () => {
+      const forbidden = open('vault', { token: () => idp.craft({ sub: 'mallory' }) });
+      const refused = watch(forbidden);
+      await until('forbidden', () => refused.errors.length > 0);
+      expect(refused.errors).toEqual([expect.objectContaining({ code: 'forbidden', status: 403 })]);
+      expect(forbidden.state).toBe('closed');
+      const stale = open('news', { token: () => idp.craft({ exp: Math.floor(Date.now() / 1000) - 60 }) });
+      const unauthorized = watch(stale);
+      await until('unauthorized', () => unauthorized.errors.length > 0);
+      expect(unauthorized.errors).toEqual([expect.objectContaining({ code: 'unauthorized', status: 401 })]);
+      const alice = open('vault', { token: () => idp.craft({ sub: 'alice' }), tokenParameter: 'access_token' });
+      const allowed = watch(alice);
+      await warm('vault', allowed);
+      expect(allowed.errors).toEqual([]);
+    });
+  });
+});
