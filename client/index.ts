@@ -1,6 +1,7 @@
 /**
  * `faas-grip-cdk/client`: the browser and Node clients of durable channels: `ChannelClient` over a WebSocket (see
- * channel-client.ts), `ChannelStream` over Server-Sent Events (channel-stream.ts).
+ * channel-client.ts), `ChannelStream` over Server-Sent Events (channel-stream.ts), `ChannelPoller` over long-polls
+ * (channel-poller.ts).
  */
 export {
   ChannelClient,
@@ -18,10 +19,12 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './channel-client';
+export { ChannelPoller } from './channel-poller';
+export { ChannelStream } from './channel-stream';
 export {
-  ChannelStream,
   type ChannelStreamError,
   type ChannelStreamEvents,
   type ChannelStreamOptions,
+  HttpChannelReader,
   type StreamState,
-} from './channel-stream';
+} from './http-channel-reader';

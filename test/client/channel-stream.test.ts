@@ -105,7 +105,7 @@ test('retries a 5xx with backoff; ends on a 403 or 400 with a typed error', asyn
   const out = seen(stream);
   await until('the refusal', () => out.errors.length > 0);
   expect(requests).toHaveLength(2);
-  expect(out.errors).toEqual([{ code: 'forbidden', status: 403, message: 'the stream was refused with 403' }]);
+  expect(out.errors).toEqual([{ code: 'forbidden', status: 403, message: 'the request was refused with 403' }]);
   expect(stream.state).toBe('closed');
 });
 

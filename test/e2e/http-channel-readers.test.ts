@@ -1,11 +1,14 @@
 /**
- * The SSE client of durable channels (`ChannelStream`, faas-grip-cdk/client) against the stream example through a
- * real Pushpin, with the channel log in dynalite and, for identity, a real OIDC issuer on loopback: every message
- * once and in order across a network cut (the client resumes with Last-Event-ID), a fresh token before the current
- * one expires (the stream reconnects with it and loses nothing), and refusals that end the stream with a typed error.
+ * The HTTP clients of durable channels (faas-grip-cdk/client: `ChannelStream` over SSE, `ChannelPoller` over
+ * long-polls) against the stream and long-poll examples through a real Pushpin, with the channel log in dynalite
+ * and, for identity, a real OIDC issuer on loopback: every message once and in order across a network cut (the
+ * stream resumes with Last-Event-ID, the poller from its position), a fresh token before the current one expires
+ * (the stream reconnects with it and loses nothing), and refusals that end a reader with a typed error.
  */
 import type { ChannelMessage, NotRecovered } from '../../client/channel-client';
-import { ChannelStream, type ChannelStreamError } from '../../client/channel-stream';
+import { ChannelPoller } from '../../client/channel-poller';
+import { ChannelStream } from '../../client/channel-stream';
+import type { ChannelStreamError } from '../../client/http-channel-reader';
 import { Env } from '../../lambda/contract';
 import { resetContainer } from '../../lambda/core/container';
 import type { LambdaHandler } from '../../local/apigw-websocket/lambda-context';
@@ -27,7 +30,9 @@ function loadRuntime() {
   return loadFresh(() => ({
     ...(require('../../lambda/core/publish') as typeof import('../../lambda/core/publish')),
     ...(require('../../lambda/grip/formats') as typeof import('../../lambda/grip/formats')),
+    ...(require('../../lambda/aws/http-event') as typeof import('../../lambda/aws/http-event')),
     stream: (require('../../lambda/examples/stream') as { handler: LambdaHandler }).handler,
+    poll: (require('../../lambda/examples/long-poll') as { handler: LambdaHandler }).handler,
   }));
 }
 
@@ -39,8 +44,8 @@ async function until(what: string, check: () => boolean, timeoutMs = 10_000): Pr
   }
 }
 
-/** A stream and what it reported. */
-function watch(stream: ChannelStream) {
+/** A reader and what it reported. */
+function watch(stream: ChannelStream | ChannelPoller) {
   const seen = { messages: [] as ChannelMessage[], errors: [] as ChannelStreamError[], gaps: [] as NotRecovered[] };
   stream.on('message', (m) => seen.messages.push(m));
   stream.on('error', (e) => seen.errors.push(e));
@@ -55,7 +60,7 @@ describeWithPushpin('ChannelStream (SSE client) through Pushpin', () => {
   let proxy: FaultProxy;
   let base: string;
   let restore = () => {};
-  const streams: ChannelStream[] = [];
+  const streams: Array<ChannelStream | ChannelPoller> = [];
 
   beforeAll(async () => {
     idp = await startDevIssuerProcess();
@@ -63,7 +68,10 @@ describeWithPushpin('ChannelStream (SSE client) through Pushpin', () => {
     const pushpin = new URL(env.grip!.pushpin.httpUrl);
     proxy = await FaultProxy.start('127.0.0.1', Number(pushpin.port));
     base = `http://127.0.0.1:${proxy.port}`;
-    env.slot.current = ((event: never, context: never) => rt.stream(event, context)) as LambdaHandler;
+    env.slot.current = ((event: never, context: never) => {
+      const kind = rt.parseHttpEvent(event).path.split('/').filter(Boolean)[0];
+      return (kind === 'poll' ? rt.poll : rt.stream)(event, context);
+    }) as LambdaHandler;
   }, E2E_START_TIMEOUT_MS);
   afterEach(() => {
     for (const s of streams.splice(0)) s.close();
@@ -127,6 +135,31 @@ describeWithPushpin('ChannelStream (SSE client) through Pushpin', () => {
       expect(new Set(offsets).size).toBe(offsets.length);
       expect(stream.position()).toEqual({ epoch: seen.messages.at(-1)?.epoch, offset: offsets.at(-1) });
       expect(seen.messages.every((m) => m.channel === channel)).toBe(true);
+    });
+
+    it('long-polls every message once and in order across a network cut, asking from its position', async () => {
+      const channel = 'poll-cut';
+      await say(channel, 'before');
+      const poller = new ChannelPoller(`${base}/poll/${channel}`, { minReconnectDelayMs: 50 });
+      streams.push(poller);
+      const seen = watch(poller);
+      await until('the first', () => seen.messages.length === 1);
+      for (let i = 1; i <= 3; i++) await say(channel, `live ${i}`);
+      await until('live 3', () => seen.messages.some((m) => m.data === 'live 3'));
+      proxy.offline(300);
+      for (let i = 1; i <= 3; i++) await say(channel, `during ${i}`);
+      await until('during 3', () => seen.messages.some((m) => m.data === 'during 3'));
+      expect(proxy.cuts).toBeGreaterThan(0);
+      expect(seen.messages.map((m) => m.data)).toEqual([
+        'before',
+        'live 1',
+        'live 2',
+        'live 3',
+        'during 1',
+        'during 2',
+        'during 3',
+      ]);
+      expect(seen.messages.map((m) => m.offset)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     });
 
     it('replays from a given position, and says when a position of another epoch cannot be recovered', async () => {
