@@ -13,7 +13,7 @@
  * client.subscribe('room', { recent: 50 });
  */
 
-import { expiryOf, fromBase64, Listeners, reconnectDelay } from './client-support';
+import { expiryOf, fromBase64, Listeners, reconnectDelay, refreshDelay } from './client-support';
 
 /** The part of the WebSocket API the client uses (the browser's, Node 22's global, or the `ws` package's). */
 export interface WebSocketLike {
@@ -353,20 +353,20 @@ export class ChannelClient {
   }
 
   /** Sends a fresh token over the connection `tokenRefreshMs` before `token` expires. */
-  private scheduleRefresh(token: string): void {
+  private scheduleRefresh(token: string, previousExp?: number): void {
     clearTimeout(this.refreshTimer);
     const source = this.options.token;
     const expiresAt = expiryOf(token);
     if (source === undefined || expiresAt === undefined) return;
-    const delay = Math.max(1000, expiresAt * 1000 - Date.now() - this.options.tokenRefreshMs);
+    const delay = refreshDelay(expiresAt, this.options.tokenRefreshMs, previousExp);
     this.refreshTimer = setTimeout(() => {
       Promise.resolve()
         .then(source)
         .then(
           (fresh) => {
             if (!this.isOpen()) return;
-            this.frame({ op: 'auth', token: fresh });
-            this.scheduleRefresh(fresh);
+            if (expiryOf(fresh) !== expiresAt) this.frame({ op: 'auth', token: fresh });
+            this.scheduleRefresh(fresh, expiresAt);
           },
           (error: unknown) => this.emit('error', { code: 'token-failed', message: String(error) }),
         );

@@ -25,6 +25,8 @@ interface PollAnswer {
 /** A reader of one durable channel by long-polls. It starts at once; `close()` stops it. */
 export class ChannelPoller extends HttpChannelReader {
   protected readonly lasting = false;
+  /** The proxy holds a long-poll 55 s: a request with no answer 20 s past that is taken for dead. */
+  protected readonly idleMs = 75_000;
 
   protected requestUrl(): URL {
     const url = new URL(this.url);
@@ -52,7 +54,7 @@ export class ChannelPoller extends HttpChannelReader {
     if (!answer.recovered) {
       // Delivery goes on from the first message answered (or the head when there is none).
       const first = answer.messages[0];
-      this.notRecovered(first ? { epoch: answer.epoch, offset: first.offset - 1 } : answer);
+      this.notRecovered({ epoch: answer.epoch, offset: first ? first.offset - 1 : answer.offset });
     }
     for (const message of answer.messages) {
       const data = message.data64 !== undefined ? fromBase64(message.data64) : (message.data ?? '');
@@ -64,7 +66,9 @@ export class ChannelPoller extends HttpChannelReader {
     } else if (answer.messages.length === 0 && answer.recovered) {
       this.last = { epoch: answer.epoch, offset: answer.offset };
     }
-    return 'next';
+    // Nothing new, answered at once (no proxy holding the request): wait before asking again.
+    const idle = answer.messages.length === 0 && answer.recovered && Date.now() - this.requestedAt < 1000;
+    return idle ? 'reconnect' : 'next';
   }
 }
 

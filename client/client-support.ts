@@ -18,14 +18,37 @@ export class Listeners<Events> {
     return () => set.delete(listener as (value: never) => void);
   }
 
+  /** Calls every listener; one that throws does not stop the others nor the caller (it is rethrown later). */
   emit<E extends keyof Events>(event: E, value: Events[E]): void {
-    for (const listener of this.sets.get(event) ?? []) (listener as (v: Events[E]) => void)(value);
+    for (const listener of this.sets.get(event) ?? []) {
+      try {
+        (listener as (v: Events[E]) => void)(value);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
   }
 }
 
 /** The delay before reconnect `attempt` (0 first): a random share of min(max, min * 2^attempt), ms. */
 export function reconnectDelay(attempt: number, minMs: number, maxMs: number, random: () => number): number {
   return Math.floor(random() * Math.min(maxMs, minMs * 2 ** attempt));
+}
+
+/** The longest delay a timer takes (longer ones fire at once): 2^31 - 1 ms, about 24.8 days. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * When to take a fresh token: `refreshMs` before `exp` (epoch seconds), at least a second from now, and never
+ * past what a timer can wait. A token that is no fresher than the last one (`previousExp`) waits for its expiry,
+ * so a provider that keeps giving a cached token does not make the client ask every second.
+ */
+export function refreshDelay(exp: number, refreshMs: number, previousExp?: number): number {
+  const until = exp * 1000 - Date.now();
+  const wanted = exp === previousExp ? until : until - refreshMs;
+  return Math.min(MAX_TIMER_MS, Math.max(1000, wanted));
 }
 
 /** The `exp` of a JWT (read, not verified: the server verifies), epoch seconds. */

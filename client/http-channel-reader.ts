@@ -6,14 +6,18 @@
  * each message once, in offset order, from the reader's position.
  */
 import type { ChannelMessage, ChannelPosition, NotRecovered } from './channel-client';
-import { expiryOf, Listeners, reconnectDelay } from './client-support';
+import { expiryOf, Listeners, reconnectDelay, refreshDelay } from './client-support';
 
 /** A reader's state. */
 export type StreamState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
-/** An HTTP answer that ends the reader for good (it does not retry it), or a token that could not be had. */
+/**
+ * What went wrong. `forbidden` (403), `unauthorized` (401 with a fresh token too), `http-<status>` and `not-durable`
+ * (the endpoint answers, but not as a durable channel's) end the reader; `token-failed` (the token function threw)
+ * is retried with backoff.
+ */
 export interface ChannelStreamError {
-  /** `forbidden` (403), `unauthorized` (401 with a fresh token too), `http-<status>`, `not-durable`, `token-failed`. */
+  /** `forbidden`, `unauthorized`, `http-<status>`, `not-durable` or `token-failed`. */
   readonly code: string;
   readonly message: string;
   readonly status?: number;
@@ -56,11 +60,17 @@ export interface ChannelStreamOptions {
 /** What to do after a response was read. */
 export type AfterResponse = 'next' | 'reconnect';
 
-/** A reader of one durable channel over HTTP. It starts at once; `close()` stops it. */
+/**
+ * A reader of one durable channel over HTTP. It starts at once; `close()` stops it. From a browser, the endpoint is
+ * best on the page's origin: a token in the `Authorization` header makes a cross-origin request need CORS, which the
+ * hold handlers do not answer (`tokenParameter` avoids the header).
+ */
 export abstract class HttpChannelReader {
   /** The channel, as the URL names it (`?channel=`, else the last path segment). */
   readonly channel: string;
   protected last?: ChannelPosition;
+  /** When the current request was sent (Date.now()). */
+  protected requestedAt = 0;
   private readonly listeners = new Listeners<ChannelStreamEvents>();
   private readonly fetcher: typeof fetch;
   private currentState: StreamState = 'connecting';
@@ -69,6 +79,8 @@ export abstract class HttpChannelReader {
   private abort?: AbortController;
   private reconnectTimer?: ReturnType<typeof setTimeout>;
   private refreshTimer?: ReturnType<typeof setTimeout>;
+  private idleTimer?: ReturnType<typeof setTimeout>;
+  private refreshedExp?: number;
 
   constructor(
     protected readonly url: string,
@@ -102,6 +114,7 @@ export abstract class HttpChannelReader {
     this.setState('closed');
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.idleTimer);
     this.abort?.abort();
   }
 
@@ -113,6 +126,8 @@ export abstract class HttpChannelReader {
   protected abstract consume(body: ReadableStream<Uint8Array>, contentType: string): Promise<AfterResponse>;
   /** Whether a token should be refreshed during one response (a stream that lasts). */
   protected abstract readonly lasting: boolean;
+  /** How long a request may go without a byte before it is taken for dead, ms. */
+  protected abstract readonly idleMs: number;
 
   /** Delivers a message at `position` unless it is at or before the last one delivered in its epoch. */
   protected deliver(position: ChannelPosition, data: string | Uint8Array): void {
@@ -130,8 +145,18 @@ export abstract class HttpChannelReader {
 
   /** Ends the reader with `error`. */
   protected end(error: ChannelStreamError): void {
-    this.listeners.emit('error', error);
     this.close();
+    this.listeners.emit('error', error);
+  }
+
+  /**
+   * Keeps the request alive for `idleMs` more (a stream's keep-alives arrive every 20 s, a long-poll is held 55 s):
+   * past it the connection is taken for dead and the request starts again from the position.
+   */
+  protected touch(): void {
+    clearTimeout(this.idleTimer);
+    const abort = this.abort;
+    this.idleTimer = setTimeout(() => abort?.abort(), this.idleMs);
   }
 
   /** Whether `close()` was called (a method: the state changes across awaits). */
@@ -152,12 +177,13 @@ export abstract class HttpChannelReader {
     if (this.isClosed()) return;
     const abort = new AbortController();
     this.abort = abort;
+    this.touch();
+    this.requestedAt = Date.now();
     let after: AfterResponse = 'reconnect';
     try {
       const response = await this.fetcher(this.urlWith(token), {
         headers: this.headersWith(token),
         signal: abort.signal,
-        cache: 'no-store',
       });
       if (response.status === 401 && this.options.token !== undefined && this.unauthorized++ === 0) {
         // Perhaps the token expired on the way: once at once with a fresh one, then it counts as a refusal.
@@ -167,7 +193,8 @@ export abstract class HttpChannelReader {
       }
       if (!response.ok || response.body === null) {
         await response.body?.cancel();
-        this.refused(response.status);
+        if (response.ok) this.end({ code: 'not-durable', status: response.status, message: 'the answer has no body' });
+        else this.refused(response.status);
         return;
       }
       this.unauthorized = 0;
@@ -179,6 +206,7 @@ export abstract class HttpChannelReader {
       // The network failed, or the request was aborted (closed, or a token refresh): decided below.
     } finally {
       clearTimeout(this.refreshTimer);
+      clearTimeout(this.idleTimer);
     }
     if (this.isClosed()) return;
     if (after === 'next' || abort.signal.aborted) void this.request();
@@ -213,9 +241,12 @@ export abstract class HttpChannelReader {
   private scheduleRefresh(token: string, abort: AbortController): void {
     const expiresAt = expiryOf(token);
     if (expiresAt === undefined) return;
-    const delay = Math.max(1000, expiresAt * 1000 - Date.now() - (this.options.tokenRefreshMs ?? 60_000));
+    const delay = refreshDelay(expiresAt, this.options.tokenRefreshMs ?? 60_000, this.refreshedExp);
     clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => abort.abort(), delay);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshedExp = expiresAt;
+      abort.abort();
+    }, delay);
   }
 
   private scheduleReconnect(): void {

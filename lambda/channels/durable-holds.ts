@@ -142,7 +142,8 @@ export interface DurableStreamOptions {
 
 /**
  * A Server-Sent Events hold on a durable channel: what came after the request's position first (or, for a new
- * stream, nothing: live from the head), then live events, with gap recovery by the proxy through the next link.
+ * stream, an id-only event with the head's position: live from there), then live events, with gap recovery by the
+ * proxy through the next link.
  * @throws InvalidValueError for a `Last-Event-ID` or next link that is not a position.
  */
 export async function durableEventStream(options: DurableStreamOptions): Promise<HoldResult> {
@@ -153,6 +154,9 @@ export async function durableEventStream(options: DurableStreamOptions): Promise
   let last: ChannelPosition;
   if (position === undefined) {
     last = await log.head(channel);
+    // An id-only event: no message, but the client's last event id from now on (EventSource keeps it too), so a
+    // stream that reconnects before its first message resumes from here instead of from the head of then.
+    body += `id: ${last.epoch}:${last.offset}\n\n`;
   } else {
     const resumed = await log.resume(channel, position, MAX_HOLD_REPLAY);
     if (resumed.recovered) {

@@ -119,3 +119,11 @@ test('ends with not-durable for an answer that is not a durable long-poll answer
   expect(out.errors[0].code).toBe('not-durable');
   expect(poller.state).toBe('closed');
 });
+
+test('does not spin on empty answers that come at once (no proxy holding the request)', async () => {
+  answers = Array.from({ length: 100 }, () => json({ recovered: true, epoch: 'E1', offset: 0, messages: [] }));
+  poller = new ChannelPoller(url, { minReconnectDelayMs: 200, maxReconnectDelayMs: 200, random: () => 1 });
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  expect(asked.length).toBeLessThanOrEqual(5);
+  expect(asked.length).toBeGreaterThanOrEqual(2);
+});

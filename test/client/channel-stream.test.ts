@@ -4,8 +4,10 @@
  * last position as Last-Event-ID and drops the duplicate the server repeats; 5xx retried, other refusals ending the
  * stream with a typed error, a 401 retried once with a fresh token.
  */
+import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { type ChannelMessage, ChannelStream, type ChannelStreamError } from '../../client';
 
 type Script = (req: IncomingMessage, res: ServerResponse, request: number) => void;
@@ -71,10 +73,10 @@ test('parses events split across chunks, CRLF, multi-line data, bytes and commen
     { channel: 'room', epoch: 'E1', offset: 4, data: 'x' },
   ]);
   expect(requests[0].headers.accept).toBe('text/event-stream');
-  expect(requests[0].headers['last-event-id']).toBeUndefined();
+  expect(requests[0].url).toBe('/stream/room');
 });
 
-test('reconnects with Last-Event-ID after the stream ends, and drops what it already has', async () => {
+test('reconnects from its position (lastEventId) after the stream ends, and drops what it already has', async () => {
   script = (req, res, request) => {
     sse(res);
     if (request === 1) {
@@ -82,7 +84,7 @@ test('reconnects with Last-Event-ID after the stream ends, and drops what it alr
       return;
     }
     // The server repeats the last one (as a proxy may after a gap fill), then goes on.
-    expect(req.headers['last-event-id']).toBe('E1:2');
+    expect(new URL(req.url ?? '', 'http://x').searchParams.get('lastEventId')).toBe('E1:2');
     res.write('id: E1:2\ndata: b\n\nid: E1:3\ndata: c\n\n');
   };
   stream = new ChannelStream(url, { minReconnectDelayMs: 20 });
@@ -133,4 +135,73 @@ test('sends the token as a bearer header or a query parameter, and retries a 401
   expect(requests.map((r) => r.url)).toEqual(['/stream/room?access_token=stale', '/stream/room?access_token=stale']);
   expect(requests[0].headers.authorization).toBeUndefined();
   expect(refused.errors[0]).toMatchObject({ code: 'unauthorized', status: 401 });
+});
+
+test('takes a new stream’s opening id as its position, delivering nothing for it', async () => {
+  script = (req, res, request) => {
+    sse(res);
+    if (request === 1) {
+      res.end(': stream opened\n\nid: E1:7\n\n');
+      return;
+    }
+    res.write(`id: E1:8\ndata: ${new URL(req.url ?? '', 'http://x').searchParams.get('lastEventId')}\n\n`);
+  };
+  stream = new ChannelStream(url, { minReconnectDelayMs: 20 });
+  const out = seen(stream);
+  await until('the message', () => out.messages.length === 1);
+  // The reconnect (before any message) resumed from the opening position, not from a later head.
+  expect(out.messages).toEqual([{ channel: 'room', epoch: 'E1', offset: 8, data: 'E1:7' }]);
+});
+
+test('ends with not-durable for an answer that is not an event stream, or an event without a position', async () => {
+  script = (_req, res, request) => {
+    if (request === 1) {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('hello');
+      return;
+    }
+    sse(res);
+    res.write('data: no id\n\n');
+  };
+  stream = new ChannelStream(url);
+  const plain = seen(stream);
+  await until('the error', () => plain.errors.length > 0);
+  expect(plain.errors[0]).toMatchObject({ code: 'not-durable' });
+  stream = new ChannelStream(url);
+  const anonymous = seen(stream);
+  await until('the second error', () => anonymous.errors.length > 0);
+  expect(anonymous.errors[0]).toMatchObject({ code: 'not-durable' });
+  expect(requests).toHaveLength(2);
+});
+
+test('a token valid for a year is not refreshed at once (a timer cannot wait that long)', async () => {
+  const payload = Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 365 * 24 * 3600 })).toString(
+    'base64url',
+  );
+  script = (_req, res) => {
+    sse(res);
+    res.write('id: E1:1\ndata: a\n\n');
+  };
+  stream = new ChannelStream(url, { token: () => `h.${payload}.s` });
+  const out = seen(stream);
+  await until('the message', () => out.messages.length === 1);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(requests).toHaveLength(1);
+});
+
+test('a listener that throws does not keep a refused stream alive (its error is rethrown, not swallowed)', async () => {
+  script = (_req, res) => res.writeHead(403).end();
+  // In a process of its own: the rethrown error is an uncaught exception there, as in an application.
+  const program = `
+    const { ChannelStream } = require(${JSON.stringify(join(__dirname, '..', '..', 'dist', 'client', 'index.js'))});
+    const thrown = [];
+    process.on('uncaughtException', (e) => thrown.push(e.message));
+    const stream = new ChannelStream(${JSON.stringify(url)}, { minReconnectDelayMs: 10 });
+    stream.on('error', () => { throw new Error('a listener bug'); });
+    setTimeout(() => { console.log(JSON.stringify({ state: stream.state, thrown })); process.exit(0); }, 400);
+  `;
+  const output = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, ['-e', program], (error, stdout) => (error ? reject(error) : resolve(stdout))),
+  );
+  expect(JSON.parse(output)).toEqual({ state: 'closed', thrown: ['a listener bug'] });
+  expect(requests).toHaveLength(1);
 });
