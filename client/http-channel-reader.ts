@@ -14,10 +14,10 @@ export type StreamState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 /**
  * What went wrong. `forbidden` (403), `unauthorized` (401 with a fresh token too), `http-<status>` and `not-durable`
  * (the endpoint answers, but not as a durable channel's) end the reader; `token-failed` (the token function threw)
- * is retried with backoff.
+ * and `network` (requests keep failing without an answer) are reported while it goes on trying with backoff.
  */
 export interface ChannelStreamError {
-  /** `forbidden`, `unauthorized`, `http-<status>`, `not-durable` or `token-failed`. */
+  /** `forbidden`, `unauthorized`, `http-<status>`, `not-durable`, `token-failed` or `network`. */
   readonly code: string;
   readonly message: string;
   readonly status?: number;
@@ -57,6 +57,9 @@ export interface ChannelStreamOptions {
   readonly random?: () => number;
 }
 
+/** Requests failing in a row (no answer at all) before the reader says so (it goes on trying). */
+const NETWORK_FAILURES_REPORTED = 3;
+
 /** What to do after a response was read. */
 export type AfterResponse = 'next' | 'reconnect';
 
@@ -81,6 +84,7 @@ export abstract class HttpChannelReader {
   private refreshTimer?: ReturnType<typeof setTimeout>;
   private idleTimer?: ReturnType<typeof setTimeout>;
   private refreshedExp?: number;
+  private failures = 0;
 
   constructor(
     protected readonly url: string,
@@ -198,12 +202,20 @@ export abstract class HttpChannelReader {
         return;
       }
       this.unauthorized = 0;
+      this.failures = 0;
       this.attempt = 0;
       this.setState('open');
       if (token !== undefined && this.lasting) this.scheduleRefresh(token, abort);
       after = await this.consume(response.body, response.headers.get('content-type') ?? '');
-    } catch {
-      // The network failed, or the request was aborted (closed, or a token refresh): decided below.
+    } catch (error) {
+      // The network failed (reported once after a few in a row), or the request was aborted (closed, a token
+      // refresh, a dead connection): decided below.
+      if (!abort.signal.aborted && ++this.failures === NETWORK_FAILURES_REPORTED) {
+        this.listeners.emit('error', {
+          code: 'network',
+          message: `${NETWORK_FAILURES_REPORTED} requests in a row failed (${String(error)}); still trying. From a browser, a cross-origin endpoint without CORS fails this way`,
+        });
+      }
     } finally {
       clearTimeout(this.refreshTimer);
       clearTimeout(this.idleTimer);

@@ -205,3 +205,18 @@ test('a listener that throws does not keep a refused stream alive (its error is 
   expect(JSON.parse(output)).toEqual({ state: 'closed', thrown: ['a listener bug'] });
   expect(requests).toHaveLength(1);
 });
+
+test('says when requests keep failing without an answer, and goes on trying', async () => {
+  // A port nothing listens on (the server's, closed).
+  const closed = url;
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  stream = new ChannelStream(closed, { minReconnectDelayMs: 5, maxReconnectDelayMs: 5 });
+  const out = seen(stream);
+  await until('the report', () => out.errors.length > 0);
+  expect(out.errors).toEqual([expect.objectContaining({ code: 'network' })]);
+  expect(out.errors[0].message).toMatch(/^3 requests in a row failed .*still trying/);
+  expect(stream.state).toBe('reconnecting');
+});
