@@ -6,6 +6,7 @@
  * file gives it.
  */
 import type { AppModel, TemplateValue } from './app-model';
+import { pseudo } from './template-parameters';
 
 /** The local facts references resolve to. */
 export interface LocalFacts {
@@ -102,18 +103,10 @@ function substitute(sub: unknown, stack: string, model: AppModel, facts: LocalFa
 }
 
 function refValue(ref: string, stack: string, model: AppModel, facts: LocalFacts): string | typeof UNRESOLVED {
-  switch (ref) {
-    case 'AWS::Region':
-      return facts.region;
-    case 'AWS::AccountId':
-      return facts.accountId;
-    case 'AWS::Partition':
-      return 'aws';
-    case 'AWS::URLSuffix':
-      return 'amazonaws.com';
-    case 'AWS::StackName':
-      return stack;
-  }
+  if (ref === 'AWS::Region') return facts.region;
+  if (ref === 'AWS::AccountId') return facts.accountId;
+  const pseudoValue = pseudo(ref, stack);
+  if (pseudoValue !== undefined) return pseudoValue;
   const parameter = model.parameters.get(stack)?.[ref];
   if (parameter !== undefined) return parameter;
   const table = facts.tableNames.get(`${stack}/${ref}`);

@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ChannelClient, type ChannelMessage } from '../../client';
+import { until } from '../helpers/until';
 
 interface Scripted {
   readonly server: WebSocketServer;
@@ -76,14 +77,6 @@ function start(options: ConstructorParameters<typeof ChannelClient>[1] = {}) {
   });
   client.on('message', (m) => got.push(m));
   return got;
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 const ops = (i: number) => scripted.received[i]?.map((f) => f.op ?? `app:${f.app}`) ?? [];

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ChannelMessage, ChannelPoller, type ChannelStreamError, type NotRecovered } from '../../client';
+import { until } from '../helpers/until';
 
 let server: Server;
 let url: string;
@@ -41,13 +42,6 @@ const watch = (p: ChannelPoller) => {
   p.on('notRecovered', (n) => out.gaps.push(n));
   return out;
 };
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 test('asks from its position each time, delivers once and in order, and moves on after an empty answer', async () => {
   answers = [
@@ -121,9 +115,14 @@ test('ends with not-durable for an answer that is not a durable long-poll answer
 });
 
 test('does not spin on empty answers that come at once (no proxy holding the request)', async () => {
-  answers = Array.from({ length: 100 }, () => json({ recovered: true, epoch: 'E1', offset: 0, messages: [] }));
+  const times: number[] = [];
+  answers = Array.from({ length: 100 }, () => (req: IncomingMessage, res: ServerResponse) => {
+    times.push(Date.now());
+    json({ recovered: true, epoch: 'E1', offset: 0, messages: [] })(req, res);
+  });
   poller = new ChannelPoller(url, { minReconnectDelayMs: 200, maxReconnectDelayMs: 200, random: () => 1 });
-  await new Promise((resolve) => setTimeout(resolve, 700));
-  expect(asked.length).toBeLessThanOrEqual(5);
-  expect(asked.length).toBeGreaterThanOrEqual(2);
+  await until('four requests', () => times.length >= 4);
+  // Each next request waited the reconnect delay instead of following at once.
+  const gaps = times.slice(1).map((t, i) => t - times[i]);
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(150);
 });

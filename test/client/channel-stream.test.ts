@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type ChannelMessage, ChannelStream, type ChannelStreamError } from '../../client';
+import { until } from '../helpers/until';
 
 type Script = (req: IncomingMessage, res: ServerResponse, request: number) => void;
 
@@ -42,13 +43,6 @@ const seen = (s: ChannelStream) => {
   s.on('state', (state) => out.states.push(state));
   return out;
 };
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 test('parses events split across chunks, CRLF, multi-line data, bytes and comments', async () => {
   script = (_req, res) => {

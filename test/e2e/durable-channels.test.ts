@@ -12,6 +12,9 @@ import { publish } from '../../lambda/core/publish';
 import { WebSocketMessageFormat } from '../../lambda/grip/formats';
 import { describeWithPushpin, E2E_START_TIMEOUT_MS, type E2eEnv, startE2eEnv } from '../helpers/e2e-env';
 import { FaultProxy } from '../helpers/fault-proxy';
+import { until as waitUntil } from '../helpers/until';
+
+const until = (what: string, check: () => boolean, timeoutMs = 30_000) => waitUntil(what, check, timeoutMs);
 
 jest.setTimeout(120_000);
 
@@ -48,14 +51,6 @@ function record(name: string, url: string, channels = CHANNELS, subscribe = true
   client.on('state', (s) => recorded.states.push(s));
   if (subscribe) for (const channel of channels) client.subscribe(channel);
   return recorded;
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function subscribedAll(client: ChannelClient, channels: readonly string[]): Promise<void> {

@@ -23,6 +23,9 @@ import {
 } from '../helpers/e2e-env';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { setEnv } from '../helpers/grip-events';
+import { until as waitUntil } from '../helpers/until';
+
+const until = (what: string, check: () => boolean, timeoutMs = 10_000) => waitUntil(what, check, timeoutMs);
 
 jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 
@@ -34,14 +37,6 @@ function loadRuntime() {
     stream: (require('../../lambda/examples/stream') as { handler: LambdaHandler }).handler,
     poll: (require('../../lambda/examples/long-poll') as { handler: LambdaHandler }).handler,
   }));
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** A reader and what it reported. */

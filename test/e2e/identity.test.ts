@@ -19,6 +19,7 @@ import { resetContainer } from '../../lambda/core/container';
 import { type DevIssuerProcess, startDevIssuerProcess } from '../helpers/dev-issuer';
 import { describeWithPushpin, E2E_START_TIMEOUT_MS, type E2eEnv, loadFresh, startE2eEnv } from '../helpers/e2e-env';
 import { setEnv } from '../helpers/grip-events';
+import { until } from '../helpers/until';
 
 jest.setTimeout(90_000);
 
@@ -77,14 +78,6 @@ async function refusedStatus(
     return 101;
   } catch (error) {
     return (error as { status?: number }).status ?? -1;
-  }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 

@@ -1,10 +1,12 @@
 /**
- * `faas-grip-cdk dev` runs Node.js functions only: another runtime's function is named in the warnings, and the
- * route it serves answers as a failing integration does (the handshake refused with 500), not silently.
+ * `faas-grip-cdk dev`'s servers on one-function apps: a function of another runtime is named in the warnings and
+ * the route it serves answers as a failing integration does (500), not silently; `$default` runs for unmatched
+ * messages only, never for `$connect` or `$disconnect`; a function gets the AWS SDK v3 it did not bundle and nothing
+ * else of the runner's install, as on Lambda.
  */
 
 import { join } from 'node:path';
-import type { AppModel } from '../../../local/dev/app-model';
+import type { AppFunction, AppModel, AppRoute } from '../../../local/dev/app-model';
 import type * as DevAppModule from '../../../local/dev/dev-app';
 import { E2eClient } from '../../helpers/e2e-ws-client';
 
@@ -13,19 +15,25 @@ const { startDevApp } = require(
   join(__dirname, '..', '..', '..', 'dist', 'local', 'dev', 'dev-app.js'),
 ) as typeof DevAppModule;
 
-it('names a function of another runtime and refuses the route it serves', async () => {
-  const python = {
-    id: 'S/Py',
+/** A function `S/<name>` with inline Node.js code (or of `runtime`). */
+function inlineFunction(name: string, code: string, runtime = 'nodejs20.x'): AppFunction {
+  return {
+    id: `S/${name}`,
     stack: 'S',
-    logicalId: 'Py',
-    path: 'S/Py/Resource',
-    codeDir: '/nonexistent',
-    handler: 'app.handler',
-    runtime: 'python3.12',
+    logicalId: name,
+    path: `S/${name}/Resource`,
+    codeDir: '',
+    inlineCode: code,
+    handler: 'index.handler',
+    runtime,
     timeout: 3,
     environment: {},
   };
-  const model: AppModel = {
+}
+
+/** An app of one WebSocket API (stage `dev`) whose `routes` go to `fn`. */
+function oneApiApp(fn: AppFunction, routes: ReadonlyArray<Omit<AppRoute, 'functionId'>>): AppModel {
+  return {
     apis: [
       {
         id: 'S/Api',
@@ -34,18 +42,24 @@ it('names a function of another runtime and refuses the route it serves', async 
         name: 'Api',
         routeSelectionExpression: '$request.body.action',
         stageName: 'dev',
-        routes: [{ routeKey: '$connect', functionId: 'S/Py', twoWay: false }],
+        routes: routes.map((r) => ({ ...r, functionId: fn.id })),
       },
     ],
     gripOrigins: [],
-    functions: new Map([[python.id, python]]),
+    functions: new Map([[fn.id, fn]]),
     tables: new Map(),
     templates: new Map(),
     parameters: new Map(),
     warnings: [],
   };
+}
+
+it('names a function of another runtime and refuses the route it serves', async () => {
+  const python = inlineFunction('Py', 'def handler(event, context): pass', 'python3.12');
   const errors: unknown[] = [];
-  const app = await startDevApp(model, { onError: (error) => errors.push(error) });
+  const app = await startDevApp(oneApiApp(python, [{ routeKey: '$connect', twoWay: false }]), {
+    onError: (error) => errors.push(error),
+  });
   try {
     expect(app.warnings).toEqual(['S/Py/Resource: runtime python3.12 is not run locally (only Node.js functions are)']);
     await expect(E2eClient.connect('client', app.apis[0].url)).rejects.toMatchObject({ status: 500 });
@@ -56,45 +70,20 @@ it('names a function of another runtime and refuses the route it serves', async 
 });
 
 it('runs $default for unmatched messages only: an API without $connect and $disconnect routes runs nothing for them', async () => {
-  const events: string[] = [];
-  const echo = {
-    id: 'S/Echo',
-    stack: 'S',
-    logicalId: 'Echo',
-    path: 'S/Echo',
-    codeDir: '',
-    // As API Gateway: $default is never invoked for a connect or a disconnect.
-    inlineCode: [
+  // As API Gateway: $default is never invoked for a connect or a disconnect.
+  const echo = inlineFunction(
+    'Echo',
+    [
       'exports.handler = async (event) => {',
       "  if (event.requestContext.eventType !== 'MESSAGE') throw new Error('$default ran for ' + event.requestContext.eventType);",
       "  return { statusCode: 200, body: 'echo ' + event.body };",
       '};',
     ].join('\n'),
-    handler: 'index.handler',
-    runtime: 'nodejs20.x',
-    timeout: 3,
-    environment: {},
-  };
-  const model: AppModel = {
-    apis: [
-      {
-        id: 'S/Api',
-        stack: 'S',
-        logicalId: 'Api',
-        name: 'Api',
-        routeSelectionExpression: '$request.body.action',
-        stageName: 'dev',
-        routes: [{ routeKey: '$default', functionId: 'S/Echo', twoWay: true }],
-      },
-    ],
-    gripOrigins: [],
-    functions: new Map([[echo.id, echo]]),
-    tables: new Map(),
-    templates: new Map(),
-    parameters: new Map(),
-    warnings: [],
-  };
-  const app = await startDevApp(model, { onError: (error) => events.push(String(error)) });
+  );
+  const errors: string[] = [];
+  const app = await startDevApp(oneApiApp(echo, [{ routeKey: '$default', twoWay: true }]), {
+    onError: (error) => errors.push(String(error)),
+  });
   try {
     const client = await E2eClient.connect('client', app.apis[0].url);
     client.send('hi');
@@ -103,45 +92,18 @@ it('runs $default for unmatched messages only: an API without $connect and $disc
   } finally {
     await app.stop();
   }
-  expect(events).toEqual([]);
+  expect(errors).toEqual([]);
 });
 
 it('provides the AWS SDK v3 to a function that did not bundle it, and nothing else of its own install', async () => {
-  const probe = {
-    id: 'S/Probe',
-    stack: 'S',
-    logicalId: 'Probe',
-    path: 'S/Probe',
-    codeDir: '',
-    inlineCode: [
+  const probe = inlineFunction(
+    'Probe',
+    [
       'const found = (name) => { try { require(name); return name + ": found"; } catch { return name + ": not found"; } };',
       "exports.handler = async () => ({ statusCode: 200, body: ['@aws-sdk/client-dynamodb', 'ws', 'yaml'].map(found).join('; ') });",
     ].join('\n'),
-    handler: 'index.handler',
-    runtime: 'nodejs20.x',
-    timeout: 3,
-    environment: {},
-  };
-  const model: AppModel = {
-    apis: [
-      {
-        id: 'S/Api',
-        stack: 'S',
-        logicalId: 'Api',
-        name: 'Api',
-        routeSelectionExpression: '$request.body.action',
-        stageName: 'dev',
-        routes: [{ routeKey: '$default', functionId: 'S/Probe', twoWay: true }],
-      },
-    ],
-    gripOrigins: [],
-    functions: new Map([[probe.id, probe]]),
-    tables: new Map(),
-    templates: new Map(),
-    parameters: new Map(),
-    warnings: [],
-  };
-  const app = await startDevApp(model);
+  );
+  const app = await startDevApp(oneApiApp(probe, [{ routeKey: '$default', twoWay: true }]));
   try {
     const client = await E2eClient.connect('client', app.apis[0].url);
     client.send('probe');
