@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { refuseBrowserRequest } from '../support/browser-guard';
@@ -310,10 +310,14 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
   // work beside `http://` and `ws://`.
   const secure = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }) : undefined;
   let front: NetServer | undefined;
+  // The sniffing server's sockets: a stop ends them (a client's idle keep-alive would hold the stop until it expires).
+  const accepted = new Set<Socket>();
   if (secure) {
     for (const listener of server.listeners('request')) secure.on('request', listener as never);
     for (const listener of server.listeners('upgrade')) secure.on('upgrade', listener as never);
     const sniffing = createNetServer((socket) => {
+      accepted.add(socket);
+      socket.once('close', () => accepted.delete(socket));
       socket.once('data', (first: Buffer) => {
         socket.pause();
         socket.unshift(first);
@@ -348,6 +352,7 @@ export async function startWebSocketEmulator(options: WebSocketEmulatorOptions):
         wss.close();
       });
       secure?.closeAllConnections();
+      for (const socket of accepted) socket.destroy();
       await closingFront;
       await asyncInvocations.idle();
       await inFlight.drain();

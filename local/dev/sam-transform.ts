@@ -4,8 +4,10 @@
  * merged as SAM merges them (the function's scalars win, maps merge, lists append), its code where `CodeUri` points
  * (relative to the template's directory) or its `InlineCode`; an `AWS::Serverless::SimpleTable` becomes an
  * `AWS::DynamoDB::Table` keyed by its `PrimaryKey` (default `id`, a string); an `AWS::Serverless::WebSocketApi`
- * (SAM 1.109) becomes the API, stage, routes, integrations and authorizer SAM makes of it. Every other resource is
- * kept as it is (older SAM templates declare WebSocket APIs with `AWS::ApiGatewayV2::*`).
+ * (SAM 1.109) becomes the API, stage, routes, integrations and authorizer SAM makes of it; a function with GRIP
+ * settings (GRIP_URL, GRIP_PROXIES or GRIP_SECRET_ARN) behind an `Api` or `HttpApi` event becomes a GRIP origin (its
+ * API as a REST API with a method invoking it, served behind Pushpin as GripApi's are). Every other resource is kept
+ * as it is (older SAM templates declare WebSocket APIs with `AWS::ApiGatewayV2::*`).
  */
 import { resolve } from 'node:path';
 import type { Template, TemplateResource } from './app-model';
@@ -40,11 +42,36 @@ export function samTransform(template: Readonly<Record<string, unknown>>, dir: s
   const apiGlobals = ((template.Globals as { WebSocketApi?: Record<string, unknown> } | undefined)?.WebSocketApi ??
     {}) as Record<string, unknown>;
   const resources: Record<string, TemplateResource> = {};
-  for (const [logicalId, resource] of Object.entries((template.Resources ?? {}) as Record<string, TemplateResource>)) {
+  const source = (template.Resources ?? {}) as Record<string, TemplateResource>;
+  // The REST/HTTP APIs whose functions are GRIP origins: served behind Pushpin as GripApi's are.
+  const gripApis = new Set<string>();
+  for (const [logicalId, resource] of Object.entries(source)) {
+    if (resource.Type !== 'AWS::Serverless::Function') continue;
+    const props = merged(globals, resource.Properties ?? {});
+    const events = Object.entries((props.Events ?? {}) as Record<string, SamEvent>);
+    const grip = isGripFunction(props);
+    for (const [eventName, event] of events) {
+      const api = grip ? apiOfEvent(event) : undefined;
+      if (api === undefined) continue;
+      gripApis.add(api);
+      resources[`${logicalId}${eventName}GripMethod`] = {
+        Type: 'AWS::ApiGateway::Method',
+        Properties: {
+          RestApiId: { Ref: api },
+          Integration: { Type: 'AWS_PROXY', Uri: invocationUri({ 'Fn::GetAtt': [logicalId, 'Arn'] }) },
+        },
+      };
+    }
+  }
+  for (const api of gripApis) resources[api] = { Type: 'AWS::ApiGateway::RestApi', Properties: { Name: api } };
+  for (const [logicalId, resource] of Object.entries(source)) {
     if (resource.Type === 'AWS::Serverless::Function') {
       const props = merged(globals, resource.Properties ?? {});
       resources[logicalId] = lambdaFunction(props, resource, dir);
-      const events = Object.keys((props.Events ?? {}) as object);
+      const grip = isGripFunction(props);
+      const events = Object.entries((props.Events ?? {}) as Record<string, SamEvent>)
+        .filter(([, event]) => !(grip && apiOfEvent(event) !== undefined))
+        .map(([name]) => name);
       if (events.length > 0) warnings.push(`${logicalId}: its Events (${events.join(', ')}) are not run locally`);
       const buildMethod = resource.Metadata?.BuildMethod;
       if (typeof buildMethod === 'string') {
@@ -58,6 +85,7 @@ export function samTransform(template: Readonly<Record<string, unknown>>, dir: s
     } else if (resource.Type === 'AWS::Serverless::WebSocketApi') {
       Object.assign(resources, webSocketApi(logicalId, merged(apiGlobals, resource.Properties ?? {})));
     } else if (resource.Type === 'AWS::Serverless::Api' || resource.Type === 'AWS::Serverless::HttpApi') {
+      if (gripApis.has(logicalId)) continue;
       warnings.push(`${logicalId}: ${resource.Type} is not served (dev serves WebSocket APIs and GRIP origins)`);
     } else {
       if (resource.Type.startsWith('AWS::Serverless::') && resource.Type !== 'AWS::Serverless::LayerVersion') {
@@ -67,6 +95,33 @@ export function samTransform(template: Readonly<Record<string, unknown>>, dir: s
     }
   }
   return { template: { ...(template as Template), Resources: resources }, warnings };
+}
+
+/** A SAM function event, as far as it is read here. */
+interface SamEvent {
+  readonly Type?: string;
+  readonly Properties?: { readonly RestApiId?: unknown; readonly ApiId?: unknown };
+}
+
+/** The variables that make a function a GRIP origin's (as GripApi sets them). */
+const GRIP_VARIABLES = ['GRIP_SECRET_ARN', 'GRIP_URL', 'GRIP_PROXIES'];
+
+function isGripFunction(props: Record<string, unknown>): boolean {
+  const variables = (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  return GRIP_VARIABLES.some((name) => name in variables);
+}
+
+/** The API an `Api` or `HttpApi` event names: its `RestApiId`/`ApiId`, else SAM's implicit one. */
+function apiOfEvent(event: SamEvent): string | undefined {
+  if (event.Type === 'Api') {
+    const ref = (event.Properties?.RestApiId as { Ref?: unknown } | undefined)?.Ref;
+    return typeof ref === 'string' ? ref : 'ServerlessRestApi';
+  }
+  if (event.Type === 'HttpApi') {
+    const ref = (event.Properties?.ApiId as { Ref?: unknown } | undefined)?.Ref;
+    return typeof ref === 'string' ? ref : 'ServerlessHttpApi';
+  }
+  return undefined;
 }
 
 function lambdaFunction(props: Record<string, unknown>, resource: TemplateResource, dir: string): TemplateResource {

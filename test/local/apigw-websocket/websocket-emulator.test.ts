@@ -456,3 +456,31 @@ describe('parity with API Gateway', () => {
     }
   });
 });
+
+test('stop() ends an idle keep-alive TLS connection instead of waiting for it to expire', async () => {
+  const { localCertificate } = await import('../../../local/dev/dev-app');
+  const { request } = await import('node:https');
+  const { Agent } = await import('node:https');
+  const certificate = await localCertificate();
+  const tlsEmulator = await startWebSocketEmulator({ handler: async () => ({ statusCode: 200 }), tls: certificate });
+  const agent = new Agent({ keepAlive: true, ca: certificate.cert });
+  // A management call over TLS on a kept-alive connection (as the functions' SDK clients make), left idle.
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request(
+      `https://127.0.0.1:${tlsEmulator.port}/${'local'}/@connections/nobody`,
+      { agent, method: 'GET', servername: 'localhost' },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+  expect(status).toBeGreaterThanOrEqual(400);
+  const started = Date.now();
+  await tlsEmulator.stop();
+  agent.destroy();
+  // Node's keep-alive timeout is 5 s: a stop that waited for it would take that long.
+  expect(Date.now() - started).toBeLessThan(4000);
+}, 15_000);

@@ -7,12 +7,14 @@
  * the directory, with no flag (template.yaml is found as SAM finds it). Clients chat, the functions write both
  * tables, a parameter given on the command line names the table, and an edit reloads on the same URL.
  * A plain CloudFormation template in the shape of the API Gateway guide's examples (test/fixtures/dev-cfn-app) runs
- * too, given by --template.
+ * too, given by --template, and a SAM function with GRIP settings behind an Api event is a GRIP origin behind Pushpin
+ * (test/fixtures/dev-sam-grip).
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { findPushpin } from '../../../local/grip/pushpin';
 import { localDynamoClient } from '../../../local/stack/local-dynamo';
 import { E2eClient, terminateAll } from '../../helpers/e2e-ws-client';
 import { type LocalCommand, startLocalCommand, waitForLine } from '../../helpers/local-command';
@@ -162,3 +164,30 @@ it('serves a plain CloudFormation template: inline CommonJS code using the SDK, 
     await cfn.stop();
   }
 });
+
+const withPushpin = findPushpin() !== undefined || process.env.CI === 'true';
+if (!withPushpin) console.warn('pushpin is not installed: skipping the SAM GRIP origin test');
+
+(withPushpin ? it : it.skip)(
+  'serves a SAM function with GRIP settings behind its Api event as a GRIP origin',
+  async () => {
+    // Inside the repository, so the function resolves faas-grip-cdk as a user's project would.
+    const gripProject = join(ROOT, '.test-output', `dev-sam-grip-${process.pid}`);
+    cpSync(join(ROOT, 'test', 'fixtures', 'dev-sam-grip'), gripProject, { recursive: true });
+    const grip = startLocalCommand(BIN, ['dev', '--no-watch'], {}, gripProject);
+    try {
+      await waitForLine(grip, /^dynamodb: /, 30_000);
+      const url = lineOf(grip, `grip dev-sam-grip-${process.pid}/ServerlessRestApi: `);
+      expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/?$/);
+      expect(grip.stderr()).not.toMatch(/faas-grip-cdk dev: (warning|handler failed)/);
+      const client = await E2eClient.connect('grip', `${url.replace(/\/$/, '')}/chat`);
+      clients.push(client);
+      client.send('through Pushpin');
+      await client.expect('echo through Pushpin');
+    } finally {
+      terminateAll(clients.splice(0));
+      await grip.stop();
+      rmSync(gripProject, { recursive: true, force: true });
+    }
+  },
+);

@@ -264,6 +264,39 @@ describe('SAM details', () => {
     expect(image.warnings).toEqual(['image/Fn: not run locally: a container image']);
   });
 
+  it('makes a function with GRIP settings behind an Api or HttpApi event a GRIP origin of that API', () => {
+    const model = templateOf(
+      'gripsam',
+      [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Resources:',
+        '  Own: { Type: AWS::Serverless::Api, Properties: { StageName: prod } }',
+        '  Implicit:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties:',
+        '      Handler: i.h',
+        '      Runtime: nodejs22.x',
+        '      Environment: { Variables: { GRIP_URL: "http://localhost:5561" } }',
+        '      Events: { Any: { Type: Api, Properties: { Path: /, Method: ANY } } }',
+        '  Explicit:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties:',
+        '      Handler: i.h',
+        '      Runtime: nodejs22.x',
+        '      Environment: { Variables: { GRIP_PROXIES: "[]" } }',
+        '      Events: { Any: { Type: Api, Properties: { RestApiId: !Ref Own, Path: /, Method: ANY } } }',
+        '  Plain:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties: { Handler: i.h, Runtime: nodejs22.x, Events: { Get: { Type: Api, Properties: { Path: /, Method: GET } } } }',
+      ].join('\n'),
+    );
+    expect(model.gripOrigins).toEqual([
+      { id: 'gripsam/ServerlessRestApi', name: 'ServerlessRestApi', functionId: 'gripsam/Implicit' },
+      { id: 'gripsam/Own', name: 'Own', functionId: 'gripsam/Explicit' },
+    ]);
+    expect(model.warnings).toEqual(['gripsam/Plain: its Events (Get) are not run locally']);
+  });
+
   it('keys a SimpleTable by id by default', () => {
     const model = templateOf(
       'simple',
