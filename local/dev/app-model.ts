@@ -5,7 +5,7 @@
  * routes and REQUEST authorizer; the Lambda functions behind them with their code's directory and their environment;
  * the DynamoDB tables; and the GRIP origins. Pure reading: no server is started here.
  */
-import { functionOfUri } from './integration-target';
+import { functionOfUri, integrationOf } from './integration-target';
 import { literalValue, parameterValues } from './template-parameters';
 
 /** A CloudFormation value as templates hold it: a literal or an intrinsic function. */
@@ -127,6 +127,7 @@ export function appModel(
   const functions = new Map<string, AppFunction>();
   const tables = new Map<string, AppTable>();
   const apis: AppWebSocketApi[] = [];
+  const gripOrigins: AppGripOrigin[] = [];
   const { values, warnings: parameterWarnings } = parameterValues(templates, parameters);
   const warnings = [...parameterWarnings];
   for (const [stack, template] of templates) {
@@ -175,35 +176,41 @@ export function appModel(
       }
     }
     for (const [logicalId, resource] of Object.entries(resources)) {
-      if (resource.Type !== 'AWS::ApiGatewayV2::Api' || resource.Properties?.ProtocolType !== 'WEBSOCKET') continue;
-      apis.push(webSocketApi(stack, logicalId, resources, literal, warnings));
-    }
-  }
-  const gripOrigins: AppGripOrigin[] = [];
-  for (const [stack, template] of templates) {
-    const resources = template.Resources ?? {};
-    for (const [logicalId, resource] of Object.entries(resources)) {
-      if (resource.Type !== 'AWS::ApiGateway::RestApi') continue;
-      const methods = Object.values(resources).filter(
-        (r) => r.Type === 'AWS::ApiGateway::Method' && refOf(r.Properties?.RestApiId) === logicalId,
-      );
-      const fnLogicalId = methods
-        .map((m) => functionOfUri((m.Properties?.Integration as { Uri?: unknown } | undefined)?.Uri, resources))
-        .find((f) => f !== undefined);
-      const fn = fnLogicalId === undefined ? undefined : functions.get(`${stack}/${fnLogicalId}`);
-      if (fn === undefined || !GRIP_VARIABLES.some((v) => v in fn.environment)) continue;
-      gripOrigins.push({
-        id: `${stack}/${logicalId}`,
-        name: String(resource.Properties?.Name ?? logicalId),
-        functionId: fn.id,
-      });
+      if (resource.Type === 'AWS::ApiGatewayV2::Api' && resource.Properties?.ProtocolType === 'WEBSOCKET') {
+        apis.push(webSocketApi(stack, logicalId, resources, literal, warnings));
+      } else if (resource.Type === 'AWS::ApiGateway::RestApi') {
+        const origin = gripOrigin(stack, logicalId, resources, functions);
+        if (origin !== undefined) gripOrigins.push(origin);
+      }
     }
   }
   return { apis, gripOrigins, functions, tables, templates, parameters: values, warnings };
 }
 
-/** The variables that make a function a GRIP origin's. */
-const GRIP_VARIABLES = ['GRIP_SECRET_ARN', 'GRIP_URL', 'GRIP_PROXIES'];
+/** Whether an environment (as the template writes it) has GRIP settings, as GripApi gives its function. */
+export function hasGripSettings(environment: Readonly<Record<string, unknown>>): boolean {
+  return ['GRIP_SECRET_ARN', 'GRIP_URL', 'GRIP_PROXIES'].some((name) => name in environment);
+}
+
+/** A REST API whose methods invoke a function with GRIP settings: a GRIP origin. */
+function gripOrigin(
+  stack: string,
+  logicalId: string,
+  resources: Resources,
+  functions: ReadonlyMap<string, AppFunction>,
+): AppGripOrigin | undefined {
+  const fnLogicalId = Object.values(resources)
+    .filter((r) => r.Type === 'AWS::ApiGateway::Method' && refOf(r.Properties?.RestApiId) === logicalId)
+    .map((m) => functionOfUri((m.Properties?.Integration as { Uri?: unknown } | undefined)?.Uri, resources))
+    .find((f) => f !== undefined);
+  const fn = fnLogicalId === undefined ? undefined : functions.get(`${stack}/${fnLogicalId}`);
+  if (fn === undefined || !hasGripSettings(fn.environment)) return undefined;
+  return {
+    id: `${stack}/${logicalId}`,
+    name: String(resources[logicalId].Properties?.Name ?? logicalId),
+    functionId: fn.id,
+  };
+}
 
 type Resources = NonNullable<Template['Resources']>;
 
@@ -264,27 +271,4 @@ function webSocketApi(
 export function refOf(value: unknown): string | undefined {
   const ref = (value as { Ref?: unknown } | null)?.Ref;
   return typeof ref === 'string' ? ref : undefined;
-}
-
-/** The integration a route's `Target` (`integrations/<id>`) names: a literal, `Fn::Join` or `Fn::Sub`. */
-function integrationOf(target: unknown): string | undefined {
-  const literal = /integrations\/(.+)$/.exec(joined(target))?.[1];
-  if (literal !== undefined) return literal;
-  const sub = (target as { 'Fn::Sub'?: unknown } | null)?.['Fn::Sub'];
-  const text = Array.isArray(sub) ? sub[0] : sub;
-  if (typeof text === 'string') return /^integrations\/\$\{([A-Za-z0-9]+)\}$/.exec(text)?.[1];
-  return refInJoin(target);
-}
-
-/** A `Fn::Join` of literals, as one string (intrinsics in it as empty strings). */
-function joined(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const join = (value as { 'Fn::Join'?: [string, unknown] } | null)?.['Fn::Join'];
-  if (!join || !Array.isArray(join[1])) return '';
-  return join[1].map((part) => (typeof part === 'string' ? part : '')).join(join[0]);
-}
-
-function refInJoin(value: unknown): string | undefined {
-  const join = (value as { 'Fn::Join'?: [string, unknown] } | null)?.['Fn::Join'];
-  return Array.isArray(join?.[1]) ? join[1].map(refOf).find((r) => r !== undefined) : undefined;
 }

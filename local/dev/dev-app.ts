@@ -19,7 +19,7 @@ import { StopStack } from '../stack/stop-stack';
 import type { AppModel } from './app-model';
 import { FunctionProcess, runtimeModules } from './function-process';
 import { type LocalFacts, resolveEnvironment } from './resolve-env';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './template-parameters';
+import { LOCAL_REGION } from './template-parameters';
 
 /** Options of {@link startDevApp}. */
 export interface DevAppOptions {
@@ -31,8 +31,6 @@ export interface DevAppOptions {
   readonly ports?: readonly number[];
   /** Values for environment variables the template cannot give locally (secrets, other services), by name. */
   readonly values?: Readonly<Record<string, string>>;
-  /** @default 'us-east-1' (LOCAL_REGION) */
-  readonly region?: string;
   /**
    * A local DynamoDB to keep the tables in (missing ones are created, existing ones keep their items): a reload
    * passes the one it started with, so an edit does not wipe the data. Not stopped by {@link DevApp.stop}.
@@ -87,7 +85,6 @@ export interface LocalCertificate {
 export async function startDevApp(model: AppModel, options: DevAppOptions = {}): Promise<DevApp> {
   const onError = options.onError ?? ((error: unknown) => console.error('faas-grip-cdk dev: handler failed:', error));
   const host = options.host ?? '127.0.0.1';
-  const region = options.region ?? LOCAL_REGION;
   const stack = new StopStack(onError);
   return stack.build(async () => {
     let dynamo = options.dynamo;
@@ -96,24 +93,22 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
       stack.push(() => own.stop());
       dynamo = own;
     }
-    const tableNames = new Map<string, string>();
+    const tableNames = new Map([...model.tables.values()].map((t) => [t.id, t.name]));
     const client = localDynamoClient(dynamo.endpoint);
     for (const table of model.tables.values()) {
-      const name = table.name;
       try {
-        await client.send(new CreateTableCommand(tableInput(name, table.definition)));
+        await client.send(new CreateTableCommand(tableInput(table.name, table.definition)));
       } catch (error) {
         // Kept from before a reload, with its items.
         if ((error as Error).name !== 'ResourceInUseException') throw error;
       }
-      tableNames.set(table.id, name);
     }
     client.destroy();
 
     const credentials = runCredentials();
     // A certificate for 127.0.0.1 and localhost, trusted by the functions' processes: the callback URL apps build
     // from the event (`https://{domainName}/{stage}`) reaches the local management API unchanged.
-    const certificate = options.certificate ?? (await localCertificate(region));
+    const certificate = options.certificate ?? (await localCertificate());
     const workDir = mkdtempSync(join(tmpdir(), 'faas-grip-dev-'));
     stack.push(async () => rmSync(workDir, { recursive: true, force: true }));
     const caFile = join(workDir, 'local-ca.pem');
@@ -182,14 +177,12 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
     }
 
     const facts: LocalFacts = {
-      region,
-      accountId: LOCAL_ACCOUNT_ID,
       tableNames,
       apiEndpoints: new Map(apis.map((a) => [a.id, { management: a.managementEndpoint, url: a.url }])),
     };
     const env: Record<string, string> = {
-      AWS_REGION: region,
-      AWS_DEFAULT_REGION: region,
+      AWS_REGION: LOCAL_REGION,
+      AWS_DEFAULT_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
@@ -222,7 +215,7 @@ export async function startDevApp(model: AppModel, options: DevAppOptions = {}):
       ...model.gripOrigins.map((o) => o.functionId),
     ]);
     const functions = [...model.functions.values()].filter((f) => served.has(f.id));
-    const modules = runtimeModules(join(workDir, 'runtime-modules'));
+    const modules = runtimeModules(join(workDir, 'runtime', 'node_modules'));
     // Each function in its own process, with its own environment (the common local settings, then its own).
     for (const fn of functions) {
       if (!fn.runtime.startsWith('nodejs')) {

@@ -11,8 +11,8 @@ import { dirname, join } from 'node:path';
 const SDK_MODULES = dirname(dirname(dirname(require.resolve('@aws-sdk/client-dynamodb/package.json'))));
 
 /**
- * Makes `dir` a module directory holding the AWS SDK v3 and nothing else (links to its `@aws-sdk` and `@smithy`
- * scopes), for the functions' NODE_PATH: as on Lambda, where the runtime provides the SDK, a package the function
+ * Makes `dir` (a `node_modules`) a module directory holding the AWS SDK v3 and nothing else (links to its
+ * `@aws-sdk` and `@smithy` scopes), for the functions' NODE_PATH: as on Lambda, where the runtime provides the SDK, a package the function
  * did not bundle is not found, even though faas-grip-cdk's other dependencies sit beside the SDK.
  */
 export function runtimeModules(dir: string): string {

@@ -25,11 +25,11 @@ interface Request {
 const spec = JSON.parse(process.env.FAAS_GRIP_DEV_FUNCTION ?? '{}') as Spec;
 delete process.env.FAAS_GRIP_DEV_FUNCTION;
 
-// The node_modules holding the SDK faas-grip-cdk installs: CommonJS code finds it through NODE_PATH (set by
-// ./function-process.ts, as Lambda sets it to its runtime's modules), ES modules through a resolution hook.
-const sdk = dirname(dirname(dirname(require.resolve('@aws-sdk/client-dynamodb/package.json'))));
+// The runtime's modules (the SDK v3 in a node_modules directory of their own, ./function-process.ts's
+// runtimeModules): CommonJS code finds them through NODE_PATH, ES modules through a resolution hook that resolves
+// from a file beside that node_modules.
 Module.register(pathToFileURL(join(__dirname, 'sdk-resolve-hook.js')), {
-  data: { sdkParent: pathToFileURL(join(dirname(sdk), 'faas-grip-dev.js')).href },
+  data: { sdkParent: pathToFileURL(join(dirname(process.env.NODE_PATH ?? __dirname), 'faas-grip-dev.js')).href },
 });
 
 let loaded: Promise<LambdaHandler> | undefined;

@@ -6,12 +6,11 @@
  * file gives it.
  */
 import type { AppModel, TemplateValue } from './app-model';
-import { pseudo } from './template-parameters';
+import { evaluate } from './intrinsics';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, pseudo } from './template-parameters';
 
-/** The local facts references resolve to. */
+/** The local facts references resolve to (the region and account are LOCAL_REGION and LOCAL_ACCOUNT_ID). */
 export interface LocalFacts {
-  readonly region: string;
-  readonly accountId: string;
   /** Local table name by table id (`<stack>/<logical id>`). */
   readonly tableNames: ReadonlyMap<string, string>;
   /** By WebSocket API id: its local management endpoint and WebSocket URL. */
@@ -25,7 +24,6 @@ export interface ResolvedEnvironment {
   readonly unresolved: string[];
 }
 
-const UNRESOLVED = Symbol('unresolved');
 const API_MARKER = 'faas-grip-dev-api-';
 
 /** Resolves `environment` of a function of `stack`; `given` values (the user's file) win over the template. */
@@ -44,67 +42,29 @@ export function resolveEnvironment(
       continue;
     }
     const resolved = resolve(value, stack, model, facts);
-    if (resolved === UNRESOLVED) unresolved.push(`${name}: ${describe(value)} (give it in the values file)`);
+    if (resolved === undefined) unresolved.push(`${name}: ${describe(value)} (give it in the values file)`);
     else values[name] = localized(resolved, stack, facts);
   }
   return { values, unresolved };
 }
 
-function resolve(value: unknown, stack: string, model: AppModel, facts: LocalFacts): string | typeof UNRESOLVED {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value !== 'object' || value === null) return UNRESOLVED;
-  const o = value as Record<string, unknown>;
-  if (typeof o.Ref === 'string') return refValue(o.Ref, stack, model, facts);
-  if (Array.isArray(o['Fn::GetAtt'])) {
-    const [logicalId, attribute] = o['Fn::GetAtt'] as [string, string];
-    const table = facts.tableNames.get(`${stack}/${logicalId}`);
-    if (table !== undefined && attribute === 'Arn') {
-      return `arn:aws:dynamodb:${facts.region}:${facts.accountId}:table/${table}`;
-    }
-    if (model.functions.has(`${stack}/${logicalId}`) && attribute === 'Arn') {
-      return `arn:aws:lambda:${facts.region}:${facts.accountId}:function:${logicalId}`;
-    }
-    return UNRESOLVED;
-  }
-  if (o['Fn::Sub'] !== undefined) return substitute(o['Fn::Sub'], stack, model, facts);
-  if (Array.isArray(o['Fn::Join'])) {
-    const [separator, parts] = o['Fn::Join'] as [unknown, unknown];
-    if (typeof separator !== 'string') return UNRESOLVED;
-    // A list parameter (List<...>, CommaDelimitedList) joins its items.
-    const whole = Array.isArray(parts) ? undefined : resolve(parts, stack, model, facts);
-    if (whole === UNRESOLVED) return UNRESOLVED;
-    const items = Array.isArray(parts) ? parts : (whole as string).split(',');
-    const resolved = items.map((part) => resolve(part, stack, model, facts));
-    return resolved.includes(UNRESOLVED) ? UNRESOLVED : (resolved as string[]).join(separator);
-  }
-  return UNRESOLVED;
-}
-
-/** `Fn::Sub`: `${Name}` as a `Ref`, `${Name.Attribute}` as a `Fn::GetAtt`, `${!Text}` as the literal `${Text}`. */
-function substitute(sub: unknown, stack: string, model: AppModel, facts: LocalFacts): string | typeof UNRESOLVED {
-  const [text, variables] = (Array.isArray(sub) ? sub : [sub, {}]) as [unknown, Record<string, unknown> | undefined];
-  if (typeof text !== 'string') return UNRESOLVED;
-  let failed = false;
-  const result = text.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
-    if (name.startsWith('!')) return `\${${name.slice(1)}}`;
-    const given = variables?.[name];
-    const dot = name.indexOf('.');
-    const value =
-      given !== undefined
-        ? resolve(given, stack, model, facts)
-        : dot > 0 && !name.startsWith('AWS::')
-          ? resolve({ 'Fn::GetAtt': [name.slice(0, dot), name.slice(dot + 1)] }, stack, model, facts)
-          : refValue(name, stack, model, facts);
-    if (value === UNRESOLVED) failed = true;
-    return value === UNRESOLVED ? whole : value;
+/** `value` with every name a local value, or undefined when one has none here. */
+function resolve(value: unknown, stack: string, model: AppModel, facts: LocalFacts): string | undefined {
+  return evaluate(value, {
+    ref: (name) => refValue(name, stack, model, facts),
+    getAtt: (logicalId, attribute) => {
+      if (attribute !== 'Arn') return undefined;
+      const table = facts.tableNames.get(`${stack}/${logicalId}`);
+      if (table !== undefined) return `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${table}`;
+      if (model.functions.has(`${stack}/${logicalId}`)) {
+        return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${logicalId}`;
+      }
+      return undefined;
+    },
   });
-  return failed ? UNRESOLVED : result;
 }
 
-function refValue(ref: string, stack: string, model: AppModel, facts: LocalFacts): string | typeof UNRESOLVED {
-  if (ref === 'AWS::Region') return facts.region;
-  if (ref === 'AWS::AccountId') return facts.accountId;
+function refValue(ref: string, stack: string, model: AppModel, facts: LocalFacts): string | undefined {
   const pseudoValue = pseudo(ref, stack);
   if (pseudoValue !== undefined) return pseudoValue;
   const parameter = model.parameters.get(stack)?.[ref];
@@ -120,7 +80,7 @@ function refValue(ref: string, stack: string, model: AppModel, facts: LocalFacts
       : resolve(resource.Properties.StageName, stack, model, facts);
   }
   if (model.functions.has(`${stack}/${ref}`)) return ref;
-  return UNRESOLVED;
+  return undefined;
 }
 
 /** A resolved value that names a WebSocket API's endpoint becomes the local one. */

@@ -10,7 +10,7 @@
  * as it is (older SAM templates declare WebSocket APIs with `AWS::ApiGatewayV2::*`).
  */
 import { resolve } from 'node:path';
-import type { Template, TemplateResource } from './app-model';
+import { hasGripSettings, type Template, type TemplateResource } from './app-model';
 
 /** Metadata on a transformed function: where its code is, or why it is not run locally. */
 export const CODE_DIR = 'faas-grip:code-dir';
@@ -103,12 +103,8 @@ interface SamEvent {
   readonly Properties?: { readonly RestApiId?: unknown; readonly ApiId?: unknown };
 }
 
-/** The variables that make a function a GRIP origin's (as GripApi sets them). */
-const GRIP_VARIABLES = ['GRIP_SECRET_ARN', 'GRIP_URL', 'GRIP_PROXIES'];
-
 function isGripFunction(props: Record<string, unknown>): boolean {
-  const variables = (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-  return GRIP_VARIABLES.some((name) => name in variables);
+  return hasGripSettings((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
 }
 
 /** The API an `Api` or `HttpApi` event names: its `RestApiId`/`ApiId`, else SAM's implicit one. */

@@ -6,6 +6,7 @@
  * `Fn::Join` of those), for the names, stages and settings the model reads.
  */
 import type { Template, TemplateValue } from './app-model';
+import { evaluate } from './intrinsics';
 
 /** The region and account the local run stands for (the pseudo parameters `AWS::Region`, `AWS::AccountId`). */
 export const LOCAL_REGION = 'us-east-1';
@@ -62,38 +63,7 @@ export function literalValue(
   stack: string,
   parameters: Readonly<Record<string, string>>,
 ): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value !== 'object' || value === null) return undefined;
-  const o = value as Record<string, unknown>;
-  if (typeof o.Ref === 'string') return pseudo(o.Ref, stack) ?? parameters[o.Ref];
-  if (o['Fn::Sub'] !== undefined) {
-    const [text, variables] = (Array.isArray(o['Fn::Sub']) ? o['Fn::Sub'] : [o['Fn::Sub'], {}]) as [
-      unknown,
-      Record<string, unknown> | undefined,
-    ];
-    if (typeof text !== 'string') return undefined;
-    let known = true;
-    const result = text.replace(/\$\{([^}]*)\}/g, (_whole, name: string) => {
-      if (name.startsWith('!')) return `\${${name.slice(1)}}`;
-      const part =
-        variables?.[name] !== undefined
-          ? literalValue(variables[name], stack, parameters)
-          : (pseudo(name, stack) ?? parameters[name]);
-      if (part === undefined) known = false;
-      return part ?? '';
-    });
-    return known ? result : undefined;
-  }
-  if (Array.isArray(o['Fn::Join'])) {
-    const [separator, parts] = o['Fn::Join'] as [unknown, unknown];
-    if (typeof separator !== 'string') return undefined;
-    const listed = Array.isArray(parts) ? parts : literalValue(parts, stack, parameters)?.split(',');
-    if (listed === undefined) return undefined;
-    const strings = listed.map((part) => literalValue(part, stack, parameters));
-    return strings.includes(undefined) ? undefined : strings.join(separator);
-  }
-  return undefined;
+  return evaluate(value, { ref: (name) => pseudo(name, stack) ?? parameters[name] });
 }
 
 /** The local value of a pseudo parameter, or undefined for any other name. */

@@ -191,13 +191,11 @@ describe('a SAM template', () => {
   it('resolves Fn::Sub, parameters and tables in the environment', () => {
     const send = model.functions.get('dev-sam-app/SendMessageFunction');
     const facts = {
-      region: 'eu-west-1',
-      accountId: '123456789012',
       tableNames: new Map([...model.tables.values()].map((t) => [t.id, t.name])),
       apiEndpoints: new Map(),
     };
     expect(resolveEnvironment('dev-sam-app', send?.environment ?? {}, model, facts)).toEqual({
-      values: { TABLE_NAME: 'chat_connections', MESSAGES_TABLE: 'MessagesTable', GREETING: 'hello from eu-west-1' },
+      values: { TABLE_NAME: 'chat_connections', MESSAGES_TABLE: 'MessagesTable', GREETING: 'hello from us-east-1' },
       unresolved: [],
     });
     const subs = {
@@ -208,7 +206,7 @@ describe('a SAM template', () => {
     };
     expect(resolveEnvironment('dev-sam-app', subs, model, facts)).toEqual({
       values: {
-        ARN: 'arn:aws:dynamodb:eu-west-1:123456789012:table/chat_connections',
+        ARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/chat_connections',
         LITERAL: '${NotAVariable}-123456789012',
         MAPPED: 'chat_connections/dev-sam-app',
       },
@@ -358,7 +356,7 @@ describe('SAM details', () => {
     expect(fn).toMatchObject({ codeDir: dir, handler: 'nodejs22.x.handler', runtime: 'nodejs22.x', timeout: 7 });
     expect(model.tables.get('params/Table')?.name).toBe('params-conns');
     expect(model.apis[0].stageName).toBe('beta');
-    const facts = { region: 'us-east-1', accountId: '1', tableNames: new Map(), apiEndpoints: new Map() };
+    const facts = { tableNames: new Map(), apiEndpoints: new Map() };
     expect(resolveEnvironment('params', fn?.environment ?? {}, model, facts).values).toEqual({
       SUBNETS: 'a;b',
       STAGE: 'beta',
