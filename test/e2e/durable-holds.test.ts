@@ -4,30 +4,17 @@
  * missed filled by the proxy itself through the next link, and long-polls that read from an offset.
  */
 
-import type { LambdaHandler } from '../../local/apigw-websocket/lambda-context';
 import {
   describeWithPushpin,
   E2E_START_TIMEOUT_MS,
   E2E_TEST_TIMEOUT_MS,
   type E2eEnv,
-  loadFresh,
   startE2eEnv,
 } from '../helpers/e2e-env';
 import { E2eHttpResponse } from '../helpers/e2e-http-client';
+import { type HoldRuntime, holdRouter, loadHoldRuntime } from '../helpers/hold-runtime';
 
 jest.setTimeout(E2E_TEST_TIMEOUT_MS);
-
-function loadRuntime() {
-  return loadFresh(() => ({
-    ...(require('../../lambda/core/publish') as typeof import('../../lambda/core/publish')),
-    ...(require('../../lambda/grip/formats') as typeof import('../../lambda/grip/formats')),
-    ...(require('../../lambda/aws/http-event') as typeof import('../../lambda/aws/http-event')),
-    ...(require('../../lambda/channels/durable') as typeof import('../../lambda/channels/durable')),
-    stream: (require('../../lambda/examples/stream') as { handler: LambdaHandler }).handler,
-    poll: (require('../../lambda/examples/long-poll') as { handler: LambdaHandler }).handler,
-  }));
-}
-type Runtime = ReturnType<typeof loadRuntime>;
 
 /** The `id: ` lines of an SSE body, in order. */
 const ids = (body: string) => [...body.matchAll(/^id: (.*)$/gm)].map((m) => m[1]);
@@ -35,17 +22,14 @@ const datas = (body: string) => [...body.matchAll(/^data: (.*)$/gm)].map((m) => 
 
 describeWithPushpin('durable channels for SSE and long-polls through Pushpin', () => {
   let env: E2eEnv;
-  let rt: Runtime;
+  let rt: HoldRuntime;
   let base: string;
   const open: E2eHttpResponse[] = [];
 
   beforeAll(async () => {
     env = await startE2eEnv({ kind: 'both', shape: 'rest-v1' });
-    rt = loadRuntime();
-    env.slot.current = ((event: never, context: never) => {
-      const kind = rt.parseHttpEvent(event).path.split('/').filter(Boolean)[0];
-      return (kind === 'poll' ? rt.poll : rt.stream)(event, context);
-    }) as LambdaHandler;
+    rt = loadHoldRuntime();
+    env.slot.current = holdRouter(() => rt);
     base = env.grip!.pushpin.httpUrl;
   }, E2E_START_TIMEOUT_MS);
   afterEach(() => {

@@ -11,33 +11,22 @@ import { ChannelStream } from '../../client/channel-stream';
 import type { ChannelStreamError } from '../../client/http-channel-reader';
 import { Env } from '../../lambda/contract';
 import { resetContainer } from '../../lambda/core/container';
-import type { LambdaHandler } from '../../local/apigw-websocket/lambda-context';
 import { type DevIssuerProcess, startDevIssuerProcess } from '../helpers/dev-issuer';
 import {
   describeWithPushpin,
   E2E_START_TIMEOUT_MS,
   E2E_TEST_TIMEOUT_MS,
   type E2eEnv,
-  loadFresh,
   startE2eEnv,
 } from '../helpers/e2e-env';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { setEnv } from '../helpers/grip-events';
+import { type HoldRuntime, holdRouter, loadHoldRuntime } from '../helpers/hold-runtime';
 import { until as waitUntil } from '../helpers/until';
 
 const until = (what: string, check: () => boolean, timeoutMs = 10_000) => waitUntil(what, check, timeoutMs);
 
 jest.setTimeout(E2E_TEST_TIMEOUT_MS);
-
-function loadRuntime() {
-  return loadFresh(() => ({
-    ...(require('../../lambda/core/publish') as typeof import('../../lambda/core/publish')),
-    ...(require('../../lambda/grip/formats') as typeof import('../../lambda/grip/formats')),
-    ...(require('../../lambda/aws/http-event') as typeof import('../../lambda/aws/http-event')),
-    stream: (require('../../lambda/examples/stream') as { handler: LambdaHandler }).handler,
-    poll: (require('../../lambda/examples/long-poll') as { handler: LambdaHandler }).handler,
-  }));
-}
 
 /** A reader and what it reported. */
 function watch(stream: ChannelStream | ChannelPoller) {
@@ -51,7 +40,7 @@ function watch(stream: ChannelStream | ChannelPoller) {
 describeWithPushpin('ChannelStream (SSE client) through Pushpin', () => {
   let env: E2eEnv;
   let idp: DevIssuerProcess;
-  let rt: ReturnType<typeof loadRuntime>;
+  let rt: HoldRuntime;
   let proxy: FaultProxy;
   let base: string;
   let restore = () => {};
@@ -63,10 +52,7 @@ describeWithPushpin('ChannelStream (SSE client) through Pushpin', () => {
     const pushpin = new URL(env.grip!.pushpin.httpUrl);
     proxy = await FaultProxy.start('127.0.0.1', Number(pushpin.port));
     base = `http://127.0.0.1:${proxy.port}`;
-    env.slot.current = ((event: never, context: never) => {
-      const kind = rt.parseHttpEvent(event).path.split('/').filter(Boolean)[0];
-      return (kind === 'poll' ? rt.poll : rt.stream)(event, context);
-    }) as LambdaHandler;
+    env.slot.current = holdRouter(() => rt);
   }, E2E_START_TIMEOUT_MS);
   afterEach(() => {
     for (const s of streams.splice(0)) s.close();
@@ -83,7 +69,7 @@ describeWithPushpin('ChannelStream (SSE client) through Pushpin', () => {
     restore();
     restore = setEnv(values);
     resetContainer();
-    rt = loadRuntime();
+    rt = loadHoldRuntime();
   };
   const say = (channel: string, text: string) => rt.publish(channel, new rt.WebSocketMessageFormat(text));
   const open = (channel: string, options: ConstructorParameters<typeof ChannelStream>[1] = {}) => {

@@ -8,39 +8,26 @@
  */
 import { Env } from '../../lambda/contract';
 import { resetContainer } from '../../lambda/core/container';
-import type { LambdaHandler } from '../../local/apigw-websocket/lambda-context';
 import { type DevIssuerProcess, startDevIssuerProcess } from '../helpers/dev-issuer';
 import {
   describeWithPushpin,
   E2E_START_TIMEOUT_MS,
   E2E_TEST_TIMEOUT_MS,
   type E2eEnv,
-  loadFresh,
   startE2eEnv,
 } from '../helpers/e2e-env';
 import { E2eHttpResponse } from '../helpers/e2e-http-client';
 import { setEnv } from '../helpers/grip-events';
+import { type HoldRuntime, holdRouter, loadHoldRuntime } from '../helpers/hold-runtime';
 
 jest.setTimeout(E2E_TEST_TIMEOUT_MS);
-
-function loadRuntime() {
-  return loadFresh(() => ({
-    ...(require('../../lambda/core/publish') as typeof import('../../lambda/core/publish')),
-    ...(require('../../lambda/grip/formats') as typeof import('../../lambda/grip/formats')),
-    ...(require('../../lambda/aws/http-event') as typeof import('../../lambda/aws/http-event')),
-    ...(require('../../lambda/channels/durable') as typeof import('../../lambda/channels/durable')),
-    stream: (require('../../lambda/examples/stream') as { handler: LambdaHandler }).handler,
-    poll: (require('../../lambda/examples/long-poll') as { handler: LambdaHandler }).handler,
-  }));
-}
-type Runtime = ReturnType<typeof loadRuntime>;
 
 const datas = (body: string) => [...body.matchAll(/^data: (.*)$/gm)].map((m) => m[1]);
 
 describeWithPushpin('identity and channel rules on HTTP holds', () => {
   let env: E2eEnv;
   let idp: DevIssuerProcess;
-  let rt: Runtime;
+  let rt: HoldRuntime;
   let base: string;
   let restore = () => {};
   const open: E2eHttpResponse[] = [];
@@ -50,10 +37,7 @@ describeWithPushpin('identity and channel rules on HTTP holds', () => {
     idp = await startDevIssuerProcess();
     env = await startE2eEnv({ kind: 'both', shape: 'rest-v1' });
     base = env.grip!.pushpin.httpUrl;
-    env.slot.current = ((event: never, context: never) => {
-      const kind = rt.parseHttpEvent(event).path.split('/').filter(Boolean)[0];
-      return (kind === 'poll' ? rt.poll : rt.stream)(event, context);
-    }) as LambdaHandler;
+    env.slot.current = holdRouter(() => rt);
   }, E2E_START_TIMEOUT_MS);
   afterEach(() => {
     for (const r of open.splice(0)) r.close();
@@ -70,7 +54,7 @@ describeWithPushpin('identity and channel rules on HTTP holds', () => {
     restore();
     restore = setEnv(values);
     resetContainer();
-    rt = loadRuntime();
+    rt = loadHoldRuntime();
   };
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const response = await E2eHttpResponse.get(`${base}${path}`, headers);
