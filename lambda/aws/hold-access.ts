@@ -3,7 +3,8 @@
  * the request's token, checked as a WebSocket handshake's is (401, 503; 500 when it cannot be checked here, as
  * without Grip-Sig verification), then the channel rules for its user, or for an anonymous request with identity
  * off (403). A durable stream's next link must carry the token too: the proxy requests it with `Grip-Last` only, so
- * a token that came in a header or a cookie is added to the link's query when the settings read one there.
+ * a token that came in a header or a cookie goes into the query of the request the hold is built from (the link is
+ * that request's URL) when the settings read one there.
  */
 import { loadAuth, peekAuth } from '../auth-loader';
 import { type AuthorizeFunction, defaultRules, isAllowed } from '../core/channel-rules';
@@ -16,16 +17,14 @@ import type { GripConfig } from '../grip/io/grip-config';
 import { GripRefusalText } from '../grip/io/read-grip-request';
 import { type HttpRequest, type HttpResult, plainTextResult } from './http-event';
 
-/** The token a hold was allowed with, and the query parameter a next link can carry it in (if the settings read one). */
-export interface HoldToken {
-  readonly value: string;
-  readonly source: string;
-  readonly queryName?: string;
-}
-
-/** A hold's access: allowed (with the user and its token), or the answer refusing it. */
+/**
+ * A hold's access: allowed, with the user and the request the hold is built from (its query carrying a token that
+ * came in a header or cookie, when the settings read one from the query: a durable stream's next link is that
+ * request's URL), or the answer refusing it. `linkless`: the token cannot go in a link (the settings read none
+ * from the query).
+ */
 export type HoldAccess =
-  | { readonly ok: true; readonly user?: VerifiedUser; readonly token?: HoldToken }
+  | { readonly ok: true; readonly user?: VerifiedUser; readonly request: HttpRequest; readonly linkless: boolean }
   | { readonly ok: false; readonly refusal: HttpResult };
 
 /** Checks whether `request` may hold `channel` (its name without the GRIP prefix). */
@@ -42,7 +41,8 @@ export async function holdAccess(
   try {
     const auth = runtimeSettings().auth;
     let user: VerifiedUser | undefined;
-    let token: HoldToken | undefined;
+    let held = request;
+    let linkless = false;
     if (auth !== undefined) {
       if (!config.verify.enabled) {
         throw new GripConfigError(
@@ -53,17 +53,17 @@ export async function holdAccess(
       const check = await (peekAuth() ?? (await loadAuth())).checkRequest(request, auth, { channel });
       if ('refusal' in check) return refuse(check.refusal.status, check.refusal.text);
       user = check.user;
-      const query = auth.tokenFrom.find((s) => s.kind === 'query');
-      token = {
-        value: check.token,
-        source: check.source,
-        ...(query !== undefined && 'name' in query ? { queryName: query.name } : {}),
-      };
+      if (check.source !== 'query') {
+        const query = auth.tokenFrom.find((s) => s.kind === 'query');
+        if (query !== undefined && 'name' in query) {
+          held = { ...request, query: { ...request.query, [query.name]: check.token } };
+        } else linkless = true;
+      }
     }
     if (!(await isAllowed({ user, channel, action: 'subscribe', op: 'hold' }, authorize ?? defaultRules()))) {
       return refuse(403, `forbidden: channel ${channel}\n`);
     }
-    return { ok: true, ...(user === undefined ? {} : { user }), ...(token === undefined ? {} : { token }) };
+    return { ok: true, ...(user === undefined ? {} : { user }), request: held, linkless };
   } catch (error) {
     if (!(error instanceof GripConfigError)) throw error;
     logger.error('the hold cannot be checked here: refusing it', { error });
@@ -71,23 +71,10 @@ export async function holdAccess(
   }
 }
 
-/**
- * `hold` with its next link (`Grip-Link: <uri>; rel=next...`), if it has one, carrying `token` when it did not come
- * in the query: the proxy requests the link without the client's headers and cookies.
- */
-export function withLinkToken(hold: HoldResult, token: HoldToken | undefined): HoldResult {
-  const link = hold.headers['Grip-Link'];
-  if (token === undefined || token.source === 'query' || link === undefined) return hold;
-  const match = /^<([^>]*)>(.*)$/s.exec(link);
-  if (token.queryName === undefined || !match) {
-    logger.warn('this stream ends at its first next link: the token cannot go with it', {
-      source: token.source,
-      fix: 'let FAAS_GRIP_AUTH_TOKEN_FROM read a query parameter (query:access_token)',
-    });
-    return hold;
-  }
-  const [path, query = ''] = match[1].split('?', 2);
-  const params = new URLSearchParams(query);
-  params.set(token.queryName, token.value);
-  return { ...hold, headers: { ...hold.headers, 'Grip-Link': `<${path}?${params}>${match[2]}` } };
+/** Warns when `hold` has a next link its token cannot go with (the stream then ends at that link). */
+export function checkLink(hold: HoldResult, access: { readonly linkless: boolean }): void {
+  if (!access.linkless || hold.headers['Grip-Link'] === undefined) return;
+  logger.warn('this stream ends at its first next link: the token cannot go with it', {
+    fix: 'let FAAS_GRIP_AUTH_TOKEN_FROM read a query parameter (query:access_token)',
+  });
 }

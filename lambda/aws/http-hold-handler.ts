@@ -13,7 +13,7 @@ import type { VerifiedUser } from '../core/identity';
 import { flushMetrics } from '../core/metrics';
 import type { HoldResult } from '../grip/hold';
 import { GripRefusalText, readGripRequest } from '../grip/io/read-grip-request';
-import { holdAccess, withLinkToken } from './hold-access';
+import { checkLink, holdAccess } from './hold-access';
 import { type HttpRequest, type HttpResult, plainTextResult, toHttpResult } from './http-event';
 
 /** A verified GET request and the channel (prefix included) it asks for. */
@@ -94,13 +94,14 @@ async function answer(
   if (!access.ok) return access.refusal;
   try {
     const hold = await build({
-      request,
+      request: access.request,
       channel: config.prefix + name,
       name,
       prefix: config.prefix,
       user: access.user,
     });
-    return toHttpResult(request.version, withLinkToken(hold, access.token));
+    checkLink(hold, access);
+    return toHttpResult(request.version, hold);
   } catch (error) {
     if (!(error instanceof InvalidValueError)) throw error;
     return plainTextResult(request.version, 400, `${error.message}\n`);
