@@ -11,6 +11,7 @@ import type { AuthorizeFunction } from '../core/channel-rules';
 import { InvalidValueError } from '../core/errors';
 import type { VerifiedUser } from '../core/identity';
 import { flushMetrics } from '../core/metrics';
+import { withSettingsScope } from '../core/settings';
 import type { HoldResult } from '../grip/hold';
 import { GripRefusalText, readGripRequest } from '../grip/io/read-grip-request';
 import { checkLink, holdAccess } from './hold-access';
@@ -63,13 +64,15 @@ export function httpHoldHandler(
   build: HoldBuilder,
   options: HoldHandlerOptions = {},
 ): (event: unknown) => Promise<HttpResult> {
-  return async (event) => {
-    try {
-      return await answer(event, fallback, build, options);
-    } finally {
-      flushMetrics();
-    }
-  };
+  // The settings are read once per invocation (the identity check, the rules and the builder all ask for them).
+  return (event) =>
+    withSettingsScope(async () => {
+      try {
+        return await answer(event, fallback, build, options);
+      } finally {
+        flushMetrics();
+      }
+    });
 }
 
 async function answer(
